@@ -1,0 +1,31 @@
+// Renders the instruction table as the Markdown reference in docs/isa.md.
+import { INSTRUCTIONS } from './table.js';
+
+const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
+
+/** The full ISA reference, generated from the table; docs/isa.md must equal it. */
+export function renderIsaMarkdown(): string {
+  const lines = [
+    '# KeyVM instruction set',
+    '',
+    '<!-- Generated from packages/isa/src/table.ts by `pnpm gen:docs`. Do not edit by hand. -->',
+    '',
+    'Every instruction is one code word, followed by its immediate words (only PUSH has one).',
+    'Gas is charged to the time meter before the instruction runs. Stack effects use Forth',
+    'notation: `a b -- c` pops `b` (the top) and `a`, and pushes `c`; the first operand pushed',
+    'is the first argument, so `sub(5,3)` leaves 2. A *slot* operand indexes the running',
+    "domain's own key page. Words are 32-bit two's complement and arithmetic wraps.",
+    '',
+    'Codes 0 to 20 are the original KeyVM instructions (marked ✓), at its numbers and with its',
+    'stack effects.',
+    '',
+    '| code | name | KeyVM | imm | pops | pushes | gas | effect | meaning |',
+    '| ---: | :--- | :---: | ---: | ---: | ---: | ---: | :--- | :--- |',
+  ];
+  for (const r of INSTRUCTIONS) {
+    lines.push(
+      `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas} | \`${escapeCell(r.effect)}\` | ${escapeCell(r.doc)} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}

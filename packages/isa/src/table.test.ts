@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  INSTRUCTIONS,
+  instructionByCode,
+  instructionByName,
+  instructionLength,
+  isOpcode,
+  OPCODE_COUNT,
+  Op,
+  renderIsaMarkdown,
+} from './index.js';
+
+const KEYVM_21 = [
+  'PUSH', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'AND', 'OR', 'XOR', 'NOT', 'CREATEPAGE', 'PAGETYPE',
+  'PAGESIZESET', 'PAGESIZEGET', 'CALL', 'COPYKEY', 'ATTENUATE', 'JUMP', 'JUMPIF', 'PAGEREAD', 'PAGEWRITE',
+];
+
+describe('instruction table', () => {
+  it('keeps KeyVM’s 21 instructions at KeyVM’s numbers', () => {
+    KEYVM_21.forEach((name, code) => {
+      expect(instructionByCode(code)?.name).toBe(name);
+      expect(instructionByCode(code)?.keyvm).toBe(true);
+    });
+    expect(INSTRUCTIONS.filter((r) => r.keyvm)).toHaveLength(21);
+  });
+
+  it('has KeyVM’s stack effects for the original instructions', () => {
+    const effects: Record<string, [number, number]> = {
+      PUSH: [0, 1], ADD: [2, 1], SUB: [2, 1], MUL: [2, 1], DIV: [2, 1], MOD: [2, 1], AND: [2, 1], OR: [2, 1],
+      XOR: [2, 1], NOT: [1, 1], CREATEPAGE: [4, 0], PAGETYPE: [1, 1], PAGESIZESET: [2, 0], PAGESIZEGET: [1, 1],
+      CALL: [2, 0], COPYKEY: [4, 0], ATTENUATE: [5, 0], JUMP: [1, 0], JUMPIF: [2, 0], PAGEREAD: [2, 1], PAGEWRITE: [3, 0],
+    };
+    for (const [name, [pops, pushes]] of Object.entries(effects)) {
+      const r = instructionByName(name);
+      expect([r?.pops, r?.pushes], name).toEqual([pops, pushes]);
+    }
+  });
+
+  it('is dense, unique and consistent', () => {
+    INSTRUCTIONS.forEach((r, i) => {
+      expect(r.code).toBe(i);
+      expect(r.name).toMatch(/^[A-Z]+$/);
+      expect(r.gas).toBeGreaterThan(0);
+      expect(r.doc.length).toBeGreaterThan(0);
+      // The stack effect's word counts agree with pops/pushes.
+      const [before, after] = r.effect.split('--').map((s) => s.trim().split(/\s+/).filter(Boolean).length);
+      expect([before, after], r.name).toEqual([r.pops, r.pushes]);
+    });
+    expect(new Set(INSTRUCTIONS.map((r) => r.name)).size).toBe(INSTRUCTIONS.length);
+    expect(Object.isFrozen(INSTRUCTIONS)).toBe(true);
+  });
+
+  it('looks instructions up by code and by case-insensitive name', () => {
+    expect(Op.PUSH).toBe(0);
+    expect(Op.PAGEWRITE).toBe(20);
+    expect(instructionByName('jumpif')?.code).toBe(Op.JUMPIF);
+    expect(instructionByName('nope')).toBeUndefined();
+    expect(instructionByCode(-1)).toBeUndefined();
+    expect(instructionByCode(OPCODE_COUNT)).toBeUndefined();
+    expect(isOpcode(1.5)).toBe(false);
+    expect(instructionLength(Op.PUSH)).toBe(2);
+    expect(instructionLength(Op.ADD)).toBe(1);
+    expect(instructionLength(9999)).toBe(1);
+  });
+});
+
+describe('docs/isa.md', () => {
+  it('is up to date with the table (run `pnpm gen:docs` to regenerate)', () => {
+    const onDisk = readFileSync(new URL('../../../docs/isa.md', import.meta.url), 'utf8');
+    expect(onDisk).toBe(renderIsaMarkdown());
+  });
+});
