@@ -1,4 +1,20 @@
 // Public API of @keyvm/isa: the instruction table and look-ups over it.
-export { type Family, INSTRUCTIONS, type InstructionInfo, type InstructionRow, type Mnemonic, Op, type Opcode } from './table.js';
-export { assertNever, instructionByCode, instructionByName, instructionLength, isOpcode, OPCODE_COUNT } from './lookup.js';
+
 export { renderIsaMarkdown } from './doc.js';
+export {
+  assertNever,
+  instructionByCode,
+  instructionByName,
+  instructionLength,
+  isOpcode,
+  OPCODE_COUNT,
+} from './lookup.js';
+export {
+  type Family,
+  INSTRUCTIONS,
+  type InstructionInfo,
+  type InstructionRow,
+  type Mnemonic,
+  Op,
+  type Opcode,
+} from './table.js';

@@ -12,8 +12,27 @@ import {
 } from './index.js';
 
 const KEYVM_21 = [
-  'PUSH', 'ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'AND', 'OR', 'XOR', 'NOT', 'CREATEPAGE', 'PAGETYPE',
-  'PAGESIZESET', 'PAGESIZEGET', 'CALL', 'COPYKEY', 'ATTENUATE', 'JUMP', 'JUMPIF', 'PAGEREAD', 'PAGEWRITE',
+  'PUSH',
+  'ADD',
+  'SUB',
+  'MUL',
+  'DIV',
+  'MOD',
+  'AND',
+  'OR',
+  'XOR',
+  'NOT',
+  'CREATEPAGE',
+  'PAGETYPE',
+  'PAGESIZESET',
+  'PAGESIZEGET',
+  'CALL',
+  'COPYKEY',
+  'ATTENUATE',
+  'JUMP',
+  'JUMPIF',
+  'PAGEREAD',
+  'PAGEWRITE',
 ];
 
 describe('instruction table', () => {
@@ -27,9 +46,27 @@ describe('instruction table', () => {
 
   it('has KeyVM’s stack effects for the original instructions', () => {
     const effects: Record<string, [number, number]> = {
-      PUSH: [0, 1], ADD: [2, 1], SUB: [2, 1], MUL: [2, 1], DIV: [2, 1], MOD: [2, 1], AND: [2, 1], OR: [2, 1],
-      XOR: [2, 1], NOT: [1, 1], CREATEPAGE: [4, 0], PAGETYPE: [1, 1], PAGESIZESET: [2, 0], PAGESIZEGET: [1, 1],
-      CALL: [2, 0], COPYKEY: [4, 0], ATTENUATE: [5, 0], JUMP: [1, 0], JUMPIF: [2, 0], PAGEREAD: [2, 1], PAGEWRITE: [3, 0],
+      PUSH: [0, 1],
+      ADD: [2, 1],
+      SUB: [2, 1],
+      MUL: [2, 1],
+      DIV: [2, 1],
+      MOD: [2, 1],
+      AND: [2, 1],
+      OR: [2, 1],
+      XOR: [2, 1],
+      NOT: [1, 1],
+      CREATEPAGE: [4, 0],
+      PAGETYPE: [1, 1],
+      PAGESIZESET: [2, 0],
+      PAGESIZEGET: [1, 1],
+      CALL: [2, 0],
+      COPYKEY: [4, 0],
+      ATTENUATE: [5, 0],
+      JUMP: [1, 0],
+      JUMPIF: [2, 0],
+      PAGEREAD: [2, 1],
+      PAGEWRITE: [3, 0],
     };
     for (const [name, [pops, pushes]] of Object.entries(effects)) {
       const r = instructionByName(name);

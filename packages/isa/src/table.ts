@@ -13,7 +13,16 @@
 // a key page, and the index after it is a slot within that page.
 
 /** Instruction families: hot ones are inlined by the interpreter, the rest dispatched. */
-export type Family = 'stack' | 'arith' | 'compare' | 'control' | 'page' | 'key' | 'domain' | 'meter' | 'device';
+export type Family =
+  | 'stack'
+  | 'arith'
+  | 'compare'
+  | 'control'
+  | 'page'
+  | 'key'
+  | 'domain'
+  | 'meter'
+  | 'device';
 
 export interface InstructionInfo {
   /** The opcode: the code word stored in a code page. */
@@ -37,11 +46,7 @@ export interface InstructionInfo {
   readonly keyvm: boolean;
 }
 
-const row = <
-  const C extends number,
-  const N extends string,
-  const F extends Family,
->(r: {
+const row = <const C extends number, const N extends string, const F extends Family>(r: {
   code: C;
   name: N;
   immediates?: number;
@@ -67,6 +72,7 @@ const row = <
   }) as const;
 
 /** The instruction table, indexed by opcode. */
+// biome-ignore format: one row per instruction reads as a table
 export const INSTRUCTIONS = Object.freeze([
   // --- The original KeyVM's 21 instructions, at KeyVM's numbers. ---
   row({ code: 0, name: 'PUSH', immediates: 1, pops: 0, pushes: 1, effect: '-- n', doc: 'Push the immediate word n.', family: 'stack', keyvm: true }),

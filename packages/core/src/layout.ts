@@ -1,0 +1,76 @@
+// The domain layout: a domain is a key page whose first slots are special. Slots
+// 0..9 are KeyVM's; KEEPER and RESUME come from KeyKOS; general slots follow.
+
+export const DomainSlot = Object.freeze({
+  TIME: 0,
+  MEMORY: 1,
+  SELF: 2,
+  STATE: 3,
+  IP: 4,
+  CODE: 5,
+  POINTER: 6,
+  STACK: 7,
+  DATA: 8,
+  RECV: 9,
+  KEEPER: 10,
+  RESUME: 11,
+} as const);
+
+/** Number of special slots; general slots start here. */
+export const SPECIAL_SLOTS = 12;
+/** KeyKOS's sixteen general slots. */
+export const GENERAL_SLOTS = 16;
+/** Slots in a freshly built domain page. */
+export const DOMAIN_SLOTS = SPECIAL_SLOTS + GENERAL_SLOTS;
+/** First general slot. */
+export const FIRST_GENERAL_SLOT = SPECIAL_SLOTS;
+
+/** Values of a domain's STATE slot (a number key). */
+export const DomainState = Object.freeze({
+  /** Idle: a CALL or FORK may start it. */
+  available: 0,
+  /** Running, or runnable and queued. */
+  running: 1,
+  /** Waiting in a CALL for its resume key to be used (reply key only). */
+  waiting: 2,
+  /** Stopped by a fault (or an exhausted meter) until restarted. */
+  faulted: 3,
+  /** Halted for good. */
+  halted: 4,
+  /** Blocked on a device (input) until it has data. */
+  blocked: 5,
+  /** Waiting in a CALLW: the reply word will be pushed on its stack. */
+  waitingWord: 6,
+} as const);
+export type DomainState = (typeof DomainState)[keyof typeof DomainState];
+
+export const DOMAIN_STATE_NAMES = Object.freeze([
+  'available',
+  'running',
+  'waiting',
+  'faulted',
+  'halted',
+  'blocked',
+  'waiting-word',
+] as const);
+
+/** Page types as PAGETYPE and CREATEPAGE number them (KeyVM's). */
+export const PageType = Object.freeze({ data: 0, keys: 1 } as const);
+export type PageType = (typeof PageType)[keyof typeof PageType];
+
+/** Meter resources. */
+export const Resource = Object.freeze({ time: 0, memory: 1 } as const);
+export type Resource = (typeof Resource)[keyof typeof Resource];
+
+/** Hard limits that keep a hostile program or image from asking for too much. */
+export const LIMITS = Object.freeze({
+  /** Largest data page, in words. */
+  maxDataPageWords: 1 << 24,
+  /** Largest key page, in slots. */
+  maxKeyPageSlots: 1 << 20,
+  /** Deepest meter chain (prime meter at depth 0). */
+  maxMeterDepth: 64,
+});
+
+/** ATTENUATE options. */
+export const Attenuation = Object.freeze({ copy: 0, weaken: 1 } as const);

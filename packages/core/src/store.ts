@@ -1,0 +1,505 @@
+// The page/key store: owns every object, makes every key, checks rights and bounds
+// on every operation, charges memory, and revokes in O(1). A failed operation
+// throws a GuestFault and changes nothing.
+import { fail } from './faults.js';
+import { type Key, KeyKind, MeterRights, makeKey, NULL_KEY, numberKey } from './keys.js';
+import { Attenuation, DomainSlot, DomainState, LIMITS, PageType, Resource } from './layout.js';
+import { DataPage, Device, KeyPage, Meter, ObjectKind, type StoreObject, UNLIMITED } from './objects.js';
+
+/** Machine registers that are not objects: what the interpreter needs to resume. */
+export interface KernelState {
+  /** The domain the machine booted (key page id), 0 before boot. */
+  root: number;
+  /** The domain to run next (key page id), 0 when none. */
+  active: number;
+  /** Runnable domains after the active one, in the order they will run. */
+  runQueue: number[];
+  /** Instructions executed since boot. */
+  steps: number;
+  /** Instructions a domain may run before the next runnable one gets its turn. */
+  quantum: number;
+  /** What is left of the active domain's time slice. */
+  sliceLeft: number;
+  /** The fault that stopped the machine (catalogue number), 0 when none. */
+  faultCode: number;
+  /** Where it happened: the code offset and the domain (key page id). */
+  faultPc: number;
+  faultDomain: number;
+}
+
+export interface StoreOptions {
+  /** What the prime time meter holds at first; UNLIMITED by default. */
+  time?: number;
+  /** What the prime memory meter holds at first, in words; UNLIMITED by default. */
+  memory?: number;
+}
+
+/** Ids of the two prime meters; every store has them. */
+export const PRIME_TIME = 1;
+export const PRIME_MEMORY = 2;
+
+const isCount = (n: number, max: number): boolean => Number.isInteger(n) && n >= 0 && n <= max;
+const isAmount = (n: number): boolean => n === UNLIMITED || (Number.isSafeInteger(n) && n >= 0);
+
+export function defaultKernel(): KernelState {
+  return {
+    root: 0,
+    active: 0,
+    runQueue: [],
+    steps: 0,
+    quantum: 10_000,
+    sliceLeft: 10_000,
+    faultCode: 0,
+    faultPc: 0,
+    faultDomain: 0,
+  };
+}
+
+export class Store {
+  /** Objects by id; index 0 is never used, holes are destroyed objects. */
+  #objects: (StoreObject | undefined)[] = [undefined];
+  /** Count of live objects. */
+  #live = 0;
+  kernel: KernelState = defaultKernel();
+
+  constructor(options: StoreOptions = {}) {
+    const time = options.time ?? UNLIMITED;
+    const memory = options.memory ?? UNLIMITED;
+    if (!isAmount(time) || !isAmount(memory))
+      fail('bad-argument', 'prime meter amounts must be whole numbers >= 0');
+    this.#add(new Meter(PRIME_TIME, 0, Resource.time, null, time));
+    this.#add(new Meter(PRIME_MEMORY, 0, Resource.memory, null, memory));
+  }
+
+  // ---- identity and enumeration -------------------------------------------------
+
+  /** The id the next created object will get. Ids are never reused. */
+  get nextId(): number {
+    return this.#objects.length;
+  }
+
+  /** Number of live objects. */
+  get objectCount(): number {
+    return this.#live;
+  }
+
+  /** The object with this id, if live. For embedders, debuggers and the image codec. */
+  object(id: number): StoreObject | undefined {
+    return this.#objects[id];
+  }
+
+  /** Every live object in ascending id order (deterministic). */
+  *objects(): IterableIterator<StoreObject> {
+    const objs = this.#objects;
+    for (let id = 1; id < objs.length; id++) {
+      const o = objs[id];
+      if (o) yield o;
+    }
+  }
+
+  get primeTime(): Meter {
+    return this.#objects[PRIME_TIME] as Meter;
+  }
+  get primeMemory(): Meter {
+    return this.#objects[PRIME_MEMORY] as Meter;
+  }
+
+  #add<T extends StoreObject>(o: T): T {
+    this.#objects[o.id] = o;
+    this.#live++;
+    return o;
+  }
+
+  /**
+   * Rebuild a store from objects (the image decoder's entry). Ids must be distinct
+   * and below `nextId`; meter parents must precede children. The caller validates
+   * contents; this only places objects.
+   */
+  static restore(objects: readonly StoreObject[], nextId: number, kernel: KernelState): Store {
+    const s = new Store();
+    s.#objects = new Array<StoreObject | undefined>(nextId).fill(undefined);
+    s.#live = 0;
+    for (const o of objects) {
+      if (o.id <= 0 || o.id >= nextId || s.#objects[o.id])
+        fail('bad-argument', `object id ${o.id} is out of range or repeated`);
+      s.#add(o);
+    }
+    if (!(s.#objects[PRIME_TIME] instanceof Meter) || !(s.#objects[PRIME_MEMORY] instanceof Meter)) {
+      fail('bad-argument', 'a store needs its two prime meters at ids 1 and 2');
+    }
+    s.kernel = kernel;
+    return s;
+  }
+
+  // ---- key resolution -----------------------------------------------------------
+
+  /** The object a key designates, or undefined for null, number and void keys. */
+  deref(key: Key): StoreObject | undefined {
+    if (key.target === 0) return undefined;
+    const o = this.#objects[key.target];
+    return o !== undefined && o.version === key.version ? o : undefined;
+  }
+
+  /** A key as it reads now: a void key (severed, destroyed, used-up resume) reads as null. */
+  normalize(key: Key): Key {
+    if (key.kind === KeyKind.null || key.kind === KeyKind.number) return key;
+    const o = this.deref(key);
+    if (o === undefined) return NULL_KEY;
+    if (key.kind === KeyKind.resume && (o as KeyPage).resumeGen !== key.value) return NULL_KEY;
+    return key;
+  }
+
+  #live_(key: Key, what: string): StoreObject {
+    const o = this.deref(key);
+    if (o === undefined) fail('null-key', `${what}: the key is null or void`);
+    return o;
+  }
+
+  /** The data page a key designates; `write` demands a read-write page key. */
+  dataPage(key: Key, write: boolean): DataPage {
+    if (key.kind !== KeyKind.page && key.kind !== KeyKind.readPage) this.#wrongKind(key, 'a page key');
+    const o = this.#live_(key, 'page');
+    if (o.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the page is a key page, not a data page');
+    if (write && key.kind !== KeyKind.page) fail('rights-violation', 'the key to this page is read-only');
+    return o;
+  }
+
+  /** The key page a key designates; `write` demands a read-write page key. */
+  keyPage(key: Key, write: boolean): KeyPage {
+    if (key.kind !== KeyKind.page && key.kind !== KeyKind.readPage) this.#wrongKind(key, 'a page key');
+    const o = this.#live_(key, 'page');
+    if (o.kind !== ObjectKind.keyPage) fail('wrong-kind', 'the page is a data page, not a key page');
+    if (write && key.kind !== KeyKind.page) fail('rights-violation', 'the key to this page is read-only');
+    return o;
+  }
+
+  /** Either kind of page, through a page or read-only page key. */
+  page(key: Key): DataPage | KeyPage {
+    if (key.kind !== KeyKind.page && key.kind !== KeyKind.readPage) this.#wrongKind(key, 'a page key');
+    return this.#live_(key, 'page') as DataPage | KeyPage;
+  }
+
+  /** The domain a gate (domain) key designates. */
+  domain(key: Key): KeyPage {
+    if (key.kind !== KeyKind.domain) this.#wrongKind(key, 'a domain key');
+    return this.#live_(key, 'domain') as KeyPage;
+  }
+
+  /** The meter a meter key designates; `control` demands a controlling key. */
+  meter(key: Key, control: boolean): Meter {
+    if (key.kind !== KeyKind.meter) this.#wrongKind(key, 'a meter key');
+    const o = this.#live_(key, 'meter') as Meter;
+    if (control && (key.value & MeterRights.control) === 0)
+      fail('rights-violation', 'the meter key does not control the meter');
+    return o;
+  }
+
+  /** The device a device key designates. */
+  device(key: Key): Device {
+    if (key.kind !== KeyKind.device) this.#wrongKind(key, 'a device key');
+    return this.#live_(key, 'device') as Device;
+  }
+
+  #wrongKind(key: Key, wanted: string): never {
+    if (this.normalize(key).kind === KeyKind.null)
+      fail('null-key', `expected ${wanted}, found a null or void key`);
+    fail('wrong-kind', `expected ${wanted}`);
+  }
+
+  // ---- keys to objects (only the store makes them) --------------------------------
+
+  /** A read-write page key to a page (embedder and machine use). */
+  pageKey(page: DataPage | KeyPage): Key {
+    return makeKey(KeyKind.page, page.id, page.version);
+  }
+  /** A gate key to a domain page. */
+  domainKey(page: KeyPage): Key {
+    if (!page.isDomain) fail('wrong-kind', 'the key page is not a domain');
+    return makeKey(KeyKind.domain, page.id, page.version);
+  }
+  /** A meter key; controlling unless `use` only is asked for. */
+  meterKey(meter: Meter, control: boolean): Key {
+    return makeKey(KeyKind.meter, meter.id, meter.version, control ? MeterRights.control : MeterRights.use);
+  }
+  /** A device key. */
+  deviceKey(device: Device): Key {
+    return makeKey(KeyKind.device, device.id, device.version);
+  }
+
+  // ---- creation -------------------------------------------------------------------
+
+  /**
+   * Create a page of `type` and `size`, charged to the memory meter `meterKey`
+   * designates (any meter key to a memory meter). Returns a read-write page key.
+   */
+  createPage(type: number, meterKey: Key, size: number): Key {
+    const meter = this.meter(meterKey, false);
+    if (meter.resource !== Resource.memory) fail('wrong-kind', 'pages are paid for by a memory meter');
+    if (type !== PageType.data && type !== PageType.keys)
+      fail('bad-argument', `page type ${type} is not 0 (data) or 1 (keys)`);
+    const max = type === PageType.data ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
+    if (!isCount(size, max)) fail('bad-argument', `page size ${size} is outside 0..${max}`);
+    this.#chargeMemory(meter, size);
+    const id = this.nextId;
+    const page =
+      type === PageType.data
+        ? new DataPage(id, 0, new Int32Array(size), meter.id)
+        : new KeyPage(id, 0, new Array<Key>(size).fill(NULL_KEY), meter.id);
+    this.#add(page);
+    return this.pageKey(page);
+  }
+
+  /**
+   * Create a child meter of the meter `parentKey` designates (use or control key),
+   * holding `amount` (UNLIMITED allowed: still bounded by every ancestor).
+   * Returns a controlling key to the child.
+   */
+  createMeter(parentKey: Key, amount: number): Key {
+    const parent = this.meter(parentKey, false);
+    if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
+    if (parent.depth + 1 > LIMITS.maxMeterDepth)
+      fail('bad-argument', `meter chains are at most ${LIMITS.maxMeterDepth} deep`);
+    const m = this.#add(new Meter(this.nextId, 0, parent.resource, parent, amount));
+    return this.meterKey(m, true);
+  }
+
+  /** Create a device of a type the interpreter defines. Embedder only. */
+  createDevice(deviceType: number): Key {
+    if (!isCount(deviceType, 0x7fffffff)) fail('bad-argument', `device type ${deviceType} is invalid`);
+    return this.deviceKey(this.#add(new Device(this.nextId, 0, deviceType)));
+  }
+
+  /**
+   * Make the key page `pageKey` designates (read-write key) a domain, ready to be
+   * called: it needs at least the special slots. STATE, IP and POINTER that are not
+   * number keys are set to available / 0 / 0, and SELF to a page key to itself.
+   * Returns its gate key.
+   */
+  makeDomain(pageKey: Key): Key {
+    const page = this.keyPage(pageKey, true);
+    if (page.isDomain) fail('bad-argument', 'the key page is a domain already');
+    if (page.size < DomainSlot.RESUME + 1)
+      fail('out-of-bounds', `a domain page needs at least ${DomainSlot.RESUME + 1} slots`);
+    const s = page.slots;
+    s[DomainSlot.STATE] = numberKey(DomainState.available);
+    if (s[DomainSlot.IP]!.kind !== KeyKind.number) s[DomainSlot.IP] = numberKey(0);
+    if (s[DomainSlot.POINTER]!.kind !== KeyKind.number) s[DomainSlot.POINTER] = numberKey(0);
+    s[DomainSlot.SELF] = this.pageKey(page);
+    page.isDomain = true;
+    return this.domainKey(page);
+  }
+
+  // ---- pages ------------------------------------------------------------------------
+
+  readWord(key: Key, index: number): number {
+    const page = this.dataPage(key, false);
+    if (!isCount(index, page.size - 1))
+      fail('out-of-bounds', `word ${index} is outside the page (size ${page.size})`);
+    return page.words[index]!;
+  }
+
+  writeWord(key: Key, index: number, word: number): void {
+    const page = this.dataPage(key, true);
+    if (!isCount(index, page.size - 1))
+      fail('out-of-bounds', `word ${index} is outside the page (size ${page.size})`);
+    page.words[index] = word | 0;
+  }
+
+  /** The key in slot `index` of a key page, as it reads now (void reads as null). */
+  getSlot(key: Key, index: number): Key {
+    const page = this.keyPage(key, false);
+    if (!isCount(index, page.size - 1))
+      fail('out-of-bounds', `slot ${index} is outside the key page (size ${page.size})`);
+    return this.normalize(page.slots[index]!);
+  }
+
+  /** Store `value` in slot `index` of a key page (read-write key needed). */
+  setSlot(key: Key, index: number, value: Key): void {
+    const page = this.keyPage(key, true);
+    if (!isCount(index, page.size - 1))
+      fail('out-of-bounds', `slot ${index} is outside the key page (size ${page.size})`);
+    page.slots[index] = value;
+  }
+
+  pageType(key: Key): PageType {
+    return this.page(key).kind === ObjectKind.dataPage ? PageType.data : PageType.keys;
+  }
+
+  pageSize(key: Key): number {
+    return this.page(key).size;
+  }
+
+  /** Resize a page (read-write key): growth charged, shrinking refunded, new words zero / slots null. */
+  resizePage(key: Key, size: number): void {
+    if (key.kind !== KeyKind.page) {
+      this.page(key);
+      fail('rights-violation', 'resizing needs a read-write page key');
+    }
+    const page = this.page(key);
+    const isData = page.kind === ObjectKind.dataPage;
+    const max = isData ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
+    if (!isCount(size, max)) fail('bad-argument', `page size ${size} is outside 0..${max}`);
+    if (page.kind === ObjectKind.keyPage && page.isDomain && size < DomainSlot.RESUME + 1) {
+      fail('bad-argument', `a domain page cannot shrink below ${DomainSlot.RESUME + 1} slots`);
+    }
+    const meter = this.#objects[page.meter] as Meter;
+    const delta = size - page.size;
+    if (delta > 0) this.#chargeMemory(meter, delta);
+    else if (delta < 0) this.#refundMemory(meter, -delta);
+    if (page.kind === ObjectKind.dataPage) {
+      const words = new Int32Array(size);
+      words.set(size >= page.size ? page.words : page.words.subarray(0, size));
+      page.words = words;
+    } else if (delta > 0) {
+      for (let i = 0; i < delta; i++) page.slots.push(NULL_KEY);
+    } else {
+      page.slots.length = size;
+    }
+  }
+
+  /**
+   * Free a page (read-write key): its memory is refunded and every key to it is
+   * void. A domain that is running, waiting or blocked cannot be destroyed.
+   */
+  destroyPage(key: Key): void {
+    if (key.kind !== KeyKind.page) {
+      this.page(key);
+      fail('rights-violation', 'destroying needs a read-write page key');
+    }
+    const page = this.page(key);
+    if (page.kind === ObjectKind.keyPage && page.isDomain) {
+      const st = page.slots[DomainSlot.STATE]!.value;
+      if (st !== DomainState.available && st !== DomainState.halted && st !== DomainState.faulted) {
+        fail('busy', 'a running, waiting or blocked domain cannot be destroyed');
+      }
+      const k = this.kernel;
+      if (k.root === page.id || k.active === page.id) fail('busy', 'the machine still refers to this domain');
+    }
+    this.#refundMemory(this.#objects[page.meter] as Meter, page.size);
+    this.#objects[page.id] = undefined;
+    this.#live--;
+  }
+
+  // ---- key operations ---------------------------------------------------------------
+
+  /**
+   * A weaker (never stronger) key. Options: 0 copies; 1 makes a page key read-only
+   * and a meter key use-only; n >= 2 on a meter key creates a child meter holding
+   * floor(remaining / n) and returns a use-only key to it (KeyVM's bounded share).
+   */
+  attenuate(key: Key, option: number): Key {
+    const k = this.normalize(key);
+    if (option === Attenuation.copy) return k;
+    if (!Number.isInteger(option) || option < 0)
+      fail('bad-argument', `attenuation option ${option} is invalid`);
+    switch (k.kind) {
+      case KeyKind.page:
+      case KeyKind.readPage:
+        if (option !== Attenuation.weaken)
+          fail('bad-argument', `option ${option} does not apply to a page key`);
+        return makeKey(KeyKind.readPage, k.target, k.version);
+      case KeyKind.meter: {
+        if (option === Attenuation.weaken)
+          return makeKey(KeyKind.meter, k.target, k.version, MeterRights.use);
+        const m = this.meter(k, false);
+        const share = m.remaining === UNLIMITED ? UNLIMITED : Math.floor(m.remaining / option);
+        const child = this.meter(this.createMeter(k, share), true);
+        return this.meterKey(child, false);
+      }
+      case KeyKind.null:
+        return fail('null-key', 'cannot attenuate a null or void key');
+      default:
+        fail('bad-argument', `option ${option} does not apply to this kind of key`);
+    }
+  }
+
+  /**
+   * Revoke: every outstanding key to the object (read-write page key, which also
+   * voids gate and resume keys to a domain page, or controlling meter key) becomes
+   * void in O(1). The content stays; the returned fresh key reaches it.
+   */
+  sever(key: Key): Key {
+    if (key.kind === KeyKind.page) {
+      const page = this.page(key);
+      page.version++;
+      return this.pageKey(page);
+    }
+    if (key.kind === KeyKind.meter) {
+      const m = this.meter(key, true);
+      if (m.parent === null) fail('rights-violation', 'a prime meter cannot be severed');
+      m.version++;
+      return this.meterKey(m, true);
+    }
+    if (this.normalize(key).kind === KeyKind.null)
+      fail('null-key', 'cannot sever through a null or void key');
+    fail('rights-violation', 'severing needs a read-write page key or a controlling meter key');
+  }
+
+  // ---- domains and resume keys ------------------------------------------------------
+
+  /** A resume key to a domain, valid until one copy of it is used. */
+  resumeKey(domain: KeyPage): Key {
+    return makeKey(KeyKind.resume, domain.id, domain.version, domain.resumeGen);
+  }
+
+  /** The domain a resume key designates; consumes it, voiding every copy. */
+  consumeResume(key: Key): KeyPage {
+    if (key.kind !== KeyKind.resume) this.#wrongKind(key, 'a resume key');
+    const d = this.#live_(key, 'resume') as KeyPage;
+    if (d.resumeGen !== key.value) fail('null-key', 'the resume key was used already');
+    d.resumeGen++;
+    return d;
+  }
+
+  // ---- meters -----------------------------------------------------------------------
+
+  /** The most `meter` can spend now: the smallest amount left along its chain. */
+  available(meter: Meter): number {
+    let min = UNLIMITED;
+    for (const m of meter.chain) if (m.remaining < min) min = m.remaining;
+    return min;
+  }
+
+  /** Spend `amount` from `meter` and every ancestor; the caller made sure it is available. */
+  spend(meter: Meter, amount: number): void {
+    if (amount === 0) return;
+    for (const m of meter.chain) {
+      if (m.remaining !== UNLIMITED) {
+        m.remaining -= amount;
+        if (m.remaining < 0) throw new Error(`internal: meter #${m.id} overspent`);
+      }
+    }
+  }
+
+  /** The nearest meter in the chain with less than `amount` left (the one that ran out). */
+  exhausted(meter: Meter, amount = 1): Meter | undefined {
+    for (const m of meter.chain) if (m.remaining < amount) return m;
+    return undefined;
+  }
+
+  /** Set what a meter has left (controlling key); prime meters are the embedder's. */
+  setMeter(key: Key, amount: number): void {
+    const m = this.meter(key, true);
+    if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
+    if (m.parent === null) fail('rights-violation', 'a prime meter is set by the embedder only');
+    m.remaining = amount;
+  }
+
+  /** Make a domain (gate key) or nobody (null key) the keeper of a meter (controlling key). */
+  setMeterKeeper(key: Key, keeper: Key): void {
+    const m = this.meter(key, true);
+    const k = this.normalize(keeper);
+    if (k.kind !== KeyKind.null) this.domain(k);
+    m.keeper = k;
+  }
+
+  #chargeMemory(meter: Meter, words: number): void {
+    if (this.available(meter) < words)
+      fail('out-of-memory', `the memory meter cannot pay for ${words} more words`);
+    this.spend(meter, words);
+  }
+
+  #refundMemory(meter: Meter, words: number): void {
+    for (const m of meter.chain) if (m.remaining !== UNLIMITED) m.remaining += words;
+  }
+}
