@@ -1,1 +1,23 @@
-// placeholder
+// Public API of @keyvm/assembler: assemble text to a Program, disassemble code
+// words back to text, and read and write the binary .kvm program file.
+export { type AssembleOptions, assemble, MAX_ZERO_WORDS } from './assemble.js';
+export {
+  ASSEMBLY_ERROR_CODES,
+  AssemblyError,
+  type AssemblyErrorCode,
+  type Diagnostic,
+  formatDiagnostic,
+} from './diagnostics.js';
+export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
+export {
+  decodeProgram,
+  encodeProgram,
+  KVM_FORMAT_ERROR_CODES,
+  KVM_FORMAT_VERSION,
+  KVM_MAGIC,
+  KvmFormatError,
+  type KvmFormatErrorCode,
+} from './kvm-format.js';
+export { WORD_MAX, WORD_MIN } from './numbers.js';
+export { DIRECTIVES, type DirectiveName } from './parser.js';
+export type { Label, LabelSection, Program, SourceMapEntry } from './program.js';

@@ -1,0 +1,341 @@
+// The assembler: source text to a Program. Tokenizes, parses, then lays out code
+// and data in one pass with back-patching for labels and constants used early.
+import { INSTRUCTIONS, instructionByName, Op } from '@keyvm/isa';
+import { AssemblyError, type AssemblyErrorCode, DiagnosticSink } from './diagnostics.js';
+import { tokenize } from './lexer.js';
+import {
+  type Atom,
+  type Call,
+  DATA_DIRECTIVES,
+  type Expr,
+  type Loc,
+  parse,
+  type Statement,
+  type StringOperand,
+} from './parser.js';
+import { compareLabels, type LabelSection, type Program, type SourceMapEntry } from './program.js';
+import { closestMatch } from './suggest.js';
+
+export interface AssembleOptions {
+  /** The file name used in diagnostics and kept as `program.source`. */
+  readonly file?: string;
+}
+
+/** The largest `.zero` count accepted, in words. */
+export const MAX_ZERO_WORDS = 1 << 20;
+
+/**
+ * Assembles tree (`add(1,2)`) and flat (`ADD 1 2`) syntax, freely mixed.
+ * Throws an AssemblyError listing every problem in the source.
+ */
+export function assemble(source: string, options: AssembleOptions = {}): Program {
+  const sink = new DiagnosticSink(options.file ?? '<input>', source);
+  const statements = parse(tokenize(source, sink), sink);
+  const layout = new Layout(sink);
+  layout.run(statements);
+  if (sink.count > 0) throw new AssemblyError(sink.sorted());
+  return {
+    code: Int32Array.from(layout.code),
+    data: Int32Array.from(layout.data),
+    labels: [...layout.labels]
+      .map(([name, l]) => ({ name, address: l.address, section: l.section }))
+      .sort(compareLabels),
+    sourceMap: layout.sourceMap,
+    ...(options.file === undefined ? {} : { source: options.file }),
+  };
+}
+
+const MNEMONICS: readonly string[] = INSTRUCTIONS.map((row) => row.name);
+
+/** A word whose value is known only once every label and constant is. */
+interface Fixup {
+  readonly words: number[];
+  readonly index: number;
+  readonly ref: Exclude<Atom, { kind: 'number' }>;
+  /** A bare name standing alone as a statement: unknown instruction when it is no constant. */
+  readonly statement: boolean;
+}
+
+interface LabelStatement {
+  readonly name: string;
+  readonly loc: Loc;
+}
+
+class Layout {
+  readonly code: number[] = [];
+  readonly data: number[] = [];
+  readonly sourceMap: SourceMapEntry[] = [];
+  readonly labels = new Map<string, { address: number; section: LabelSection; loc: Loc }>();
+  readonly #consts = new Map<string, { value: number; loc: Loc }>();
+  readonly #fixups: Fixup[] = [];
+  /** Labels waiting for the next statement to say whether they name code or data. */
+  #pending: LabelStatement[] = [];
+  readonly #sink: DiagnosticSink;
+
+  constructor(sink: DiagnosticSink) {
+    this.#sink = sink;
+  }
+
+  #report(code: AssemblyErrorCode, message: string, at: Loc): void {
+    this.#sink.report(code, message, at.line, at.col);
+  }
+
+  run(statements: readonly Statement[]): void {
+    for (const s of statements) {
+      if (s.kind === 'label') {
+        this.#pending.push(s);
+        continue;
+      }
+      this.#bindPending(s.kind === 'directive' && DATA_DIRECTIVES.has(s.name) ? 'data' : 'code');
+      this.#statement(s);
+    }
+    this.#bindPending('code');
+    for (const fixup of this.#fixups) this.#resolve(fixup);
+  }
+
+  #bindPending(section: LabelSection): void {
+    const address = section === 'code' ? this.code.length : this.data.length;
+    for (const { name, loc } of this.#pending) {
+      const first = this.labels.get(name);
+      if (first === undefined) this.labels.set(name, { address, section, loc });
+      else
+        this.#report('duplicate-label', `duplicate label '${name}' (first defined at ${at(first.loc)})`, loc);
+    }
+    this.#pending = [];
+  }
+
+  #statement(s: Exclude<Statement, { kind: 'label' }>): void {
+    switch (s.kind) {
+      case 'address-mark':
+        if (s.value !== this.code.length) {
+          this.#report(
+            'address-mismatch',
+            `address mark ${s.text}: does not match the code offset ${this.code.length}`,
+            s.loc,
+          );
+        }
+        return;
+      case 'expr':
+        this.#expr(s.expr, true);
+        return;
+      case 'directive':
+        this.#directive(s);
+        return;
+    }
+  }
+
+  #mapAt(loc: Loc): void {
+    this.sourceMap.push({ pc: this.code.length, line: loc.line, col: loc.col });
+  }
+
+  #word(words: number[], operand: Atom, statement = false): void {
+    if (operand.kind === 'number') {
+      words.push(operand.value);
+    } else {
+      this.#fixups.push({ words, index: words.length, ref: operand, statement });
+      words.push(0);
+    }
+  }
+
+  /** Code that leaves the expression's value(s) on the stack. */
+  #expr(expr: Expr, statement = false): void {
+    if (expr.kind !== 'call') {
+      this.#mapAt(expr.loc);
+      this.code.push(Op.PUSH);
+      this.#word(this.code, expr, statement);
+      return;
+    }
+    this.#call(expr);
+  }
+
+  #call(call: Call): void {
+    const { info } = call;
+    if (info === undefined) {
+      // Unknown mnemonic (reported by the parser): keep the layout going with a placeholder word.
+      for (const arg of call.args) this.#expr(arg);
+      this.#mapAt(call.loc);
+      this.code.push(0);
+      return;
+    }
+    const k = info.immediates;
+    if (k === 0) {
+      // Operands are pushed first, left to right: the first is the deepest argument.
+      for (const arg of call.args) this.#expr(arg);
+      this.#mapAt(call.loc);
+      this.code.push(info.code);
+      return;
+    }
+    const plural = (n: number) => `${n} immediate${n === 1 ? '' : 's'}`;
+    const n = call.args.length;
+    let ok = true;
+    if (call.style === 'flat' && n !== k) {
+      this.#report('wrong-immediates', `${info.name} takes ${plural(k)}, got ${n}`, call.loc);
+      ok = false;
+    } else if (call.style === 'tree' && (n === 0 || n % k !== 0)) {
+      const lower = info.name.toLowerCase();
+      const message =
+        n === 0
+          ? `${lower}() needs at least ${plural(k)}`
+          : `${lower}() takes its immediates in groups of ${k}, got ${n}`;
+      this.#report('wrong-immediates', message, call.loc);
+      ok = false;
+    }
+    for (const arg of call.args) {
+      if (arg.kind === 'call') {
+        this.#report(
+          'wrong-immediates',
+          `an immediate of ${info.name} must be a number, a :label or a constant, not an instruction`,
+          arg.loc,
+        );
+        ok = false;
+      }
+    }
+    if (!ok) return;
+    for (let g = 0; g < n; g += k) {
+      this.#mapAt(g === 0 ? call.loc : call.args[g]!.loc);
+      this.code.push(info.code);
+      for (let j = g; j < g + k; j++) this.#word(this.code, call.args[j] as Atom);
+    }
+  }
+
+  #directive(s: Extract<Statement, { kind: 'directive' }>): void {
+    const { operands, loc } = s;
+    switch (s.name) {
+      case 'const':
+        this.#const(operands, loc);
+        return;
+      case 'word':
+        for (const operand of operands) {
+          const atom = this.#immediateOperand(operand, '.word');
+          if (atom === undefined) continue;
+          this.#mapAt(atom.loc);
+          this.#word(this.code, atom);
+        }
+        return;
+      case 'data':
+        for (const operand of operands) {
+          const atom = this.#immediateOperand(operand, '.data');
+          if (atom !== undefined) this.#word(this.data, atom);
+        }
+        return;
+      case 'zero': {
+        const count = operands.length === 1 ? this.#earlyValue(operands[0]!, '.zero') : undefined;
+        if (operands.length !== 1) {
+          this.#report('bad-operand', `.zero takes one count, got ${operands.length} operands`, loc);
+        } else if (count !== undefined && (count < 0 || count > MAX_ZERO_WORDS)) {
+          this.#report(
+            'bad-operand',
+            `.zero count must be from 0 to ${MAX_ZERO_WORDS}, got ${count}`,
+            operands[0]!.loc,
+          );
+        } else if (count !== undefined) {
+          for (let i = 0; i < count; i++) this.data.push(0);
+        }
+        return;
+      }
+      case 'string':
+      case 'string0': {
+        const [text] = operands;
+        if (operands.length !== 1 || text?.kind !== 'string') {
+          this.#report('bad-operand', `.${s.name} takes one "string"`, text?.loc ?? loc);
+          return;
+        }
+        for (let i = 0; i < text.value.length; i++) this.data.push(text.value.charCodeAt(i));
+        if (s.name === 'string0') this.data.push(0);
+        return;
+      }
+    }
+  }
+
+  #const(operands: readonly (Expr | StringOperand)[], loc: Loc): void {
+    const [name, value] = operands;
+    if (operands.length !== 2 || name?.kind !== 'name') {
+      this.#report('bad-operand', '.const takes a name and a value: .const NAME 42', name?.loc ?? loc);
+      return;
+    }
+    const resolved = this.#earlyValue(value!, '.const');
+    if (instructionByName(name.name) !== undefined) {
+      this.#report('reserved-name', `'${name.name}' is an instruction and cannot name a constant`, name.loc);
+      return;
+    }
+    const first = this.#consts.get(name.name);
+    if (first !== undefined) {
+      this.#report(
+        'duplicate-name',
+        `duplicate constant '${name.name}' (first defined at ${at(first.loc)})`,
+        name.loc,
+      );
+      return;
+    }
+    if (resolved !== undefined) this.#consts.set(name.name, { value: resolved, loc: name.loc });
+  }
+
+  /** A value needed now (by .const or .zero): a number or a constant defined above. */
+  #earlyValue(operand: Expr | StringOperand, directive: string): number | undefined {
+    if (operand.kind === 'number') return operand.value;
+    if (operand.kind === 'name') {
+      const known = this.#consts.get(operand.name);
+      if (known !== undefined) return known.value;
+      this.#report(
+        'undefined-name',
+        `constant '${operand.name}' must be defined before this ${directive}`,
+        operand.loc,
+      );
+      return undefined;
+    }
+    this.#report('bad-operand', `${directive} takes a number or a constant defined above it`, operand.loc);
+    return undefined;
+  }
+
+  #immediateOperand(operand: Expr | StringOperand, directive: string): Atom | undefined {
+    if (operand.kind !== 'call' && operand.kind !== 'string') return operand;
+    const what = operand.kind === 'string' ? 'a string (use .string)' : 'an instruction';
+    this.#report(
+      'bad-operand',
+      `${directive} takes numbers, :labels and constants, not ${what}`,
+      operand.loc,
+    );
+    return undefined;
+  }
+
+  #resolve({ words, index, ref, statement }: Fixup): void {
+    if (ref.kind === 'label-ref') {
+      const label = this.labels.get(ref.name);
+      if (label !== undefined) {
+        words[index] = label.address;
+        return;
+      }
+      const guess = closestMatch(ref.name, this.labels.keys());
+      const hint = this.#consts.has(ref.name)
+        ? `; '${ref.name}' is a constant: write it without ':'`
+        : guess === undefined
+          ? ''
+          : `; did you mean ':${guess}'?`;
+      this.#report('undefined-label', `undefined label ':${ref.name}'${hint}`, ref.loc);
+      return;
+    }
+    const known = this.#consts.get(ref.name);
+    if (known !== undefined) {
+      words[index] = known.value;
+      return;
+    }
+    if (this.labels.has(ref.name)) {
+      const what = statement ? `unknown instruction '${ref.name}'` : `undefined constant '${ref.name}'`;
+      this.#report(
+        statement ? 'unknown-instruction' : 'undefined-name',
+        `${what}; did you mean the label ':${ref.name}'?`,
+        ref.loc,
+      );
+    } else if (statement) {
+      const guess = closestMatch(ref.name, MNEMONICS);
+      const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
+      this.#report('unknown-instruction', `unknown instruction '${ref.name}'${hint}`, ref.loc);
+    } else {
+      const guess = closestMatch(ref.name, this.#consts.keys());
+      const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
+      this.#report('undefined-name', `undefined constant '${ref.name}'${hint}`, ref.loc);
+    }
+  }
+}
+
+const at = (loc: Loc): string => `${loc.line}:${loc.col}`;

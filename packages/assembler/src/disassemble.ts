@@ -1,0 +1,140 @@
+// The disassembler: code words (and optionally the data page) to flat syntax,
+// one instruction a line with its address, which assembles back to the same words.
+import { instructionByCode, Op } from '@keyvm/isa';
+import { compareLabels, isIdentifier, type Label, type Program, type SourceMapEntry } from './program.js';
+
+export interface DisassembleOptions {
+  /** Labels to restore as `name:` lines and `:name` PUSH operands (code labels only). */
+  readonly labels?: readonly Label[];
+  /** Source positions to print as `; line:col` comments. */
+  readonly sourceMap?: readonly SourceMapEntry[];
+  /** The initial data page, printed as `.data` lines before the code. */
+  readonly data?: ArrayLike<number>;
+}
+
+/** Words per `.data` line. */
+const DATA_PER_LINE = 8;
+/** Column where `; line:col` comments start. */
+const COMMENT_COLUMN = 32;
+
+/**
+ * Prints code words in the flat syntax, e.g. `0005: PUSH 10`. Every word
+ * sequence round-trips: `assemble(disassemble(code)).code` equals `code`. Words
+ * that are not a whole instruction print as `.word N`, and so does an instruction
+ * that a label points into. Labels whose names are not identifiers, that fall
+ * outside the code or data, or that repeat a name, are left out.
+ */
+export function disassemble(code: ArrayLike<number>, options: DisassembleOptions = {}): string {
+  const data = options.data ?? [];
+  const labels = usableLabels(options.labels ?? [], code.length, data.length);
+  const lines: string[] = [];
+  const dataLabels = labels.filter((l) => l.section === 'data');
+  if (data.length > 0 || dataLabels.length > 0) {
+    lines.push(`; data page: ${data.length} word${data.length === 1 ? '' : 's'}`);
+    printData(lines, data, dataLabels);
+  }
+  printCode(
+    lines,
+    code,
+    labels.filter((l) => l.section === 'code'),
+    options.sourceMap ?? [],
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Disassembles a whole program: its code, data page, labels and source map. */
+export function disassembleProgram(program: Program): string {
+  return disassemble(program.code, {
+    labels: program.labels,
+    sourceMap: program.sourceMap,
+    data: program.data,
+  });
+}
+
+function usableLabels(labels: readonly Label[], codeLength: number, dataLength: number): Label[] {
+  const seen = new Set<string>();
+  const usable: Label[] = [];
+  for (const label of [...labels].sort(compareLabels)) {
+    const limit = label.section === 'code' ? codeLength : dataLength;
+    if (seen.has(label.name) || !isIdentifier(label.name)) continue;
+    if (!Number.isInteger(label.address) || label.address < 0 || label.address > limit) continue;
+    seen.add(label.name);
+    usable.push(label);
+  }
+  return usable;
+}
+
+function groupByAddress(labels: readonly Label[]): Map<number, string[]> {
+  const byAddress = new Map<number, string[]>();
+  for (const { name, address } of labels) {
+    const names = byAddress.get(address);
+    if (names === undefined) byAddress.set(address, [name]);
+    else names.push(name);
+  }
+  return byAddress;
+}
+
+function printData(lines: string[], data: ArrayLike<number>, labels: readonly Label[]): void {
+  const byAddress = groupByAddress(labels);
+  let i = 0;
+  while (i < data.length) {
+    for (const name of byAddress.get(i) ?? []) lines.push(`${name}:`);
+    const values: string[] = [];
+    const start = i;
+    do {
+      values.push(String(data[i]! | 0));
+      i++;
+    } while (i < data.length && values.length < DATA_PER_LINE && !byAddress.has(i));
+    const text = `.data ${values.join(', ')}`;
+    lines.push(`${text.padEnd(COMMENT_COLUMN)}; data ${pad(start, data.length)}`);
+  }
+  const atEnd = byAddress.get(data.length);
+  if (atEnd !== undefined) {
+    // An empty .data after them makes these labels name the end of the data page.
+    for (const name of atEnd) lines.push(`${name}:`);
+    lines.push('.data');
+  }
+}
+
+function printCode(
+  lines: string[],
+  code: ArrayLike<number>,
+  labels: readonly Label[],
+  sourceMap: readonly SourceMapEntry[],
+): void {
+  const byAddress = groupByAddress(labels);
+  const places = new Map<number, SourceMapEntry>(sourceMap.map((entry) => [entry.pc, entry]));
+  const emit = (pc: number, text: string): void => {
+    const where = places.get(pc);
+    const line = `${pad(pc, code.length)}: ${text}`;
+    lines.push(where === undefined ? line : `${line.padEnd(COMMENT_COLUMN)}; ${where.line}:${where.col}`);
+  };
+  let pc = 0;
+  while (pc < code.length) {
+    for (const name of byAddress.get(pc) ?? []) lines.push(`${name}:`);
+    const word = code[pc]! | 0;
+    const info = instructionByCode(word);
+    const length = 1 + (info?.immediates ?? 0);
+    let labelInside = false;
+    for (let j = pc + 1; j < pc + length; j++) labelInside ||= byAddress.has(j);
+    if (info === undefined || pc + length > code.length || labelInside) {
+      emit(pc, `.word ${word}`);
+      pc++;
+      continue;
+    }
+    const operands: string[] = [];
+    for (let j = pc + 1; j < pc + length; j++) {
+      const immediate = code[j]! | 0;
+      const label = word === Op.PUSH ? byAddress.get(immediate)?.[0] : undefined;
+      operands.push(label === undefined ? String(immediate) : `:${label}`);
+    }
+    emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
+    pc += length;
+  }
+  for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+}
+
+/** A decimal offset padded to at least four digits (wider when the section is longer). */
+function pad(offset: number, sectionLength: number): string {
+  return String(offset).padStart(Math.max(4, String(sectionLength).length), '0');
+}

@@ -1,0 +1,48 @@
+// The assembled program as data: code words, the initial data page, labels and
+// the source map, shared by the assembler, the disassembler and the .kvm format.
+
+/** Which page a label points into: the code page or the initial data page. */
+export type LabelSection = 'code' | 'data';
+
+/** A named word offset into the code or the data page. */
+export interface Label {
+  readonly name: string;
+  /** Word offset (not an instruction count). */
+  readonly address: number;
+  readonly section: LabelSection;
+}
+
+/** Where the instruction (or `.word`) starting at code offset `pc` came from; 1-based. */
+export interface SourceMapEntry {
+  readonly pc: number;
+  readonly line: number;
+  readonly col: number;
+}
+
+/** What the assembler produces and a `.kvm` file holds. */
+export interface Program {
+  /** Code words: opcodes followed by their immediates. */
+  readonly code: Int32Array;
+  /** The initial contents of the data page. */
+  readonly data: Int32Array;
+  /** Sorted by section (code first), then address, then name (code-unit order). */
+  readonly labels: readonly Label[];
+  /** Sorted by pc, one entry per instruction start; no two entries share a pc. */
+  readonly sourceMap: readonly SourceMapEntry[];
+  /** The source file name, when known. */
+  readonly source?: string;
+}
+
+/** Canonical label order: code before data, then by address, then by name in code-unit order. */
+export function compareLabels(a: Label, b: Label): number {
+  if (a.section !== b.section) return a.section === 'code' ? -1 : 1;
+  if (a.address !== b.address) return a.address - b.address;
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** True for a name that the assembler accepts as a label or constant. */
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_.$]*$/;
