@@ -116,11 +116,13 @@ export class Store {
    * contents; this only places objects.
    */
   static restore(objects: readonly StoreObject[], nextId: number, kernel: KernelState): Store {
+    if (!Number.isSafeInteger(nextId) || nextId <= PRIME_MEMORY)
+      fail('bad-argument', `next id ${nextId} must be a whole number above ${PRIME_MEMORY}`);
     const s = new Store();
     s.#objects = new Array<StoreObject | undefined>(nextId).fill(undefined);
     s.#live = 0;
     for (const o of objects) {
-      if (o.id <= 0 || o.id >= nextId || s.#objects[o.id])
+      if (!Number.isInteger(o.id) || o.id <= 0 || o.id >= nextId || s.#objects[o.id])
         fail('bad-argument', `object id ${o.id} is out of range or repeated`);
       s.#add(o);
     }
@@ -460,15 +462,15 @@ export class Store {
     return min;
   }
 
-  /** Spend `amount` from `meter` and every ancestor; the caller made sure it is available. */
+  /**
+   * Spend `amount` from `meter` and every ancestor; the caller made sure it is
+   * available. Overspending is a bug in the caller: it throws before changing anything.
+   */
   spend(meter: Meter, amount: number): void {
     if (amount === 0) return;
-    for (const m of meter.chain) {
-      if (m.remaining !== UNLIMITED) {
-        m.remaining -= amount;
-        if (m.remaining < 0) throw new Error(`internal: meter #${m.id} overspent`);
-      }
-    }
+    if (!(amount > 0) || this.available(meter) < amount)
+      throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
+    for (const m of meter.chain) if (m.remaining !== UNLIMITED) m.remaining -= amount;
   }
 
   /** The nearest meter in the chain with less than `amount` left (the one that ran out). */
