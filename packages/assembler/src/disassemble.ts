@@ -126,12 +126,37 @@ function printCode(
     for (let j = pc + 1; j < pc + length; j++) {
       const immediate = code[j]! | 0;
       const label = word === Op.PUSH ? byAddress.get(immediate)?.[0] : undefined;
-      operands.push(label === undefined ? String(immediate) : `:${label}`);
+      const isAddress = label !== undefined && feedsAddressOperand(code, pc + length);
+      operands.push(isAddress ? `:${label}` : String(immediate));
     }
     emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
     pc += length;
   }
   for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+}
+
+/** How far ahead feedsAddressOperand follows a pushed word. */
+const ADDRESS_LOOKAHEAD = 16;
+
+/**
+ * True when the word pushed just before `pc` is, on the straight-line path from
+ * `pc`, popped as an operand that the instruction table's stack effect names
+ * `addr` (the target of JUMP and JUMPIF). This keeps `PUSH 0` a number even when
+ * a label sits at offset 0, and prints `PUSH :loop` where it is a jump target.
+ */
+function feedsAddressOperand(code: ArrayLike<number>, pc: number): boolean {
+  let depth = 0; // how many words lie above the pushed one
+  for (let steps = 0; steps < ADDRESS_LOOKAHEAD && pc < code.length; steps++) {
+    const info = instructionByCode(code[pc]! | 0);
+    if (info === undefined) return false;
+    if (info.pops > depth) {
+      const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
+      return inputs.length === info.pops && inputs[info.pops - 1 - depth] === 'addr';
+    }
+    depth += info.pushes - info.pops;
+    pc += 1 + info.immediates;
+  }
+  return false;
 }
 
 /** A decimal offset padded to at least four digits (wider when the section is longer). */

@@ -8,8 +8,9 @@
 //   DBUG (optional) u32 length + UTF-8 file name, u32 count + labels
 //        (u8 section 0 code / 1 data, u32 address, u32 length + UTF-8 name),
 //        u32 count + source map entries (u32 pc, u32 line, u32 col)
-//   Sections appear in that order, each at most once; a CRC-32 of every byte
-//   before it ends the file.
+//   Sections appear in that order, each at most once, DATA and DBUG only when not
+//   empty; a CRC-32 of every byte before it ends the file. Only the canonical
+//   encoding of a program is accepted, so decode then encode gives the same bytes.
 import { crc32 } from './crc32.js';
 import { compareLabels, type Label, type Program, type SourceMapEntry } from './program.js';
 
@@ -24,6 +25,8 @@ export const KVM_FORMAT_ERROR_CODES = Object.freeze({
   'section-order': 'sections not in the order CODE, DATA, DBUG',
   'section-overrun': 'a section length that runs past the end of the input',
   'missing-code': 'no CODE section',
+  'empty-section':
+    'a DATA or DBUG section with nothing in it (the encoder leaves those out, so no file has one)',
   'misaligned-section': 'a CODE or DATA section whose length is not a multiple of 4',
   'trailing-bytes': 'bytes after the checksum',
   'bad-checksum': 'the CRC-32 does not match the contents',
@@ -272,6 +275,13 @@ export function decodeProgram(bytes: Uint8Array): Program {
   let lastIndex = -1;
   for (let i = 0; i < count; i++) {
     const at = r.offset;
+    if (r.remaining < SECTION_HEADER_BYTES + 4) {
+      throw new KvmFormatError(
+        'truncated',
+        at,
+        `the input ends where section ${i + 1} of ${count} should start`,
+      );
+    }
     const tag = r.u32('section tag');
     const name = SECTION_BY_TAG.get(tag);
     if (name === undefined)
@@ -300,6 +310,7 @@ export function decodeProgram(bytes: Uint8Array): Program {
         `${name} section length ${length} is not a multiple of 4`,
       );
     }
+    if (name === 'DATA' && length === 0) throw new KvmFormatError('empty-section', at, 'empty DATA section');
     found.set(name, { start: r.offset, length });
     r.offset += length;
   }
@@ -395,5 +406,12 @@ function decodeDebug(
     lastPc = pc;
   }
   if (r.remaining > 0) bad(r.offset, `${r.remaining} unused bytes at the end of the debug section`);
+  if (source === '' && labelCount === 0 && entryCount === 0) {
+    throw new KvmFormatError(
+      'empty-section',
+      start - SECTION_HEADER_BYTES,
+      'DBUG section without a file name, labels or source map',
+    );
+  }
   return source === '' ? { labels, sourceMap } : { labels, sourceMap, source };
 }
