@@ -1,0 +1,515 @@
+// The binary image: a fixed header, four sections (meters, objects, keys, kernel)
+// and a sha256 over everything before it. Little-endian; data words as blocks.
+// The writer and the reader below mirror each other field by field.
+import { createHash } from 'node:crypto';
+import { endianness } from 'node:os';
+import { type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+import { type ImageSection, refuse, type Where } from './errors.js';
+import { storeLocator } from './json.js';
+import {
+  type DataPageRecord,
+  type DeviceRecord,
+  type ImageModel,
+  type KeyPageRecord,
+  type KeyRecord,
+  type MeterRecord,
+  modelFromStore,
+  type ObjectRecord,
+  storeFromModel,
+} from './model.js';
+import { checkPageSize, type Locator, validateModel } from './validate.js';
+
+/** The binary format version this module writes and reads. */
+export const IMAGE_FORMAT_VERSION = 1;
+
+/** First eight bytes of every image: a non-ASCII byte, "KVMI", CR LF, ^Z (as PNG does). */
+export const IMAGE_MAGIC: readonly number[] = Object.freeze([0x89, 0x4b, 0x56, 0x4d, 0x49, 0x0d, 0x0a, 0x1a]);
+
+export const HEADER_SIZE = 64;
+export const CHECKSUM_SIZE = 32;
+
+/** Header fields: byte offsets from the start of the image. */
+const H = Object.freeze({
+  magic: 0,
+  version: 8,
+  flags: 12,
+  nextId: 16,
+  meterCount: 20,
+  objectCount: 24,
+  keyCount: 28,
+  metersLength: 32,
+  objectsLength: 40,
+  keysLength: 48,
+  kernelLength: 56,
+});
+
+/** Meter record (fixed size). */
+const M = Object.freeze({ id: 0, version: 4, resource: 8, parent: 9, remaining: 13, size: 21 });
+/** Object records: a tag byte (the core's ObjectKind), then fields. */
+const DATA = Object.freeze({ id: 1, version: 5, meter: 9, size: 13, words: 17 });
+const KPAGE = Object.freeze({ id: 1, version: 5, meter: 9, flags: 13, resumeGen: 14, size: 18, end: 22 });
+const DEV = Object.freeze({ id: 1, version: 5, deviceType: 9, size: 13, transcript: 17 });
+/** Kernel section (fixed part, then runQueue entries). */
+const K = Object.freeze({
+  root: 0,
+  active: 4,
+  steps: 8,
+  quantum: 16,
+  sliceLeft: 24,
+  faultCode: 32,
+  faultPc: 36,
+  faultDomain: 40,
+  runQueueLength: 44,
+  runQueue: 48,
+});
+/** Key page flag bits. */
+const FLAG_DOMAIN = 1;
+/** u64 all ones: an unlimited meter. */
+const U32 = 0x1_0000_0000;
+
+/** Bytes a key takes: kind byte, then value (number), target+version, or target+version+value. */
+function keySize(kind: number): number {
+  switch (kind) {
+    case KeyKind.null:
+      return 1;
+    case KeyKind.number:
+      return 5;
+    case KeyKind.resume:
+    case KeyKind.meter:
+      return 13;
+    case KeyKind.page:
+    case KeyKind.readPage:
+    case KeyKind.domain:
+    case KeyKind.device:
+      return 9;
+    default:
+      return 0;
+  }
+}
+
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+
+function sha256(bytes: Uint8Array): Buffer {
+  return createHash('sha256').update(bytes).digest();
+}
+
+/** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
+export function imageHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+// ---- writing -------------------------------------------------------------------------
+
+/**
+ * The canonical image of a store: keys written as they read (void keys as null),
+ * objects in ascending id. The store is validated first with the decoder's rules,
+ * so every image this writes loads back; a store that breaks them throws ImageError.
+ */
+export function encodeImage(store: Store): Uint8Array {
+  const model = modelFromStore(store);
+  validateModel(model, storeLocator);
+  return writeModel(model);
+}
+
+function writeModel(model: ImageModel): Uint8Array {
+  const { meters, objects, kernel } = model;
+  // Pass 1: exact sizes.
+  let objectsLength = 0;
+  let keyCount = meters.length;
+  let keysLength = 0;
+  for (const m of meters) keysLength += keySize(m.keeper.kind);
+  for (const o of objects) {
+    if (o.kind === ObjectKind.dataPage) objectsLength += DATA.words + 4 * o.words.length;
+    else if (o.kind === ObjectKind.device) objectsLength += DEV.transcript + 4 * o.transcript.length;
+    else {
+      objectsLength += KPAGE.end;
+      keyCount += o.slots.length;
+      for (const k of o.slots) keysLength += keySize(k.kind);
+    }
+  }
+  const metersLength = M.size * meters.length;
+  const kernelLength = K.runQueue + 4 * kernel.runQueue.length;
+  const total = HEADER_SIZE + metersLength + objectsLength + keysLength + kernelLength + CHECKSUM_SIZE;
+
+  // Pass 2: fill. Every byte is written, so the buffer need not be zeroed.
+  const buf = Buffer.allocUnsafeSlow(total);
+  const out = new Uint8Array(buf.buffer, buf.byteOffset, total);
+  const dv = new DataView(out.buffer, out.byteOffset, total);
+  const u8 = (p: number, v: number) => dv.setUint8(p, v);
+  const u32 = (p: number, v: number) => dv.setUint32(p, v, true);
+  const i32 = (p: number, v: number) => dv.setInt32(p, v, true);
+  const u64 = (p: number, v: number) => {
+    if (v === UNLIMITED) {
+      u32(p, 0xffff_ffff);
+      u32(p + 4, 0xffff_ffff);
+    } else {
+      u32(p, v % U32);
+      u32(p + 4, Math.floor(v / U32));
+    }
+  };
+
+  out.set(IMAGE_MAGIC, H.magic);
+  u32(H.version, IMAGE_FORMAT_VERSION);
+  u32(H.flags, 0);
+  u32(H.nextId, model.nextId);
+  u32(H.meterCount, meters.length);
+  u32(H.objectCount, objects.length);
+  u32(H.keyCount, keyCount);
+  u64(H.metersLength, metersLength);
+  u64(H.objectsLength, objectsLength);
+  u64(H.keysLength, keysLength);
+  u64(H.kernelLength, kernelLength);
+
+  let p = HEADER_SIZE;
+  for (const m of meters) {
+    u32(p + M.id, m.id);
+    u32(p + M.version, m.version);
+    u8(p + M.resource, m.resource);
+    u32(p + M.parent, m.parent);
+    u64(p + M.remaining, m.remaining);
+    p += M.size;
+  }
+  const writeWords = (at: number, words: Int32Array | readonly number[]) => {
+    if (LITTLE_ENDIAN_HOST && words instanceof Int32Array) {
+      out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), at);
+    } else {
+      for (let i = 0; i < words.length; i++) i32(at + 4 * i, words[i]!);
+    }
+  };
+  for (const o of objects) {
+    u8(p, o.kind);
+    u32(p + DATA.id, o.id);
+    u32(p + DATA.version, o.version);
+    if (o.kind === ObjectKind.dataPage) {
+      u32(p + DATA.meter, o.meter);
+      u32(p + DATA.size, o.words.length);
+      writeWords(p + DATA.words, o.words);
+      p += DATA.words + 4 * o.words.length;
+    } else if (o.kind === ObjectKind.keyPage) {
+      u32(p + KPAGE.meter, o.meter);
+      u8(p + KPAGE.flags, o.isDomain ? FLAG_DOMAIN : 0);
+      u32(p + KPAGE.resumeGen, o.resumeGen);
+      u32(p + KPAGE.size, o.slots.length);
+      p += KPAGE.end;
+    } else {
+      u32(p + DEV.deviceType, o.deviceType);
+      u32(p + DEV.size, o.transcript.length);
+      writeWords(p + DEV.transcript, o.transcript);
+      p += DEV.transcript + 4 * o.transcript.length;
+    }
+  }
+  const writeKey = (k: KeyRecord) => {
+    u8(p, k.kind);
+    if (k.kind === KeyKind.number) i32(p + 1, k.value);
+    else if (k.kind !== KeyKind.null) {
+      u32(p + 1, k.target);
+      u32(p + 5, k.version);
+      if (k.kind === KeyKind.resume || k.kind === KeyKind.meter) u32(p + 9, k.value);
+    }
+    p += keySize(k.kind);
+  };
+  for (const m of meters) writeKey(m.keeper);
+  for (const o of objects) if (o.kind === ObjectKind.keyPage) for (const k of o.slots) writeKey(k);
+
+  u32(p + K.root, kernel.root);
+  u32(p + K.active, kernel.active);
+  u64(p + K.steps, kernel.steps);
+  u64(p + K.quantum, kernel.quantum);
+  u64(p + K.sliceLeft, kernel.sliceLeft);
+  u32(p + K.faultCode, kernel.faultCode);
+  i32(p + K.faultPc, kernel.faultPc);
+  u32(p + K.faultDomain, kernel.faultDomain);
+  u32(p + K.runQueueLength, kernel.runQueue.length);
+  for (let i = 0; i < kernel.runQueue.length; i++) u32(p + K.runQueue + 4 * i, kernel.runQueue[i]!);
+  p += kernelLength;
+
+  out.set(sha256(out.subarray(0, p)), p);
+  if (p + CHECKSUM_SIZE !== total) throw new Error(`internal: image size ${p + CHECKSUM_SIZE} != ${total}`);
+  return out;
+}
+
+// ---- reading -------------------------------------------------------------------------
+
+/**
+ * The store an image describes. Checks the header, lengths and checksum, reads every
+ * section field by field, validates the whole machine, and only then builds the
+ * store; any fault throws ImageError naming the section and byte offset.
+ */
+export function decodeImage(bytes: Uint8Array): Store {
+  const { model, locator } = readModel(bytes);
+  validateModel(model, locator);
+  return storeFromModel(model);
+}
+
+function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
+  const len = bytes.length;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  const head = (offset: number): Where => ({ section: 'header', offset });
+
+  for (let i = 0; i < IMAGE_MAGIC.length; i++) {
+    if (i >= len) refuse('truncated', head(len), `the input is ${len} bytes, shorter than the magic`);
+    if (bytes[i] !== IMAGE_MAGIC[i]) refuse('bad-magic', head(i), 'this is not a KeyVM image');
+  }
+  if (len < HEADER_SIZE)
+    refuse('truncated', head(len), `the input is ${len} bytes, shorter than the ${HEADER_SIZE}-byte header`);
+  const u8 = (p: number) => dv.getUint8(p);
+  const u32 = (p: number) => dv.getUint32(p, true);
+  const i32 = (p: number) => dv.getInt32(p, true);
+  /** A u64; all ones reads as UNLIMITED; values past 2^53 lose precision and fail validation. */
+  const u64 = (p: number) => {
+    const lo = u32(p);
+    const hi = u32(p + 4);
+    return lo === 0xffff_ffff && hi === 0xffff_ffff ? UNLIMITED : hi * U32 + lo;
+  };
+
+  const version = u32(H.version);
+  if (version !== IMAGE_FORMAT_VERSION)
+    refuse(
+      'bad-version',
+      head(H.version),
+      `format version ${version}; this decoder reads ${IMAGE_FORMAT_VERSION}`,
+    );
+  const flags = u32(H.flags);
+  if (flags !== 0) refuse('bad-flags', head(H.flags), `flags 0x${flags.toString(16)}: no flags are defined`);
+  const nextId = u32(H.nextId);
+  const meterCount = u32(H.meterCount);
+  const objectCount = u32(H.objectCount);
+  const keyCount = u32(H.keyCount);
+  const lengths: [ImageSection, number, number][] = [
+    ['meters', H.metersLength, 0],
+    ['objects', H.objectsLength, 0],
+    ['keys', H.keysLength, 0],
+    ['kernel', H.kernelLength, 0],
+  ];
+  // Sizes against the input's length before anything is allocated.
+  let start = HEADER_SIZE;
+  const starts: number[] = [];
+  for (const entry of lengths) {
+    const n = u64(entry[1]);
+    if (!Number.isSafeInteger(n) || start + n > len - CHECKSUM_SIZE)
+      refuse(
+        'truncated',
+        head(entry[1]),
+        `the ${entry[0]} section of ${n} bytes runs past the end of the ${len}-byte input`,
+      );
+    entry[2] = n;
+    starts.push(start);
+    start += n;
+  }
+  const end = start + CHECKSUM_SIZE;
+  if (len > end)
+    refuse('trailing-bytes', { section: 'checksum', offset: end }, `${len - end} bytes follow the checksum`);
+  const [metersStart, objectsStart, keysStart, kernelStart] = starts as [number, number, number, number];
+  const [metersLength, objectsLength, keysLength, kernelLength] = lengths.map((e) => e[2]) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  if (metersLength !== M.size * meterCount)
+    refuse(
+      'bad-header',
+      head(H.metersLength),
+      `${meterCount} meters take ${M.size * meterCount} bytes, not ${metersLength}`,
+    );
+  if (objectCount > objectsLength / DATA.words)
+    refuse('bad-header', head(H.objectCount), `${objectCount} objects cannot fit in ${objectsLength} bytes`);
+  if (keyCount > keysLength || keyCount < meterCount)
+    refuse(
+      'bad-header',
+      head(H.keyCount),
+      `${keyCount} keys do not fit ${keysLength} bytes and ${meterCount} meter keepers`,
+    );
+  if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
+    refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
+
+  const sum = sha256(bytes.subarray(0, start));
+  for (let i = 0; i < CHECKSUM_SIZE; i++)
+    if (sum[i] !== bytes[start + i])
+      refuse('bad-checksum', { section: 'checksum', offset: start }, 'the sha256 does not match the image');
+
+  // ---- meters
+  const meters: MeterRecord[] = new Array(meterCount);
+  for (let i = 0, p = metersStart; i < meterCount; i++, p += M.size) {
+    meters[i] = {
+      id: u32(p + M.id),
+      version: u32(p + M.version),
+      resource: u8(p + M.resource),
+      parent: u32(p + M.parent),
+      remaining: u64(p + M.remaining),
+      keeper: NO_KEY,
+    };
+  }
+
+  // ---- objects
+  const objects: ObjectRecord[] = new Array(objectCount);
+  const objectAt: number[] = new Array(objectCount);
+  const keyPages: KeyPageRecord[] = [];
+  const objectsEnd = objectsStart + objectsLength;
+  let slotsDeclared = 0;
+  let p = objectsStart;
+  const obj = (offset: number): Where => ({ section: 'objects', offset });
+  const need = (n: number, what: string) => {
+    if (p + n > objectsEnd) refuse('truncated', obj(p), `${what} runs past the end of the objects section`);
+  };
+  const readWords = (at: number, n: number): Int32Array => {
+    const words = new Int32Array(n);
+    if (LITTLE_ENDIAN_HOST) new Uint8Array(words.buffer).set(bytes.subarray(at, at + 4 * n));
+    else for (let i = 0; i < n; i++) words[i] = i32(at + 4 * i);
+    return words;
+  };
+  for (let i = 0; i < objectCount; i++) {
+    need(1, 'an object tag');
+    objectAt[i] = p;
+    const tag = u8(p);
+    if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
+      refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
+    need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
+    const id = u32(p + DATA.id);
+    const version = u32(p + DATA.version);
+    if (tag === ObjectKind.dataPage) {
+      const size = u32(p + DATA.size);
+      checkPageSize(tag, size, obj(p + DATA.size));
+      need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
+      const rec: DataPageRecord = {
+        kind: tag,
+        id,
+        version,
+        meter: u32(p + DATA.meter),
+        words: readWords(p + DATA.words, size),
+      };
+      objects[i] = rec;
+      p += DATA.words + 4 * size;
+    } else if (tag === ObjectKind.keyPage) {
+      need(KPAGE.end, 'a key page record');
+      const flags = u8(p + KPAGE.flags);
+      if ((flags & ~FLAG_DOMAIN) !== 0)
+        refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
+      const size = u32(p + KPAGE.size);
+      checkPageSize(tag, size, obj(p + KPAGE.size));
+      slotsDeclared += size;
+      if (meterCount + slotsDeclared > keyCount)
+        refuse(
+          'bad-header',
+          obj(p + KPAGE.size),
+          `key pages declare more slots than the header's ${keyCount} keys`,
+        );
+      const rec: KeyPageRecord = {
+        kind: tag,
+        id,
+        version,
+        meter: u32(p + KPAGE.meter),
+        isDomain: flags === FLAG_DOMAIN,
+        resumeGen: u32(p + KPAGE.resumeGen),
+        slots: new Array<KeyRecord>(size),
+      };
+      objects[i] = rec;
+      keyPages.push(rec);
+      p += KPAGE.end;
+    } else {
+      const size = u32(p + DEV.size);
+      need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
+      const rec: DeviceRecord = {
+        kind: tag,
+        id,
+        version,
+        deviceType: u32(p + DEV.deviceType),
+        transcript: Array.from(readWords(p + DEV.transcript, size)),
+      };
+      objects[i] = rec;
+      p += DEV.transcript + 4 * size;
+    }
+  }
+  if (p !== objectsEnd) refuse('trailing-bytes', obj(p), `${objectsEnd - p} bytes follow the last object`);
+  if (meterCount + slotsDeclared !== keyCount)
+    refuse(
+      'bad-header',
+      head(H.keyCount),
+      `the header declares ${keyCount} keys, the objects ${meterCount + slotsDeclared}`,
+    );
+
+  // ---- keys
+  const keyAt = new Float64Array(keyCount);
+  const keysEnd = keysStart + keysLength;
+  let q = keysStart;
+  let n = 0;
+  const readKey = (): KeyRecord => {
+    const where: Where = { section: 'keys', offset: q };
+    if (q >= keysEnd) refuse('truncated', where, 'a key runs past the end of the keys section');
+    const kind = u8(q);
+    const size = keySize(kind);
+    if (size === 0) refuse('bad-key', where, `key kind ${kind} is unknown`);
+    if (q + size > keysEnd) refuse('truncated', where, 'a key runs past the end of the keys section');
+    keyAt[n++] = q;
+    let k: KeyRecord;
+    if (kind === KeyKind.null) k = NO_KEY;
+    else if (kind === KeyKind.number) k = { kind, target: 0, version: 0, value: i32(q + 1) };
+    else k = { kind, target: u32(q + 1), version: u32(q + 5), value: size === 13 ? u32(q + 9) : 0 };
+    q += size;
+    return k;
+  };
+  for (let i = 0; i < meterCount; i++) (meters[i] as { keeper: KeyRecord }).keeper = readKey();
+  for (const page of keyPages) {
+    const slots = page.slots as KeyRecord[];
+    for (let s = 0; s < slots.length; s++) slots[s] = readKey();
+  }
+  if (q !== keysEnd)
+    refuse('trailing-bytes', { section: 'keys', offset: q }, `${keysEnd - q} bytes follow the last key`);
+
+  // ---- kernel
+  const kp = kernelStart;
+  const queueLength = u32(kp + K.runQueueLength);
+  if (K.runQueue + 4 * queueLength !== kernelLength)
+    refuse(
+      'bad-header',
+      { section: 'kernel', offset: kp + K.runQueueLength },
+      `a run queue of ${queueLength} does not fill the ${kernelLength}-byte kernel section`,
+    );
+  const runQueue: number[] = new Array(queueLength);
+  for (let i = 0; i < queueLength; i++) runQueue[i] = u32(kp + K.runQueue + 4 * i);
+  const kernel: KernelState = {
+    root: u32(kp + K.root),
+    active: u32(kp + K.active),
+    runQueue,
+    steps: u64(kp + K.steps),
+    quantum: u64(kp + K.quantum),
+    sliceLeft: u64(kp + K.sliceLeft),
+    faultCode: u32(kp + K.faultCode),
+    faultPc: i32(kp + K.faultPc),
+    faultDomain: u32(kp + K.faultDomain),
+  };
+
+  // Key offsets of each key page's first slot, for error locations.
+  const slotBase = new Map<number, number>();
+  let base = meterCount;
+  for (let i = 0; i < objectCount; i++) {
+    const o = objects[i]!;
+    if (o.kind === ObjectKind.keyPage) {
+      slotBase.set(i, base);
+      base += o.slots.length;
+    }
+  }
+  const fieldOffset = (o: ObjectRecord, field: string | undefined, index = 0): number => {
+    if (field === undefined) return 0;
+    const table: Record<string, number> =
+      o.kind === ObjectKind.dataPage ? DATA : o.kind === ObjectKind.keyPage ? KPAGE : DEV;
+    return (table[field === 'transcript' ? 'transcript' : field] ?? 0) + 4 * index;
+  };
+  const locator: Locator = {
+    nextId: () => head(H.nextId),
+    meter: (i, field) => ({
+      section: i < meterCount ? 'meters' : 'header',
+      offset: i < meterCount ? metersStart + M.size * i + (M[field as keyof typeof M] ?? 0) : H.meterCount,
+    }),
+    object: (i, field, index) => obj(objectAt[i]! + fieldOffset(objects[i]!, field, index)),
+    keeper: (i) => ({ section: 'keys', offset: keyAt[i]! }),
+    slot: (i, s) => ({ section: 'keys', offset: keyAt[slotBase.get(i)! + s]! }),
+    kernel: (field, index) => ({
+      section: 'kernel',
+      offset: kp + (K[field as keyof typeof K] ?? 0) + (index === undefined ? 0 : 4 * index),
+    }),
+  };
+  return { model: { nextId, meters, objects, kernel }, locator };
+}
+
+const NO_KEY: KeyRecord = Object.freeze({ kind: KeyKind.null, target: 0, version: 0, value: 0 });

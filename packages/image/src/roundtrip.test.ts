@@ -1,0 +1,159 @@
+// Round trips: store -> bytes -> store -> bytes is the identity on bytes, the
+// decoded machine behaves like the saved one, and JSON is equivalent to binary.
+import { createHash } from 'node:crypto';
+import {
+  DataPage,
+  Device,
+  DomainSlot,
+  KeyKind,
+  KeyPage,
+  Meter,
+  NULL_KEY,
+  numberKey,
+  PageType,
+  Store,
+  UNLIMITED,
+} from '@keyvm/core';
+import { describe, expect, it } from 'vitest';
+import { catchImageError, FIXTURES, richStore, tinyStore } from './fixtures.js';
+import {
+  decodeImage,
+  encodeImage,
+  IMAGE_FORMAT_VERSION,
+  IMAGE_MAGIC,
+  ImageError,
+  imageFromJson,
+  imageHash,
+  imageToJson,
+} from './index.js';
+
+const same = (a: Uint8Array, b: Uint8Array) => expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
+
+describe.each(Object.entries(FIXTURES))('%s store', (_name, make) => {
+  it('decodes and re-encodes to identical bytes', () => {
+    const bytes = encodeImage(make());
+    same(encodeImage(decodeImage(bytes)), bytes);
+    same(encodeImage(decodeImage(encodeImage(decodeImage(bytes)))), bytes);
+  });
+
+  it('is canonical: building the same machine twice gives the same bytes and hash', () => {
+    const a = encodeImage(make());
+    const b = encodeImage(make());
+    same(a, b);
+    expect(imageHash(a)).toBe(imageHash(b));
+    expect(imageHash(a)).toBe(createHash('sha256').update(a).digest('hex'));
+  });
+
+  it('starts with the magic and version and ends with the sha256 of the rest', () => {
+    const bytes = encodeImage(make());
+    expect([...bytes.subarray(0, 8)]).toEqual(IMAGE_MAGIC);
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)).toBe(IMAGE_FORMAT_VERSION);
+    const body = bytes.subarray(0, bytes.length - 32);
+    expect(Buffer.from(bytes.subarray(bytes.length - 32))).toEqual(
+      createHash('sha256').update(body).digest(),
+    );
+  });
+
+  it('has an equivalent JSON form (binary -> JSON -> binary, through JSON text)', () => {
+    const store = make();
+    const bytes = encodeImage(store);
+    const json = imageToJson(store);
+    expect(imageToJson(decodeImage(bytes))).toEqual(json);
+    const text = JSON.stringify(json);
+    same(encodeImage(imageFromJson(JSON.parse(text))), bytes);
+    expect(JSON.stringify(imageToJson(imageFromJson(JSON.parse(text))))).toBe(text);
+  });
+});
+
+describe('the decoded machine', () => {
+  it('keeps ids, nextId, versions, contents, meters and the kernel', () => {
+    const original = richStore();
+    const copy = decodeImage(encodeImage(original));
+    expect(copy.nextId).toBe(original.nextId);
+    expect(copy.objectCount).toBe(original.objectCount);
+    expect(copy.kernel).toEqual(original.kernel);
+    for (const o of original.objects()) {
+      const c = copy.object(o.id)!;
+      expect(c.constructor).toBe(o.constructor);
+      expect(c.version).toBe(o.version);
+      if (o instanceof DataPage) expect((c as DataPage).words).toEqual(o.words);
+      if (o instanceof KeyPage) {
+        const k = c as KeyPage;
+        expect(k.isDomain).toBe(o.isDomain);
+        expect(k.resumeGen).toBe(o.resumeGen);
+        expect(k.slots).toEqual(o.slots.map((s) => original.normalize(s)));
+      }
+      if (o instanceof Meter) {
+        const m = c as Meter;
+        expect([m.resource, m.remaining, m.parent?.id, m.depth]).toEqual([
+          o.resource,
+          o.remaining,
+          o.parent?.id,
+          o.depth,
+        ]);
+        expect(m.chain.map((x) => x.id)).toEqual(o.chain.map((x) => x.id));
+        expect(m.keeper).toEqual(original.normalize(o.keeper));
+      }
+      if (o instanceof Device) expect((c as Device).transcript).toEqual(o.transcript);
+    }
+  });
+
+  it('writes void keys (severed, destroyed, used-up resume) as the null key and keeps holes', () => {
+    const s = richStore();
+    const copy = decodeImage(encodeImage(s));
+    const bag = [...copy.objects()].find((o) => o instanceof KeyPage && !o.isDomain) as KeyPage;
+    const kinds = bag.slots.map((k) => k.kind);
+    expect(kinds.filter((k) => k === KeyKind.null).length).toBe(4 + 2); // 4 void + 2 spare slots
+    expect(bag.slots[6]).toBe(NULL_KEY);
+    const holes = [];
+    for (let id = 1; id < copy.nextId; id++) if (copy.object(id) === undefined) holes.push(id);
+    expect(holes.length).toBe(1);
+  });
+
+  it('continues where the saved one stopped: pages, meters, resume keys and creation', () => {
+    const s = tinyStore();
+    const copy = decodeImage(encodeImage(s));
+    const domain = copy.object(s.kernel.root) as KeyPage;
+    const dk = copy.pageKey(domain);
+    expect(copy.readWord(copy.getSlot(dk, DomainSlot.STACK), 1)).toBe(-7);
+    const resume = copy.getSlot(dk, DomainSlot.RESUME);
+    expect(copy.consumeResume(resume)).toBe(domain);
+    expect(copy.getSlot(dk, DomainSlot.RESUME)).toBe(NULL_KEY); // used up
+    const tm = copy.meter(copy.getSlot(dk, DomainSlot.TIME), true);
+    expect(copy.available(tm)).toBe(100);
+    const p = copy.createPage(PageType.data, copy.getSlot(dk, DomainSlot.MEMORY), 3);
+    expect(p.target).toBe(s.nextId); // ids continue from nextId
+    const sBytes = (() => {
+      const r = s.getSlot(s.pageKey(s.object(s.kernel.root) as KeyPage), DomainSlot.RESUME);
+      s.consumeResume(r);
+      s.createPage(PageType.data, s.meterKey(s.primeMemory, true), 3);
+      return encodeImage(s);
+    })();
+    same(encodeImage(copy), sBytes);
+  });
+
+  it('keeps an unlimited meter and a large finite one exactly', () => {
+    const s = new Store({ time: Number.MAX_SAFE_INTEGER, memory: UNLIMITED });
+    const copy = decodeImage(encodeImage(s));
+    expect(copy.primeTime.remaining).toBe(Number.MAX_SAFE_INTEGER);
+    expect(copy.primeMemory.remaining).toBe(UNLIMITED);
+  });
+});
+
+describe('encoding refuses a store the decoder would refuse', () => {
+  it('names the rule and the JSON path (a domain slot holding the wrong kind)', () => {
+    const s = tinyStore();
+    const domain = s.object(s.kernel.root) as KeyPage;
+    s.setSlot(s.pageKey(domain), DomainSlot.TIME, numberKey(5));
+    const e = catchImageError(() => encodeImage(s));
+    expect([e.code, e.section, e.offset]).toEqual(['bad-domain', 'keys', '$.objects[1].slots[0]']);
+    expect(() => imageToJson(s)).toThrow(ImageError);
+  });
+
+  it('refuses a kernel naming a page that is not a domain', () => {
+    const s = tinyStore();
+    s.kernel.runQueue = [3];
+    const e = catchImageError(() => encodeImage(s));
+    expect([e.code, e.section, e.offset]).toEqual(['bad-kernel', 'kernel', '$.kernel.runQueue[0]']);
+  });
+});
