@@ -1,4 +1,5 @@
-import { Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AssemblyError, assemble } from './index.js';
 
@@ -222,6 +223,10 @@ describe('data directives', () => {
     ]);
   });
 
+  it('keeps ; inside a string', () => {
+    expect(Array.from(assemble('.string "a;b" ; comment').data)).toEqual([0x61, 0x3b, 0x62]);
+  });
+
   it('emits raw code words with .word, labels included', () => {
     const program = assemble('.word 99, -1 :here\nhere: .WORD 0x7');
     expect(Array.from(program.code)).toEqual([99, -1, 3, 7]);
@@ -231,5 +236,39 @@ describe('data directives', () => {
   it('keeps the file name as the program source', () => {
     expect(assemble('HALT', { file: 'a.ism' }).source).toBe('a.ism');
     expect('source' in assemble('HALT')).toBe(false);
+  });
+});
+
+describe('tree and flat syntax agree', () => {
+  type Tree = number | { name: string; args: Tree[] };
+  const plain = INSTRUCTIONS.filter((row) => row.immediates === 0).map((row) => row.name);
+  const tree: fc.Arbitrary<Tree> = fc.letrec<{ node: Tree }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: 'small', withCrossShrink: true },
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+      fc.record({
+        name: fc.constantFrom(...plain).chain((name) => fc.constantFrom(name, name.toLowerCase())),
+        args: fc.array(tie('node'), { maxLength: 3 }),
+      }),
+    ),
+  })).node;
+  const asTree = (t: Tree): string =>
+    typeof t === 'number' ? String(t) : `${t.name}(${t.args.map(asTree).join(', ')})`;
+  const asFlat = (t: Tree): string[] =>
+    typeof t === 'number'
+      ? [`PUSH ${t}`]
+      : t.args.every((a) => typeof a === 'number')
+        ? [`${t.name} ${t.args.join(' ')}`]
+        : [...t.args.flatMap(asFlat), t.name.toUpperCase()];
+
+  it('op(args…) assembles like its postfix expansion in flat lines', () => {
+    fc.assert(
+      fc.property(fc.array(tree, { maxLength: 5 }), (trees) => {
+        const fromTree = assemble(trees.map(asTree).join('\n')).code;
+        const fromFlat = assemble(trees.flatMap(asFlat).join('\n')).code;
+        expect(fromFlat).toEqual(fromTree);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

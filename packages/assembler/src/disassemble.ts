@@ -1,7 +1,8 @@
 // The disassembler: code words (and optionally the data page) to flat syntax,
 // one instruction a line with its address, which assembles back to the same words.
 import { instructionByCode, Op } from '@keyvm/isa';
-import { compareLabels, isIdentifier, type Label, type Program, type SourceMapEntry } from './program.js';
+import { isIdentifier } from './lexer.js';
+import { compareLabels, type Label, type Program, type SourceMapEntry } from './program.js';
 
 export interface DisassembleOptions {
   /** Labels to restore as `name:` lines and `:name` PUSH operands (code labels only). */

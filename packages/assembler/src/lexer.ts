@@ -30,6 +30,12 @@ export interface Token {
 
 const IDENT_START = /[A-Za-z_$]/;
 const IDENT_PART = /[A-Za-z0-9_.$]/;
+const IDENTIFIER = new RegExp(`^${IDENT_START.source}${IDENT_PART.source}*$`);
+
+/** True for a name the lexer reads as one label or constant name. */
+export function isIdentifier(name: string): boolean {
+  return IDENTIFIER.test(name);
+}
 const WORD_PART = /[A-Za-z0-9_]/;
 const DIGIT = /[0-9]/;
 

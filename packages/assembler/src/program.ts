@@ -39,10 +39,3 @@ export function compareLabels(a: Label, b: Label): number {
   if (a.address !== b.address) return a.address - b.address;
   return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
-
-/** True for a name that the assembler accepts as a label or constant. */
-export function isIdentifier(name: string): boolean {
-  return IDENTIFIER.test(name);
-}
-
-const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_.$]*$/;
