@@ -28,7 +28,8 @@ describe('golden files', () => {
     const source = readFileSync(new URL(name, dir), 'utf8');
     const { ext, text } = render(name, source);
     const expectedFile = new URL(name.replace(/\.ism$/, ext), dir);
-    if (update || !existsSync(expectedFile)) writeFileSync(expectedFile, text);
+    if (update) writeFileSync(expectedFile, text);
+    expect(existsSync(expectedFile), `missing ${expectedFile.pathname}; run with UPDATE_GOLDEN=1`).toBe(true);
     expect(text).toBe(readFileSync(expectedFile, 'utf8'));
     if (ext === '.lst') {
       // The listing, exactly as printed, assembles back to the same program.
