@@ -1,0 +1,252 @@
+// Strict loading: every rejection path, with its code, section and byte offset
+// (binary) or JSON path (JSON form). Offsets below follow the layout of the tiny
+// fixture, spelled out so that the test checks the decoder's arithmetic.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { catchImageError, tinyStore } from './fixtures.js';
+import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
+
+// Tiny image layout: header 0..64; meters #1 @64, #2 @85, #5 @106; objects: data page
+// #3 @127 (25 bytes), domain page #4 @152 (22), device #6 @174 (21); keys @195: keepers
+// null @195, null @196, domain @197; slots of #4: TIME @206, MEMORY @219, SELF @232,
+// STATE @241, IP @246, CODE @251, POINTER @260, STACK @265, DATA @274, RECV @275,
+// KEEPER @284, RESUME @285; kernel @298 (48 bytes); checksum @346; total 378.
+const TINY = encodeImage(tinyStore());
+
+function edit(f: (dv: DataView, b: Uint8Array) => void, reseal = true): Uint8Array {
+  const b = Uint8Array.from(TINY);
+  f(new DataView(b.buffer), b);
+  if (reseal)
+    b.set(
+      createHash('sha256')
+        .update(b.subarray(0, b.length - 32))
+        .digest(),
+      b.length - 32,
+    );
+  return b;
+}
+const u32 = (at: number, v: number) => (dv: DataView) => dv.setUint32(at, v, true);
+const u8 = (at: number, v: number) => (_: DataView, b: Uint8Array) => {
+  b[at] = v;
+};
+
+const binaryCases: [string, Uint8Array, string, string, number][] = [
+  ['empty input', new Uint8Array(0), 'truncated', 'header', 0],
+  ['not an image', new TextEncoder().encode('{"format":"keyvm-image"}'), 'bad-magic', 'header', 0],
+  ['a changed magic byte', edit(u8(3, 0x00), false), 'bad-magic', 'header', 3],
+  ['a cut header', TINY.subarray(0, 40), 'truncated', 'header', 40],
+  ['a forged version', edit(u32(8, 2), false), 'bad-version', 'header', 8],
+  ['a reserved flag', edit(u32(12, 1), false), 'bad-flags', 'header', 12],
+  ['one byte missing', TINY.subarray(0, TINY.length - 1), 'truncated', 'header', 56],
+  ['a byte after the checksum', Uint8Array.from([...TINY, 0]), 'trailing-bytes', 'checksum', 378],
+  ['a flipped bit', edit((_, b) => (b[130]! ^= 4), false), 'bad-checksum', 'checksum', 346],
+  ['a damaged checksum', edit((_, b) => (b[377]! ^= 1), false), 'bad-checksum', 'checksum', 346],
+  ['a meter count that disagrees', edit(u32(20, 4)), 'bad-header', 'header', 32],
+  ['a key count that disagrees', edit(u32(28, 16)), 'bad-header', 'header', 28],
+  ['a kernel queue that overruns', edit(u32(298 + 44, 1)), 'bad-header', 'kernel', 342],
+  ['a data page beyond the limit', edit(u32(127 + 13, 2 ** 24 + 1)), 'limit', 'objects', 140],
+  ['a data page beyond its section', edit(u32(127 + 13, 1000)), 'truncated', 'objects', 127],
+  ['an unknown object tag', edit(u8(127, 2)), 'bad-object', 'objects', 127],
+  ['unknown key page flags', edit(u8(152 + 13, 2)), 'bad-object', 'objects', 165],
+  ['an unknown key kind', edit(u8(206, 9)), 'bad-key', 'keys', 206],
+  ['a dangling key', edit(u32(207, 99)), 'dangling-key', 'keys', 206],
+  ['a key to a hole', edit(u32(207, 0)), 'dangling-key', 'keys', 206],
+  ['a forged version', edit(u32(211, 1)), 'forged-version', 'keys', 206],
+  ['a used-up resume key', edit(u32(294, 1)), 'forged-version', 'keys', 285],
+  ['a page key to a device', edit(u32(266, 6)), 'wrong-kind', 'keys', 265],
+  ['a meter key with unknown rights', edit(u32(215, 2)), 'bad-key', 'keys', 206],
+  ['a keeper that is not a domain', edit(u8(197, 2)), 'wrong-kind', 'keys', 197],
+  ['a domain state out of range', edit(u32(242, 9)), 'bad-domain', 'keys', 241],
+  ['a resume key to a meter', edit(u8(219, 5)), 'wrong-kind', 'keys', 219],
+  ['a key kind that shifts every later key', edit(u8(219, 1)), 'trailing-bytes', 'keys', 246],
+  ['a memory meter in the TIME slot', edit(u32(207, 2)), 'bad-domain', 'keys', 206],
+  ['a meter metering another resource than its parent', edit(u32(106 + 9, 2)), 'bad-meter', 'meters', 114],
+  ['a meter whose parent comes later', edit(u32(106 + 9, 5)), 'bad-meter', 'meters', 115],
+  ['a meter amount past 2^53', edit(u32(106 + 17, 0x200000)), 'bad-meter', 'meters', 119],
+  ['a prime meter with a parent', edit(u32(64 + 9, 1)), 'bad-meter', 'meters', 64],
+  ['a page charged to a time meter', edit(u32(127 + 9, 1)), 'bad-object', 'objects', 136],
+  ['a domain too small', edit(u32(152 + 18, 11)), 'bad-header', 'header', 28],
+  ['nextId beyond the limit', edit(u32(16, 2 ** 25)), 'limit', 'header', 16],
+  ['an id at nextId', edit(u32(16, 5)), 'bad-id', 'meters', 106],
+  ['ids out of order', edit(u32(175, 3)), 'bad-id', 'objects', 175],
+  ['a root that is not a domain', edit(u32(298, 3)), 'bad-kernel', 'kernel', 298],
+  ['a fault code not in the catalogue', edit(u32(298 + 32, 99)), 'bad-kernel', 'kernel', 330],
+  ['a step count past 2^53', edit(u32(298 + 12, 0xffffffff)), 'bad-kernel', 'kernel', 306],
+  ['a fault domain beyond nextId', edit(u32(298 + 40, 7)), 'bad-kernel', 'kernel', 338],
+];
+
+describe('the binary decoder refuses', () => {
+  it('nothing in the valid tiny image', () => {
+    expect(TINY.length).toBe(378);
+    expect(() => decodeImage(TINY)).not.toThrow();
+  });
+  it.each(binaryCases)('%s', (_what, bytes, code, section, offset) => {
+    const e = catchImageError(() => decodeImage(bytes));
+    expect([e.code, e.section, e.offset]).toEqual([code, section, offset]);
+    expect(e.message).toContain(`${section} at byte ${offset}`);
+  });
+});
+
+type Mutable = { [k: string]: unknown };
+function json(f: (j: ImageJson & Mutable) => void): unknown {
+  const j = structuredClone(imageToJson(tinyStore())) as ImageJson & Mutable;
+  f(j);
+  return j;
+}
+const page = (j: ImageJson) => j.objects[1] as ImageJson['objects'][number] & { slots: Mutable[] };
+const nullKey = { kind: 'null', target: 0, version: 0, value: 0 };
+
+const jsonCases: [string, unknown, string, string, string][] = [
+  ['a non-object', [1, 2], 'bad-json', 'header', '$'],
+  ['another format', json((j) => (j.format = 'other' as 'keyvm-image')), 'bad-json', 'header', '$.format'],
+  ['another version', json((j) => (j.version = 2)), 'bad-version', 'header', '$.version'],
+  ['an unknown field', json((j) => (j.extra = 1)), 'bad-json', 'header', '$.extra'],
+  [
+    'a missing field',
+    json((j) => delete (j.objects[0] as Mutable).words),
+    'bad-json',
+    'objects',
+    '$.objects[0].words',
+  ],
+  [
+    'a word beyond int32',
+    json((j) => ((j.objects[0] as { words: number[] }).words[1] = 2 ** 31)),
+    'bad-json',
+    'objects',
+    '$.objects[0].words[1]',
+  ],
+  [
+    'an unknown key kind',
+    json((j) => (page(j).slots[0]!.kind = 'gate')),
+    'bad-json',
+    'keys',
+    '$.objects[1].slots[0].kind',
+  ],
+  [
+    'a null key with a target',
+    json((j) => (page(j).slots[8] = { ...nullKey, target: 3 })),
+    'bad-key',
+    'keys',
+    '$.objects[1].slots[8]',
+  ],
+  [
+    'a number key with a version',
+    json((j) => (page(j).slots[4]!.version = 1)),
+    'bad-key',
+    'keys',
+    '$.objects[1].slots[4]',
+  ],
+  [
+    'a number key beyond int32',
+    json((j) => (page(j).slots[4]!.value = 2 ** 31)),
+    'bad-key',
+    'keys',
+    '$.objects[1].slots[4]',
+  ],
+  [
+    'a page key with a value',
+    json((j) => (page(j).slots[7]!.value = 1)),
+    'bad-key',
+    'keys',
+    '$.objects[1].slots[7]',
+  ],
+  [
+    'a dangling key',
+    json((j) => (page(j).slots[7]!.target = 99)),
+    'dangling-key',
+    'keys',
+    '$.objects[1].slots[7]',
+  ],
+  [
+    'a fractional target',
+    json((j) => (page(j).slots[7]!.target = 3.5)),
+    'dangling-key',
+    'keys',
+    '$.objects[1].slots[7]',
+  ],
+  [
+    'a domain key to a data page',
+    json((j) => (page(j).slots[10] = { kind: 'domain', target: 3, version: 0, value: 0 })),
+    'wrong-kind',
+    'keys',
+    '$.objects[1].slots[10]',
+  ],
+  [
+    'a readPage key in STACK',
+    json((j) => (page(j).slots[7]!.kind = 'readPage')),
+    'bad-domain',
+    'keys',
+    '$.objects[1].slots[7]',
+  ],
+  ['a domain too small', json((j) => page(j).slots.pop()), 'bad-domain', 'objects', '$.objects[1].slots'],
+  [
+    'a key page beyond the limit',
+    json((j) => (page(j).slots = new Array(2 ** 20 + 1).fill(nullKey))),
+    'limit',
+    'objects',
+    '$.objects[1].slots',
+  ],
+  ['ids out of order', json((j) => j.objects.reverse()), 'bad-id', 'objects', '$.objects[1].id'],
+  ['an id at nextId', json((j) => (j.nextId = 6)), 'bad-id', 'objects', '$.objects[2].id'],
+  ['an id used twice', json((j) => (j.objects[0]!.id = 5)), 'bad-id', 'objects', '$.objects[0].id'],
+  [
+    'a keeper that is a page key',
+    json((j) => (j.meters[2]!.keeper = { kind: 'page', target: 3, version: 0, value: 0 })),
+    'wrong-kind',
+    'keys',
+    '$.meters[2].keeper',
+  ],
+  ['a missing prime meter', json((j) => j.meters.splice(1, 2)), 'bad-meter', 'meters', '$.meters[1]'],
+  [
+    'a negative amount',
+    json((j) => (j.meters[2]!.remaining = -1)),
+    'bad-meter',
+    'meters',
+    '$.meters[2].remaining',
+  ],
+  [
+    'an amount that is a word',
+    json((j) => ((j.meters[2] as Mutable).remaining = 'lots')),
+    'bad-json',
+    'meters',
+    '$.meters[2].remaining',
+  ],
+  [
+    'a meter chain too deep',
+    json((j) => {
+      for (let i = 0; i < 65; i++)
+        j.meters.push({ ...j.meters[2]!, id: 7 + i, parent: i === 0 ? 1 : 6 + i, keeper: nullKey as never });
+      j.nextId = 100;
+    }),
+    'bad-meter',
+    'meters',
+    '$.meters[67].parent',
+  ],
+  [
+    'a device type out of range',
+    json((j) => ((j.objects[2] as Mutable).deviceType = -1)),
+    'bad-object',
+    'objects',
+    '$.objects[2].deviceType',
+  ],
+  [
+    'a queued domain twice',
+    json((j) => (j.kernel.runQueue = [4, 4])),
+    'bad-kernel',
+    'kernel',
+    '$.kernel.runQueue[1]',
+  ],
+  ['an active data page', json((j) => (j.kernel.active = 3)), 'bad-kernel', 'kernel', '$.kernel.active'],
+  ['a negative slice', json((j) => (j.kernel.sliceLeft = -1)), 'bad-kernel', 'kernel', '$.kernel.sliceLeft'],
+];
+
+describe('the JSON importer refuses (with the same validator)', () => {
+  it('nothing in the valid tiny JSON form', () => {
+    expect(() => imageFromJson(json(() => {}))).not.toThrow();
+  });
+  it.each(jsonCases)('%s', (_what, input, code, section, path) => {
+    const e = catchImageError(() => imageFromJson(input));
+    expect([e.code, e.section, e.offset]).toEqual([code, section, path]);
+    expect(e.message).toContain(path);
+  });
+});
