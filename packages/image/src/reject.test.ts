@@ -103,7 +103,7 @@ const jsonCases: [string, unknown, string, string, string][] = [
   ['an unknown field', json((j) => (j.extra = 1)), 'bad-json', 'header', '$.extra'],
   [
     'a missing field',
-    json((j) => delete (j.objects[0] as Mutable).words),
+    json((j) => delete (j.objects[0] as unknown as Mutable).words),
     'bad-json',
     'objects',
     '$.objects[0].words',
@@ -206,7 +206,7 @@ const jsonCases: [string, unknown, string, string, string][] = [
   ],
   [
     'an amount that is a word',
-    json((j) => ((j.meters[2] as Mutable).remaining = 'lots')),
+    json((j) => ((j.meters[2] as unknown as Mutable).remaining = 'lots')),
     'bad-json',
     'meters',
     '$.meters[2].remaining',
@@ -224,7 +224,7 @@ const jsonCases: [string, unknown, string, string, string][] = [
   ],
   [
     'a device type out of range',
-    json((j) => ((j.objects[2] as Mutable).deviceType = -1)),
+    json((j) => ((j.objects[2] as unknown as Mutable).deviceType = -1)),
     'bad-object',
     'objects',
     '$.objects[2].deviceType',
