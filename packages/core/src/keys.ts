@@ -60,7 +60,7 @@ export function numberKey(word: number): Key {
 export function makeKey(kind: KeyKind, target: number, version: number, value = 0): Key {
   if (kind === KeyKind.null) return NULL_KEY;
   if (kind === KeyKind.number) return numberKey(value);
-  return Object.freeze({ kind, target, version, value });
+  return { kind, target, version, value };
 }
 
 /** Structural equality of two keys. */

@@ -1,0 +1,139 @@
+// Interpreter benchmarks, each beside a plain-JavaScript baseline measured in the
+// same run (machines are shared and noisy: read the ratios). Run: pnpm bench.
+import { DomainSlot, PageType } from '@keyvm/core';
+import { Op } from '@keyvm/isa';
+import { Machine } from '../dist/index.js';
+
+const best = (runs, f) => {
+  let min = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    f();
+    const dt = Number(process.hrtime.bigint() - t0);
+    if (dt < min) min = dt;
+  }
+  return min; // nanoseconds
+};
+
+// --- 1. countdown loop: PUSH 1, SUB, DUP, PUSH addr, SWAP?  -> we use: n; loop: PUSH 1 SUB DUP PUSH loop SWAP JUMPIF
+const N = 20_000_000;
+// loop (at 2): PUSH 1, SUB, DUP, PUSH 2, SWAP, JUMPIF
+const loopCode = [Op.PUSH, N, Op.PUSH, 1, Op.SUB, Op.DUP, Op.PUSH, 2, Op.SWAP, Op.JUMPIF, Op.HALT];
+const PER_ITER = 6; // instructions per iteration
+
+function vmLoop() {
+  const m = Machine.boot({ code: loopCode }, { devices: false, quantum: 1 << 30 });
+  const r = m.run();
+  if (r.status !== 'halted' || r.steps !== 1 + N * PER_ITER + 1)
+    throw new Error(`bad run ${JSON.stringify(r)}`);
+}
+function jsLoop() {
+  let n = N;
+  let sink = 0;
+  while (true) {
+    n = (n - 1) | 0;
+    sink ^= n;
+    if (n === 0) break;
+  }
+  if (sink === 42) console.log('');
+}
+
+const tVm = best(5, vmLoop);
+const tJs = best(5, jsLoop);
+const perIterVm = tVm / N;
+const perIterJs = tJs / N;
+const mips = (N * PER_ITER) / (tVm / 1e9) / 1e6;
+console.log(`countdown loop: ${N} iterations x ${PER_ITER} instructions`);
+console.log(`  keyvm ${perIterVm.toFixed(2)} ns/iter  (${mips.toFixed(0)} M instructions/s)`);
+console.log(`  plain JS ${perIterJs.toFixed(2)} ns/iter`);
+console.log(`  ratio keyvm/js: ${(perIterVm / perIterJs).toFixed(1)}x   (target <= 45x)`);
+
+// --- 2. CALL + RETURN ping-pong.
+// Root: loop N2 times: CALL server (slot 12) with null msg (slot 20); server: RETURN resume(11), 20, 0 then JUMP 0.
+const N2 = 2_000_000;
+function buildPingPong(depth) {
+  const rootCode = [
+    Op.PUSH,
+    N2, // counter
+    // loop at 2:
+    Op.PUSH,
+    12,
+    Op.PUSH,
+    20,
+    Op.CALL,
+    Op.PUSH,
+    1,
+    Op.SUB,
+    Op.DUP,
+    Op.PUSH,
+    2,
+    Op.SWAP,
+    Op.JUMPIF,
+    Op.HALT,
+  ];
+  const serverCode = [Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, 0, Op.JUMP];
+  const m = Machine.boot({ code: rootCode }, { devices: false, quantum: 1 << 30 });
+  const store = m.store;
+  const root = store.object(m.rootDomain);
+  const mem = root.slots[DomainSlot.MEMORY];
+  // server domain
+  const codeKey = store.createPage(PageType.data, mem, serverCode.length);
+  store.dataPage(codeKey, true).words.set(serverCode);
+  const pageKey = store.createPage(PageType.keys, mem, 28);
+  const slots = store.keyPage(pageKey, true).slots;
+  let meterKey = root.slots[DomainSlot.TIME];
+  for (let i = 1; i < depth; i++) meterKey = store.createMeter(meterKey, 1e15);
+  slots[DomainSlot.TIME] = meterKey;
+  slots[DomainSlot.CODE] = codeKey;
+  slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 16);
+  root.slots[12] = store.makeDomain(pageKey);
+  return m;
+}
+function vmPingPong(depth) {
+  return () => {
+    const m = buildPingPong(depth);
+    const r = m.run();
+    if (r.status !== 'halted') throw new Error(`bad ping-pong ${JSON.stringify(r)}`);
+  };
+}
+function jsPingPong() {
+  const server = {
+    calls: 0,
+    handle(x) {
+      this.calls++;
+      return x;
+    },
+  };
+  let sink = 0;
+  for (let i = N2; i > 0; i--) sink ^= server.handle(i);
+  if (sink === 42) console.log('');
+}
+const tPP = best(3, vmPingPong(1)) / N2;
+const tPPjs = best(3, jsPingPong) / N2;
+console.log(
+  `CALL + RETURN round trip: ${tPP.toFixed(1)} ns (target < 100 ns); plain JS call ${tPPjs.toFixed(2)} ns; ratio ${(tPP / tPPjs).toFixed(0)}x`,
+);
+
+// --- 3. meter chain depth: the countdown loop run on a meter 20 deep vs depth 1.
+function vmLoopDepth(depth) {
+  return () => {
+    const m = Machine.boot({ code: loopCode }, { devices: false, quantum: 1 << 30 });
+    const store = m.store;
+    const root = store.object(m.rootDomain);
+    let key = root.slots[DomainSlot.TIME];
+    for (let i = 1; i < depth; i++) key = store.createMeter(key, 1e15);
+    root.slots[DomainSlot.TIME] = key;
+    const r = m.run();
+    if (r.status !== 'halted') throw new Error('bad');
+  };
+}
+const d1 = best(5, vmLoopDepth(1));
+const d20 = best(5, vmLoopDepth(20));
+console.log(
+  `meter chain: depth 20 vs depth 1: ${((d20 / d1 - 1) * 100).toFixed(1)}% slower (target within 5%)`,
+);
+const pp1 = best(3, vmPingPong(1));
+const pp20 = best(3, vmPingPong(20));
+console.log(
+  `CALL + RETURN with the callee 20 meters deep: ${(pp20 / N2).toFixed(1)} ns vs ${(pp1 / N2).toFixed(1)} ns at depth 1`,
+);

@@ -1,0 +1,701 @@
+// The processor: the entered domain's registers held in fields, the dispatch loop
+// with hot arithmetic inline, entering and leaving domains (borrowing and settling
+// the time meter), faults, keepers and scheduling. Internal to the package.
+import {
+  DomainSlot,
+  DomainState,
+  Fault,
+  type FaultName,
+  fail,
+  faultName,
+  GuestFault,
+  type Key,
+  KeyKind,
+  type KeyPage,
+  type Meter,
+  NULL_KEY,
+  numberKey,
+  ObjectKind,
+  PRIME_TIME,
+  Resource,
+  type Store,
+} from '@keyvm/core';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import type { DeviceHost } from './devices.js';
+import { executeHeavy } from './ops/index.js';
+import type { FaultInfo, StepHook } from './types.js';
+
+/** Gas per opcode, from the ISA table. */
+const GAS = Int32Array.from(INSTRUCTIONS, (r) => r.gas);
+const N_OPS = INSTRUCTIONS.length;
+
+/** Instructions the dispatch loop executes inline; each must cost exactly 1 gas. */
+export const INLINE_OPS: readonly number[] = [
+  Op.PUSH,
+  Op.ADD,
+  Op.SUB,
+  Op.MUL,
+  Op.DIV,
+  Op.MOD,
+  Op.AND,
+  Op.OR,
+  Op.XOR,
+  Op.NOT,
+  Op.JUMP,
+  Op.JUMPIF,
+  Op.NOP,
+  Op.DUP,
+  Op.DROP,
+  Op.SWAP,
+  Op.OVER,
+  Op.EQ,
+  Op.NE,
+  Op.LT,
+  Op.LE,
+  Op.GT,
+  Op.GE,
+  Op.ISZERO,
+  Op.NEG,
+  Op.SHL,
+  Op.SHR,
+  Op.SHRU,
+];
+for (const op of INLINE_OPS) {
+  if (GAS[op] !== 1)
+    throw new Error(`internal: inline instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
+}
+/** A local budget stand-in for an unlimited meter chain. */
+const BIG = Number.MAX_SAFE_INTEGER;
+const EMPTY = new Int32Array(0);
+/** #slowPath result: go on with the loop. */
+const CONTINUE = -1;
+/** The dispatch loop's counter stays a small integer: work is done in chunks of at most this. */
+const CHUNK = 1 << 30;
+/** Instructions the loop may run before it must look again: bounded by gas, steps and the chunk. */
+const fuelFor = (gas: number, steps: number): number => Math.min(gas, steps, CHUNK);
+
+/** Why the dispatch loop stopped. */
+export const Stop = Object.freeze({
+  /** The step allowance (time slice or maxSteps) is used up. */
+  steps: 0,
+  /** The borrowed gas cannot pay for the next instruction. */
+  gas: 1,
+  /** The instruction faulted; `pendingFault` says how. */
+  fault: 2,
+  /** The running domain left (call, return, halt, yield, block); pick the next one. */
+  switched: 3,
+  /** The instruction pointer left the code: the domain halts. */
+  offEnd: 4,
+} as const);
+export type Stop = (typeof Stop)[keyof typeof Stop];
+
+/** What a heavy handler tells the loop. */
+export const Next = Object.freeze({ continue: 0, switched: 1 } as const);
+export type Next = (typeof Next)[keyof typeof Next];
+
+const numberSlot = (page: KeyPage, slot: number): number => {
+  const k = page.slots[slot]!;
+  return k.kind === KeyKind.number ? k.value : 0;
+};
+
+export class Cpu {
+  /** The entered (running) domain, or null between domains. */
+  domain: KeyPage | null = null;
+  code: Int32Array = EMPTY;
+  stack: Int32Array = EMPTY;
+  ip = 0;
+  sp = 0;
+  /** The time meter the entered domain runs on, the key it was read from, and the borrow. */
+  meter: Meter | null = null;
+  timeKey: Key = NULL_KEY;
+  budget = 0;
+  gasLeft = 0;
+  /** Set by a fault; read by the machine. */
+  pendingFault: GuestFault | null = null;
+  /** Gas settled since the counter was last reset (the machine's per-run gasUsed). */
+  spent = 0;
+  /** Host input waiting to be read by input devices (not part of the image). */
+  readonly input: number[] = [];
+  /** Console output when the host gives no writer. */
+  output = '';
+  hook: StepHook | null = null;
+  /** Replay cursors per device id, when replaying transcripts. */
+  replay: Map<number, number> | null = null;
+
+  constructor(
+    readonly store: Store,
+    readonly host: DeviceHost,
+  ) {}
+
+  // ---- entering and leaving domains ------------------------------------------------
+
+  /**
+   * Enter `page` as the running domain: cache its registers and pages, borrow the
+   * smallest budget along its time meter's chain. Throws a GuestFault (with the
+   * domain entered, so the fault is charged to it) when its slots cannot run.
+   */
+  enter(page: KeyPage): void {
+    this.broken = null;
+    this.domain = page;
+    this.ip = numberSlot(page, DomainSlot.IP);
+    this.sp = numberSlot(page, DomainSlot.POINTER);
+    this.meter = null;
+    this.code = EMPTY;
+    this.stack = EMPTY;
+    this.#borrow();
+    this.reloadPages();
+  }
+
+  #borrow(): void {
+    const page = this.domain!;
+    const key = page.slots[DomainSlot.TIME]!;
+    this.timeKey = key;
+    const meter = this.store.meter(key, false);
+    if (meter.resource !== Resource.time) fail('wrong-kind', 'the TIME slot holds a memory meter');
+    this.meter = meter;
+    const avail = this.store.available(meter);
+    this.budget = Math.min(avail, BIG);
+    this.gasLeft = this.budget;
+  }
+
+  /** Pay what was used of the borrow to the meter chain. */
+  settle(): void {
+    if (this.meter === null) return;
+    const used = this.budget - this.gasLeft;
+    if (used > 0) {
+      this.store.spend(this.meter, used);
+      this.spent += used;
+    }
+    this.budget = this.gasLeft = 0;
+    this.meter = null;
+  }
+
+  /** Settle and borrow again (after an instruction that may have touched time meters). */
+  reborrow(): void {
+    this.settle();
+    this.#borrow();
+  }
+
+  /** Re-read the code and stack pages (after an instruction that may have replaced or resized them). */
+  reloadPages(): void {
+    const page = this.domain!;
+    if (page.slots[DomainSlot.TIME] !== this.timeKey || this.meter === null) this.reborrow();
+    const code = this.store.deref(page.slots[DomainSlot.CODE]!);
+    const codeKey = page.slots[DomainSlot.CODE]!;
+    if (codeKey.kind !== KeyKind.page && codeKey.kind !== KeyKind.readPage) {
+      fail(
+        this.store.normalize(codeKey).kind === KeyKind.null ? 'null-key' : 'wrong-kind',
+        'the CODE slot holds no page key',
+      );
+    }
+    if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
+    if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
+    const stack = this.store.dataPage(page.slots[DomainSlot.STACK]!, true);
+    if (this.sp < 0 || this.sp > stack.size)
+      fail('bad-argument', `the stack pointer ${this.sp} is outside the stack page`);
+    this.code = code.words;
+    this.stack = stack.words;
+  }
+
+  /**
+   * A fault the entered domain will take at its next instruction: an instruction
+   * completed but left the domain unable to go on (its code, stack or meter gone).
+   */
+  broken: GuestFault | null = null;
+
+  /** Reload pages after an instruction; a failure becomes the next instruction's fault. */
+  refresh(): void {
+    try {
+      this.reloadPages();
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.broken = e;
+      this.code = EMPTY;
+      this.stack = EMPTY;
+    }
+  }
+
+  /** Borrow again after a meter instruction settled; a failure is deferred like refresh's. */
+  refreshMeter(): void {
+    try {
+      this.reborrow();
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.broken = e;
+      this.code = EMPTY;
+      this.stack = EMPTY;
+    }
+  }
+
+  /**
+   * The entered domain halts (HALT or running off its code). A called domain
+   * returns to its waiting caller with the null key and word 0.
+   */
+  halt(): void {
+    const page = this.domain!;
+    this.leave();
+    this.setState(page, DomainState.halted);
+    this.store.kernel.active = 0;
+    const resume = this.store.normalize(page.slots[DomainSlot.RESUME]!);
+    if (resume.kind !== KeyKind.resume) return;
+    const caller = this.store.deref(resume) as KeyPage;
+    const st = caller.slots[DomainSlot.STATE]!.value;
+    if (st !== DomainState.waiting && st !== DomainState.waitingWord) return;
+    this.store.consumeResume(resume);
+    caller.slots[DomainSlot.RECV] = NULL_KEY;
+    if (st === DomainState.waitingWord) {
+      try {
+        this.pushOnto(caller, 0, false);
+      } catch (e) {
+        if (!(e instanceof GuestFault)) throw e;
+      }
+    }
+    this.setState(caller, DomainState.running);
+    this.activate(caller);
+  }
+
+  /** Write the registers into the domain page (IP, POINTER), so anyone can look. */
+  writeRegisters(): void {
+    const page = this.domain!;
+    page.slots[DomainSlot.IP] = numberKey(this.ip);
+    page.slots[DomainSlot.POINTER] = numberKey(this.sp);
+  }
+
+  /** Leave the running domain: registers into its page, the borrow settled. */
+  leave(): void {
+    if (this.domain === null) return;
+    this.writeRegisters();
+    this.settle();
+    this.domain = null;
+  }
+
+  // ---- the dispatch loop ------------------------------------------------------------
+
+  /** Instructions completed by the last `execute`. */
+  lastSteps = 0;
+
+  /**
+   * Run the entered domain for at most `limit` instructions. Returns why it stopped;
+   * `lastSteps` says how many instructions completed.
+   *
+   * One counter, `fuel`, pays for both the gas and the step limit: every inline
+   * instruction costs 1 gas (checked against the ISA table at load), so between
+   * synchronisation points gas and steps fall together. Heavy instructions settle
+   * the difference. An IP outside the code reads `undefined` and lands in the
+   * default branch, so the fast path has no range check of its own.
+   */
+  execute(limit: number): Stop {
+    let code = this.code;
+    let stack = this.stack;
+    let stackLen = stack.length;
+    let ip = this.ip;
+    let sp = this.sp;
+    // Gas left and steps taken at the last synchronisation point.
+    let gasBase = this.gasLeft;
+    let stepsBase = 0;
+    let fuel0 = fuelFor(gasBase, limit);
+    let fuel = fuel0;
+    let stop: Stop | typeof CONTINUE = Stop.steps;
+    let fault: GuestFault | null = null;
+
+    loop: for (;;) {
+      if (--fuel < 0) {
+        fuel = 0;
+        if (stepsBase + fuel0 >= limit) break;
+        if (gasBase - fuel0 < 1) {
+          stop = Stop.gas;
+          break;
+        }
+        // Only the chunk cap ran out: take the next chunk.
+        gasBase -= fuel0;
+        stepsBase += fuel0;
+        fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+        continue;
+      }
+      const op = code[ip];
+      // Literal case labels (checked against the ISA table by `satisfies`) let V8
+      // compile this switch to a jump table.
+      switch (op) {
+        case 0 satisfies typeof Op.PUSH: {
+          const v = code[ip + 1];
+          if (v === undefined) {
+            fuel++;
+            fault = new GuestFault('bad-opcode', `PUSH at ${ip} has no immediate word`);
+            break loop;
+          }
+          if (sp >= stackLen) {
+            fuel++;
+            fault = new GuestFault('stack-overflow', 'PUSH onto a full stack');
+            break loop;
+          }
+          stack[sp++] = v;
+          ip += 2;
+          continue;
+        }
+        case 1 satisfies typeof Op.ADD:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = (stack[sp - 1]! + stack[sp]!) | 0;
+          ip++;
+          continue;
+        case 2 satisfies typeof Op.SUB:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = (stack[sp - 1]! - stack[sp]!) | 0;
+          ip++;
+          continue;
+        case 3 satisfies typeof Op.MUL:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = Math.imul(stack[sp - 1]!, stack[sp]!);
+          ip++;
+          continue;
+        case 6 satisfies typeof Op.AND:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! & stack[sp]!;
+          ip++;
+          continue;
+        case 7 satisfies typeof Op.OR:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! | stack[sp]!;
+          ip++;
+          continue;
+        case 8 satisfies typeof Op.XOR:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! ^ stack[sp]!;
+          ip++;
+          continue;
+        case 27 satisfies typeof Op.EQ:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1] === stack[sp] ? 1 : 0;
+          ip++;
+          continue;
+        case 28 satisfies typeof Op.NE:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1] !== stack[sp] ? 1 : 0;
+          ip++;
+          continue;
+        case 29 satisfies typeof Op.LT:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! < stack[sp]! ? 1 : 0;
+          ip++;
+          continue;
+        case 30 satisfies typeof Op.LE:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! <= stack[sp]! ? 1 : 0;
+          ip++;
+          continue;
+        case 31 satisfies typeof Op.GT:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! > stack[sp]! ? 1 : 0;
+          ip++;
+          continue;
+        case 32 satisfies typeof Op.GE:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! >= stack[sp]! ? 1 : 0;
+          ip++;
+          continue;
+        case 35 satisfies typeof Op.SHL:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! << stack[sp]!;
+          ip++;
+          continue;
+        case 36 satisfies typeof Op.SHR:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = stack[sp - 1]! >> stack[sp]!;
+          ip++;
+          continue;
+        case 37 satisfies typeof Op.SHRU:
+          if (sp < 2) break;
+          sp--;
+          stack[sp - 1] = (stack[sp - 1]! >>> stack[sp]!) | 0;
+          ip++;
+          continue;
+        case 4 satisfies typeof Op.DIV:
+        case 5 satisfies typeof Op.MOD: {
+          if (sp < 2) break;
+          const b = stack[sp - 1]!;
+          if (b === 0) {
+            fuel++;
+            fault = new GuestFault('division-by-zero', `${INSTRUCTIONS[op]!.name} by zero`);
+            break loop;
+          }
+          const a = stack[sp - 2]!;
+          let r: number;
+          if (op === 4) {
+            r = Math.floor(a / b) | 0;
+          } else {
+            r = a % b;
+            if (r !== 0 && (r ^ b) < 0) r += b;
+          }
+          stack[sp - 2] = r | 0;
+          sp--;
+          ip++;
+          continue;
+        }
+        case 9 satisfies typeof Op.NOT:
+          if (sp < 1) break;
+          stack[sp - 1] = ~stack[sp - 1]!;
+          ip++;
+          continue;
+        case 34 satisfies typeof Op.NEG:
+          if (sp < 1) break;
+          stack[sp - 1] = -stack[sp - 1]! | 0;
+          ip++;
+          continue;
+        case 33 satisfies typeof Op.ISZERO:
+          if (sp < 1) break;
+          stack[sp - 1] = stack[sp - 1] === 0 ? 1 : 0;
+          ip++;
+          continue;
+        case 23 satisfies typeof Op.DUP:
+          if (sp < 1) break;
+          if (sp >= stackLen) {
+            fuel++;
+            fault = new GuestFault('stack-overflow', 'DUP onto a full stack');
+            break loop;
+          }
+          stack[sp] = stack[sp - 1]!;
+          sp++;
+          ip++;
+          continue;
+        case 24 satisfies typeof Op.DROP:
+          if (sp < 1) break;
+          sp--;
+          ip++;
+          continue;
+        case 25 satisfies typeof Op.SWAP: {
+          if (sp < 2) break;
+          const t = stack[sp - 1]!;
+          stack[sp - 1] = stack[sp - 2]!;
+          stack[sp - 2] = t;
+          ip++;
+          continue;
+        }
+        case 26 satisfies typeof Op.OVER:
+          if (sp < 2) break;
+          if (sp >= stackLen) {
+            fuel++;
+            fault = new GuestFault('stack-overflow', 'OVER onto a full stack');
+            break loop;
+          }
+          stack[sp] = stack[sp - 2]!;
+          sp++;
+          ip++;
+          continue;
+        case 22 satisfies typeof Op.NOP:
+          ip++;
+          continue;
+        case 17 satisfies typeof Op.JUMP:
+          if (sp < 1) break;
+          ip = stack[--sp]!;
+          continue;
+        case 18 satisfies typeof Op.JUMPIF:
+          if (sp < 2) break;
+          sp -= 2;
+          ip = stack[sp + 1] !== 0 ? stack[sp]! : ip + 1;
+          continue;
+        default:
+          // Off the code, a bad opcode or a heavy instruction: the slow path, with
+          // the registers and counters synchronised through the fields.
+          fuel++;
+          this.ip = ip;
+          this.sp = sp;
+          this.lastSteps = stepsBase + (fuel0 - fuel);
+          this.gasLeft = gasBase - (fuel0 - fuel);
+          stop = this.#slowPath(op, limit);
+          if (stop !== CONTINUE) return stop;
+          ip = this.ip;
+          sp = this.sp;
+          code = this.code;
+          stack = this.stack;
+          stackLen = stack.length;
+          gasBase = this.gasLeft;
+          stepsBase = this.lastSteps;
+          fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+          continue;
+      }
+      // Reached only by a `break` out of the switch: a stack underflow.
+      fuel++;
+      fault = new GuestFault(
+        'stack-underflow',
+        `${INSTRUCTIONS[op!]!.name} needs ${INSTRUCTIONS[op!]!.pops} words`,
+      );
+      break;
+    }
+    const used = fuel0 - fuel;
+    this.lastSteps = stepsBase + used;
+    this.gasLeft = gasBase - used;
+    // On a fault ip and sp are those before the faulting instruction: nothing changed.
+    this.ip = ip;
+    this.sp = sp;
+    if (fault !== null) {
+      this.pendingFault = fault;
+      return Stop.fault;
+    }
+    return stop as Stop;
+  }
+
+  /**
+   * Everything the inline loop does not do, with registers and counters in the
+   * fields: running off the code, bad opcodes, and heavy instructions (charged
+   * their full cost first, so a handler that settles or leaves pays it). Returns
+   * CONTINUE to resume the loop from the fields, or why it stopped.
+   */
+  #slowPath(op: number | undefined, limit: number): Stop | typeof CONTINUE {
+    if (op === undefined) return Stop.offEnd;
+    if (op < 0 || op >= N_OPS) {
+      this.pendingFault = new GuestFault('bad-opcode', `code word ${op} at ${this.ip} is not an instruction`);
+      return Stop.fault;
+    }
+    const cost = GAS[op]!;
+    if (this.gasLeft < cost) return Stop.gas;
+    if (this.lastSteps >= limit) return Stop.steps;
+    const gasBefore = this.gasLeft;
+    this.gasLeft -= cost;
+    this.writeRegisters();
+    let next: Next;
+    try {
+      next = executeHeavy(this, op);
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      // The handler changed nothing; the registers still describe this instruction.
+      this.gasLeft = gasBefore;
+      this.pendingFault = e;
+      return Stop.fault;
+    }
+    this.lastSteps++;
+    return next === Next.switched ? Stop.switched : CONTINUE;
+  }
+
+  /** Gas cost of the instruction at the current IP (for meter exhaustion). */
+  costAtIp(): number {
+    const op = this.code[this.ip];
+    return op !== undefined && op >= 0 && op < N_OPS ? GAS[op]! : 1;
+  }
+
+  // ---- domain state and scheduling ----------------------------------------------------
+
+  setState(page: KeyPage, state: DomainState): void {
+    page.slots[DomainSlot.STATE] = numberKey(state);
+  }
+
+  /** Make `page` the next domain to run (the running one must have been left). */
+  activate(page: KeyPage): void {
+    this.store.kernel.active = page.id;
+  }
+
+  /** Queue a runnable domain behind the others. */
+  enqueue(page: KeyPage): void {
+    this.store.kernel.runQueue.push(page.id);
+  }
+
+  /**
+   * Deliver control to a domain as a call would: RECV gets `recv`, RESUME gets
+   * `resume`, `word` (when given) is pushed on its stack, and it becomes the
+   * domain to run. Checks everything first; throws a GuestFault and changes nothing
+   * when the target cannot take it.
+   */
+  deliver(target: KeyPage, recv: Key, resume: Key, word: number | null): void {
+    if (numberSlot(target, DomainSlot.STATE) !== DomainState.available)
+      fail('busy', `domain #${target.id} is not available`);
+    if (word !== null) this.pushOnto(target, word, true);
+    target.slots[DomainSlot.RECV] = recv;
+    target.slots[DomainSlot.RESUME] = resume;
+    if (word !== null) this.pushOnto(target, word, false);
+    this.setState(target, DomainState.running);
+  }
+
+  /** Push a word on a non-running domain's stack (`check` only validates). */
+  pushOnto(target: KeyPage, word: number, check: boolean): void {
+    const stack = this.store.dataPage(target.slots[DomainSlot.STACK]!, true);
+    const sp = numberSlot(target, DomainSlot.POINTER);
+    if (sp < 0 || sp >= stack.size) fail('stack-overflow', `domain #${target.id} has no room on its stack`);
+    if (check) return;
+    stack.words[sp] = word | 0;
+    target.slots[DomainSlot.POINTER] = numberKey(sp + 1);
+  }
+
+  /** Describe the pending fault for results and the kernel record. */
+  faultInfo(f: GuestFault, pc: number, domain: number): FaultInfo {
+    return { code: f.fault, number: f.code, message: f.message, pc, domain };
+  }
+
+  /**
+   * The entered domain faulted at `this.ip` (registers as before the instruction).
+   * Leaves it, marks it faulted and hands it to its keeper. Returns true when a
+   * keeper took over, false when the run must stop.
+   */
+  handleFault(f: GuestFault): boolean {
+    const page = this.domain!;
+    this.leave();
+    this.setState(page, DomainState.faulted);
+    this.store.kernel.active = 0;
+    const keeperKey = this.store.normalize(page.slots[DomainSlot.KEEPER]!);
+    if (keeperKey.kind === KeyKind.domain) {
+      const keeper = this.store.domain(keeperKey);
+      if (this.tryKeeper(keeper, this.store.pageKey(page), page, f.code)) return true;
+    }
+    const k = this.store.kernel;
+    k.faultCode = f.code;
+    k.faultPc = numberSlot(page, DomainSlot.IP);
+    k.faultDomain = page.id;
+    return false;
+  }
+
+  /** Hand a stopped domain to a keeper: RECV `recv`, RESUME a restart key, the code pushed. */
+  tryKeeper(keeper: KeyPage, recv: Key, stopped: KeyPage, code: number): boolean {
+    if (keeper === stopped) return false;
+    try {
+      this.deliver(keeper, recv, this.store.resumeKey(stopped), code);
+    } catch (e) {
+      if (e instanceof GuestFault) return false;
+      throw e;
+    }
+    this.activate(keeper);
+    return true;
+  }
+
+  /**
+   * The entered domain cannot pay for its next instruction. Returns 'keeper' when a
+   * meter keeper took over, 'stop' when the prime meter ran out (the machine stops
+   * with out-of-gas, resumable), or a GuestFault to treat as the domain's fault.
+   */
+  handleExhaustion(): 'keeper' | 'stop' | GuestFault {
+    const page = this.domain!;
+    const meter = this.meter!;
+    const cost = this.costAtIp();
+    this.settle();
+    const empty = this.store.exhausted(meter, cost) ?? meter;
+    const keeperKey = this.store.normalize(empty.keeper);
+    if (keeperKey.kind === KeyKind.domain) {
+      const keeper = this.store.domain(keeperKey);
+      this.writeRegisters();
+      const saved = page.slots[DomainSlot.STATE]!;
+      this.setState(page, DomainState.faulted);
+      if (this.tryKeeper(keeper, this.store.meterKey(empty, true), page, Fault['out-of-gas'])) {
+        this.domain = null;
+        return 'keeper';
+      }
+      page.slots[DomainSlot.STATE] = saved;
+    }
+    if (empty.id === PRIME_TIME) return 'stop';
+    return new GuestFault('out-of-gas', `time meter #${empty.id} ran out and has no keeper to refill it`);
+  }
+
+  /** Catalogue name of a fault number (recorded faults are always in the catalogue). */
+  static faultNameOf(n: number): FaultName {
+    return faultName(n) ?? 'bad-argument';
+  }
+}

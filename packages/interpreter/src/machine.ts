@@ -1,0 +1,405 @@
+// The machine: boots a program into a root domain, runs and schedules domains,
+// reports outcomes as results (never exceptions), and offers read-only views for
+// debuggers. All persistent state lives in its Store, so an image is the store.
+import {
+  DOMAIN_SLOTS,
+  DOMAIN_STATE_NAMES,
+  DomainSlot,
+  DomainState,
+  GuestFault,
+  type Key,
+  KeyKind,
+  KeyPage,
+  numberKey,
+  ObjectKind,
+  PageType,
+  Store,
+  UNLIMITED,
+} from '@keyvm/core';
+import { INSTRUCTIONS } from '@keyvm/isa';
+import { Cpu, Stop } from './cpu.js';
+import { type DeviceHost, DeviceType } from './devices.js';
+import type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
+
+/** A program to boot: code words and the initial contents of the data page. */
+export interface Program {
+  readonly code: ArrayLike<number>;
+  readonly data?: ArrayLike<number>;
+}
+
+export interface MachineOptions {
+  /** Host side of the devices (console writer, clock). */
+  host?: DeviceHost;
+  /** Answer device reads from the recorded transcripts first (bit-for-bit replay). */
+  replay?: boolean;
+}
+
+export interface BootOptions extends MachineOptions {
+  /** Prime time meter (gas); unlimited by default. */
+  time?: number;
+  /** Prime memory meter, in words; unlimited by default. */
+  memory?: number;
+  /** Stack page size in words (KeyVM's 256 by default). */
+  stackSize?: number;
+  /** Data page size in words (KeyVM's 256 by default, or more to hold the initial data). */
+  dataSize?: number;
+  /** Instructions a domain runs before the next runnable domain gets a turn. */
+  quantum?: number;
+  /** Hand the root domain console, input and clock keys (slots 12, 13, 14). Default true. */
+  devices?: boolean;
+  /** Words on the root domain's stack at boot, bottom first (evaluate's arguments). */
+  stack?: ArrayLike<number>;
+}
+
+/** Where boot puts the device keys in the root domain. */
+export const BootSlot = Object.freeze({ console: 12, input: 13, clock: 14 } as const);
+
+export const DEFAULTS = Object.freeze({ stackSize: 256, dataSize: 256, quantum: 10_000 });
+
+/** A usage error of the machine API (bad options, a program that cannot boot). */
+export class MachineError extends Error {
+  override readonly name = 'MachineError';
+}
+
+/** A read-only view of one domain. */
+export interface DomainView {
+  readonly id: number;
+  readonly state: number;
+  readonly stateName: string;
+  readonly ip: number;
+  readonly sp: number;
+  readonly slots: readonly Key[];
+}
+
+/** A domain page's STATE, or undefined for no page. */
+const stateOf = (page: KeyPage | undefined): number | undefined => page?.slots[DomainSlot.STATE]?.value;
+
+const wholeAtLeast = (n: number, min: number, what: string): number => {
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new MachineError(`${what} must be a whole number >= ${min}, got ${n}`);
+  return n;
+};
+
+export class Machine {
+  readonly store: Store;
+  readonly #cpu: Cpu;
+
+  /** Wrap a store (a booted machine or a decoded image). */
+  constructor(store: Store, options: MachineOptions = {}) {
+    this.store = store;
+    this.#cpu = new Cpu(store, options.host ?? {});
+    if (options.replay) this.#cpu.replay = new Map();
+    const k = store.kernel;
+    for (const id of [k.root, k.active, ...k.runQueue]) {
+      if (id !== 0 && !this.#domainPage(id))
+        throw new MachineError(`kernel refers to #${id}, which is not a domain`);
+    }
+  }
+
+  /** Boot `program` into a fresh machine: one root domain with code, stack and data pages. */
+  static boot(program: Program, options: BootOptions = {}): Machine {
+    const initialStack = Int32Array.from(options.stack ?? []);
+    const stackSize = Math.max(
+      wholeAtLeast(options.stackSize ?? DEFAULTS.stackSize, 1, 'stack size'),
+      initialStack.length,
+    );
+    const data = Int32Array.from(program.data ?? []);
+    const dataSize = Math.max(
+      wholeAtLeast(options.dataSize ?? DEFAULTS.dataSize, 0, 'data size'),
+      data.length,
+    );
+    const quantum = wholeAtLeast(options.quantum ?? DEFAULTS.quantum, 1, 'quantum');
+    const time = options.time ?? UNLIMITED;
+    const memory = options.memory ?? UNLIMITED;
+    if (time !== UNLIMITED) wholeAtLeast(time, 0, 'gas');
+    if (memory !== UNLIMITED) wholeAtLeast(memory, 0, 'memory');
+    const code = Int32Array.from(program.code);
+    const store = new Store({ time, memory });
+    const mem = store.meterKey(store.primeMemory, false);
+    let domainKey: Key;
+    try {
+      const codeKey = store.createPage(PageType.data, mem, code.length);
+      store.dataPage(codeKey, true).words.set(code);
+      const stackKey = store.createPage(PageType.data, mem, stackSize);
+      store.dataPage(stackKey, true).words.set(initialStack);
+      const dataKey = store.createPage(PageType.data, mem, dataSize);
+      store.dataPage(dataKey, true).words.set(data);
+      domainKey = store.createPage(PageType.keys, mem, DOMAIN_SLOTS);
+      const slots = store.keyPage(domainKey, true).slots;
+      slots[DomainSlot.TIME] = store.meterKey(store.primeTime, false);
+      slots[DomainSlot.MEMORY] = mem;
+      slots[DomainSlot.CODE] = codeKey;
+      slots[DomainSlot.STACK] = stackKey;
+      slots[DomainSlot.DATA] = dataKey;
+      if (options.devices ?? true) {
+        slots[BootSlot.console] = store.createDevice(DeviceType.console);
+        slots[BootSlot.input] = store.createDevice(DeviceType.input);
+        slots[BootSlot.clock] = store.createDevice(DeviceType.clock);
+      }
+      store.makeDomain(domainKey);
+    } catch (e) {
+      if (e instanceof GuestFault) throw new MachineError(`cannot boot: ${e.message}`);
+      throw e;
+    }
+    const root = store.keyPage(domainKey, false);
+    root.slots[DomainSlot.STATE] = numberKey(DomainState.running);
+    root.slots[DomainSlot.POINTER] = numberKey(initialStack.length);
+    const k = store.kernel;
+    k.root = k.active = root.id;
+    k.quantum = k.sliceLeft = quantum;
+    const machineOptions: MachineOptions = {};
+    if (options.host) machineOptions.host = options.host;
+    if (options.replay) machineOptions.replay = options.replay;
+    return new Machine(store, machineOptions);
+  }
+
+  // ---- host side ------------------------------------------------------------------
+
+  /** Console output collected when the host gives no writer. */
+  get output(): string {
+    return this.#cpu.output;
+  }
+
+  /** Queue words for input devices; blocked readers become runnable. */
+  provideInput(words: Iterable<number>): void {
+    for (const w of words) this.#cpu.input.push(w | 0);
+  }
+
+  /** Called before every instruction while set; costs one check per run chunk when unset. */
+  get onStep(): StepHook | null {
+    return this.#cpu.hook;
+  }
+  set onStep(hook: StepHook | null) {
+    this.#cpu.hook = hook;
+  }
+
+  // ---- running ----------------------------------------------------------------------
+
+  /** Execute one instruction. */
+  step(): RunResult {
+    return this.run({ maxSteps: 1 });
+  }
+
+  /**
+   * Run until the machine halts, faults without a keeper, runs out of gas, waits
+   * for input, or `maxSteps` instructions have run ('paused'). With `gas`, the prime
+   * time meter is first set to that budget.
+   */
+  run(options: RunOptions = {}): RunResult {
+    const cpu = this.#cpu;
+    const store = this.store;
+    const k = store.kernel;
+    if (options.gas !== undefined) store.primeTime.remaining = wholeAtLeast(options.gas, 0, 'gas');
+    const maxSteps =
+      options.maxSteps === undefined
+        ? Number.POSITIVE_INFINITY
+        : wholeAtLeast(options.maxSteps, 0, 'maxSteps');
+    cpu.spent = 0;
+    let steps = 0;
+    if (k.active !== 0 || k.runQueue.length > 0) k.faultCode = k.faultPc = k.faultDomain = 0;
+    const result = (status: RunStatus, fault?: FaultInfo): RunResult => {
+      cpu.leave();
+      return fault ? { status, steps, gasUsed: cpu.spent, fault } : { status, steps, gasUsed: cpu.spent };
+    };
+    const faulted = (f: GuestFault): RunResult | null => {
+      const page = cpu.domain!;
+      const pc = cpu.ip;
+      if (cpu.handleFault(f)) return null;
+      return result('fault', cpu.faultInfo(f, pc, page.id));
+    };
+
+    for (;;) {
+      if (cpu.domain === null) {
+        const next = this.#pickNext();
+        if (next === null) {
+          if (k.runQueue.length > 0) return result('waiting');
+          if (k.faultCode !== 0) {
+            const f = new GuestFault(Cpu.faultNameOf(k.faultCode), 'the machine stopped on this fault');
+            return result('fault', cpu.faultInfo(f, k.faultPc, k.faultDomain));
+          }
+          return result('halted');
+        }
+        try {
+          cpu.enter(next);
+        } catch (e) {
+          if (!(e instanceof GuestFault)) throw e;
+          const r = faulted(e);
+          if (r) return r;
+          continue;
+        }
+      }
+      if (steps >= maxSteps) return result('paused');
+      if (k.sliceLeft <= 0) {
+        k.sliceLeft = k.quantum;
+        if (this.#hasRunnable()) {
+          const me = cpu.domain!;
+          cpu.leave();
+          k.runQueue.push(me.id);
+          k.active = 0;
+          continue;
+        }
+      }
+      let limit = Math.min(maxSteps - steps, k.sliceLeft);
+      if (cpu.hook !== null) {
+        limit = 1;
+        const info = this.#stepInfo();
+        if (info) cpu.hook(info);
+      }
+      const stop = cpu.execute(limit);
+      const n = cpu.lastSteps;
+      steps += n;
+      k.steps += n;
+      k.sliceLeft -= n;
+      switch (stop) {
+        case Stop.steps:
+        case Stop.switched:
+          break;
+        case Stop.offEnd:
+          if (cpu.broken) {
+            const r = faulted(cpu.broken);
+            if (r) return r;
+          } else {
+            cpu.halt();
+          }
+          break;
+        case Stop.gas: {
+          const outcome = cpu.handleExhaustion();
+          if (outcome === 'stop') return result('out-of-gas');
+          if (outcome !== 'keeper') {
+            const r = faulted(outcome);
+            if (r) return r;
+          }
+          break;
+        }
+        case Stop.fault: {
+          const f = cpu.pendingFault!;
+          cpu.pendingFault = null;
+          const r = faulted(f);
+          if (r) return r;
+          break;
+        }
+      }
+    }
+  }
+
+  /** The domain to run next, or null when nothing is runnable. */
+  #pickNext(): KeyPage | null {
+    const k = this.store.kernel;
+    if (k.active !== 0) {
+      const page = this.#domainPage(k.active);
+      if (page && page.slots[DomainSlot.STATE]!.value === DomainState.running) return page;
+      k.active = 0;
+    }
+    const q = k.runQueue;
+    for (let i = 0; i < q.length; ) {
+      const page = this.#domainPage(q[i]!);
+      const state = stateOf(page);
+      if (page && state === DomainState.blocked && this.#inputReady())
+        page.slots[DomainSlot.STATE] = numberKey(DomainState.running);
+      if (page && page.slots[DomainSlot.STATE]!.value === DomainState.running) {
+        q.splice(i, 1);
+        k.active = page.id;
+        return page;
+      }
+      if (page && state === DomainState.blocked) i++;
+      else q.splice(i, 1);
+    }
+    return null;
+  }
+
+  #inputReady(): boolean {
+    return this.#cpu.input.length > 0 || this.#cpu.replay !== null;
+  }
+
+  #hasRunnable(): boolean {
+    for (const id of this.store.kernel.runQueue) {
+      const st = stateOf(this.#domainPage(id));
+      if (st === DomainState.running || (st === DomainState.blocked && this.#inputReady())) return true;
+    }
+    return false;
+  }
+
+  #domainPage(id: number): KeyPage | undefined {
+    const o = this.store.object(id);
+    return o instanceof KeyPage && o.isDomain ? o : undefined;
+  }
+
+  #stepInfo(): StepInfo | undefined {
+    const cpu = this.#cpu;
+    const op = cpu.code[cpu.ip];
+    if (op === undefined || cpu.domain === null) return undefined;
+    const row = INSTRUCTIONS[op];
+    return {
+      pc: cpu.ip,
+      op,
+      opName: row?.name ?? `?${op}`,
+      gas: cpu.gasLeft,
+      gasCost: row?.gas ?? 0,
+      stack: Array.from(cpu.stack.subarray(0, cpu.sp)),
+      depth: this.callDepth(cpu.domain.id),
+      domain: cpu.domain.id,
+    };
+  }
+
+  // ---- read-only views ------------------------------------------------------------------
+
+  /** Key page id of the root domain. */
+  get rootDomain(): number {
+    return this.store.kernel.root;
+  }
+
+  /** A domain's stack, bottom first (the root's by default). */
+  stack(domainId: number = this.store.kernel.root): number[] {
+    const cpu = this.#cpu;
+    if (cpu.domain?.id === domainId) return Array.from(cpu.stack.subarray(0, cpu.sp));
+    const d = this.domain(domainId);
+    const key = d.slots[DomainSlot.STACK]!;
+    const page = this.store.deref(key);
+    if (page?.kind !== ObjectKind.dataPage) return [];
+    return Array.from(page.words.subarray(0, Math.max(0, Math.min(d.sp, page.size))));
+  }
+
+  /** A view of one domain; throws MachineError when `id` is not a domain. */
+  domain(id: number): DomainView {
+    const page = this.#domainPage(id);
+    if (!page) throw new MachineError(`#${id} is not a domain`);
+    const num = (slot: number): number => {
+      const key = page.slots[slot]!;
+      return key.kind === KeyKind.number ? key.value : 0;
+    };
+    const running = this.#cpu.domain === page;
+    const state = num(DomainSlot.STATE);
+    return {
+      id,
+      state,
+      stateName: DOMAIN_STATE_NAMES[state] ?? `state ${state}`,
+      ip: running ? this.#cpu.ip : num(DomainSlot.IP),
+      sp: running ? this.#cpu.sp : num(DomainSlot.POINTER),
+      slots: page.slots.map((key) => this.store.normalize(key)),
+    };
+  }
+
+  /** Every domain, in id order. */
+  domains(): DomainView[] {
+    const out: DomainView[] = [];
+    for (const o of this.store.objects()) if (o instanceof KeyPage && o.isDomain) out.push(this.domain(o.id));
+    return out;
+  }
+
+  /** 1 plus the number of callers waiting behind a domain (through RESUME slots). */
+  callDepth(domainId: number): number {
+    let depth = 1;
+    let page = this.#domainPage(domainId);
+    const seen = new Set<number>();
+    while (page && !seen.has(page.id)) {
+      seen.add(page.id);
+      const resume = this.store.normalize(page.slots[DomainSlot.RESUME]!);
+      if (resume.kind !== KeyKind.resume) break;
+      page = this.#domainPage(resume.target);
+      const st = stateOf(page);
+      if (st !== DomainState.waiting && st !== DomainState.waitingWord) break;
+      depth++;
+    }
+    return depth;
+  }
+}

@@ -1,0 +1,97 @@
+// Control instructions that move between domains: CALL, CALLW, RETURN, FORK,
+// YIELD, HALT. KeyKOS semantics: CALL hands the callee a fresh one-shot resume key
+// to the caller; RETURN through it wakes the caller; using it voids every copy.
+import { DomainSlot, DomainState, fail, KeyKind, type KeyPage, NULL_KEY } from '@keyvm/core';
+import { type Cpu, Next } from '../cpu.js';
+import { operands, ownSlot } from './operands.js';
+
+const stateOf = (page: KeyPage): number => page.slots[DomainSlot.STATE]!.value;
+
+function call(cpu: Cpu, withWord: boolean): Next {
+  const b = operands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL');
+  const s = cpu.stack;
+  const store = cpu.store;
+  const callee = store.domain(ownSlot(cpu, s[b]!));
+  const message = ownSlot(cpu, s[b + 1]!);
+  const caller = cpu.domain!;
+  // deliver() checks the callee can take the call before changing anything.
+  cpu.deliver(callee, message, store.resumeKey(caller), withWord ? s[b + 2]! : null);
+  cpu.sp = b;
+  cpu.ip += 1;
+  cpu.setState(caller, withWord ? DomainState.waitingWord : DomainState.waiting);
+  cpu.leave();
+  cpu.activate(callee);
+  return Next.switched;
+}
+
+export const callOp = (cpu: Cpu): Next => call(cpu, false);
+export const callWordOp = (cpu: Cpu): Next => call(cpu, true);
+
+/**
+ * Wake `target` through the resume key `resume` with a reply key and word. A
+ * waiting caller gets the key in RECV (and the word pushed, after CALLW); a
+ * faulted domain (restart key) simply continues. Checks everything first.
+ */
+export function resumeThrough(
+  cpu: Cpu,
+  resume: ReturnType<typeof ownSlot>,
+  reply: typeof NULL_KEY,
+  word: number,
+): KeyPage {
+  const store = cpu.store;
+  if (resume.kind !== KeyKind.resume) {
+    fail(resume.kind === KeyKind.null ? 'null-key' : 'wrong-kind', 'RETURN needs a resume key');
+  }
+  const target = store.deref(resume) as KeyPage;
+  const state = stateOf(target);
+  if (state !== DomainState.waiting && state !== DomainState.waitingWord && state !== DomainState.faulted) {
+    fail('busy', `domain #${target.id} is not waiting to be resumed`);
+  }
+  if (state === DomainState.waitingWord) cpu.pushOnto(target, word, true);
+  store.consumeResume(resume);
+  if (state !== DomainState.faulted) target.slots[DomainSlot.RECV] = reply;
+  if (state === DomainState.waitingWord) cpu.pushOnto(target, word, false);
+  cpu.setState(target, DomainState.running);
+  return target;
+}
+
+export function returnOp(cpu: Cpu): Next {
+  const b = operands(cpu, 3, 'RETURN');
+  const s = cpu.stack;
+  const resume = ownSlot(cpu, s[b]!);
+  const reply = ownSlot(cpu, s[b + 1]!);
+  const me = cpu.domain!;
+  const target = resumeThrough(cpu, resume, reply, s[b + 2]!);
+  cpu.sp = b;
+  cpu.ip += 1;
+  cpu.setState(me, DomainState.available);
+  cpu.leave();
+  cpu.activate(target);
+  return Next.switched;
+}
+
+export function forkOp(cpu: Cpu): Next {
+  const b = operands(cpu, 2, 'FORK');
+  const s = cpu.stack;
+  const target = cpu.store.domain(ownSlot(cpu, s[b]!));
+  cpu.deliver(target, ownSlot(cpu, s[b + 1]!), NULL_KEY, null);
+  cpu.enqueue(target);
+  cpu.sp = b;
+  cpu.ip += 1;
+  return Next.continue;
+}
+
+export function yieldOp(cpu: Cpu): Next {
+  const me = cpu.domain!;
+  cpu.ip += 1;
+  cpu.leave();
+  cpu.enqueue(me);
+  cpu.store.kernel.active = 0;
+  return Next.switched;
+}
+
+export function haltOp(cpu: Cpu): Next {
+  cpu.ip += 1;
+  cpu.halt();
+  return Next.switched;
+}

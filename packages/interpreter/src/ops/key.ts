@@ -1,0 +1,63 @@
+// Key instructions: COPYKEY, ATTENUATE, KEYTYPE, SEVER, NUMKEY, KEYNUM, MAKEDOMAIN.
+import { fail, KeyKind, numberKey } from '@keyvm/core';
+import type { Cpu } from '../cpu.js';
+import { complete, operands, ownSlot, writableOwnSlot, writableSlot } from './operands.js';
+
+function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
+  const name = attenuate ? 'ATTENUATE' : 'COPYKEY';
+  const b = operands(cpu, attenuate ? 5 : 4, name);
+  const s = cpu.stack;
+  const [dPage, dIdx, sPage, sIdx] = [s[b]!, s[b + 1]!, s[b + 2]!, s[b + 3]!];
+  const store = cpu.store;
+  const key = store.getSlot(ownSlot(cpu, sPage), sIdx);
+  const dest = writableSlot(cpu, ownSlot(cpu, dPage), dIdx);
+  // Attenuating a meter may create a child meter: do it only once the write is known to succeed.
+  dest.slots[dIdx] = attenuate ? store.attenuate(key, s[b + 4]!) : key;
+  complete(cpu, b);
+  if (dest === cpu.domain) cpu.refresh();
+}
+
+export const copyKey = (cpu: Cpu): void => copyOrAttenuate(cpu, false);
+export const attenuate = (cpu: Cpu): void => copyOrAttenuate(cpu, true);
+
+export function keyType(cpu: Cpu): void {
+  const b = operands(cpu, 1, 'KEYTYPE');
+  complete(cpu, b, ownSlot(cpu, cpu.stack[b]!).kind);
+}
+
+export function sever(cpu: Cpu): void {
+  const b = operands(cpu, 1, 'SEVER');
+  const slot = cpu.stack[b]!;
+  const page = writableOwnSlot(cpu, slot);
+  const fresh = cpu.store.sever(ownSlot(cpu, slot));
+  page.slots[slot] = fresh;
+  complete(cpu, b);
+  // The running domain's own meter, code or stack may have been severed.
+  cpu.settle();
+  cpu.refresh();
+}
+
+export function numKey(cpu: Cpu): void {
+  const b = operands(cpu, 2, 'NUMKEY');
+  const slot = cpu.stack[b]!;
+  writableOwnSlot(cpu, slot).slots[slot] = numberKey(cpu.stack[b + 1]!);
+  complete(cpu, b);
+  cpu.refresh();
+}
+
+export function keyNum(cpu: Cpu): void {
+  const b = operands(cpu, 1, 'KEYNUM');
+  const key = ownSlot(cpu, cpu.stack[b]!);
+  if (key.kind === KeyKind.null) fail('null-key', 'KEYNUM on a null or void key');
+  if (key.kind !== KeyKind.number) fail('wrong-kind', 'KEYNUM needs a number key');
+  complete(cpu, b, key.value);
+}
+
+export function makeDomain(cpu: Cpu): void {
+  const b = operands(cpu, 2, 'MAKEDOMAIN');
+  const [dst, src] = [cpu.stack[b]!, cpu.stack[b + 1]!];
+  const own = writableOwnSlot(cpu, dst);
+  own.slots[dst] = cpu.store.makeDomain(ownSlot(cpu, src));
+  complete(cpu, b);
+  cpu.refresh();
+}

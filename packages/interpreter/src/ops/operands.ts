@@ -1,0 +1,52 @@
+// Operand access shared by the heavy handlers: popping with an underflow check,
+// reading the running domain's slots, and guest writes into key pages (which may
+// never touch a domain's STATE, nor the running domain's IP and POINTER).
+import { DomainSlot, fail, type Key, type KeyPage } from '@keyvm/core';
+import type { Cpu } from '../cpu.js';
+
+/** Index of the first of `n` operands on the stack; faults when there are fewer. */
+export function operands(cpu: Cpu, n: number, name: string): number {
+  if (cpu.sp < n) fail('stack-underflow', `${name} needs ${n} words, the stack holds ${cpu.sp}`);
+  return cpu.sp - n;
+}
+
+/** Finish an instruction that popped down to `base` and pushes `results`. */
+export function complete(cpu: Cpu, base: number, ...results: number[]): void {
+  let sp = base;
+  for (const r of results) cpu.stack[sp++] = r | 0;
+  cpu.sp = sp;
+  cpu.ip += 1;
+}
+
+/** The key in slot `slot` of the running domain's page, as it reads now. */
+export function ownSlot(cpu: Cpu, slot: number): Key {
+  const page = cpu.domain!;
+  if (!Number.isInteger(slot) || slot < 0 || slot >= page.size) {
+    fail('out-of-bounds', `slot ${slot} is outside the domain page (size ${page.size})`);
+  }
+  return cpu.store.normalize(page.slots[slot]!);
+}
+
+/**
+ * Check that a guest may write slot `index` of the key page `pageKey` designates
+ * and return the page; the caller then assigns `page.slots[index]`.
+ */
+export function writableSlot(cpu: Cpu, pageKey: Key, index: number): KeyPage {
+  const page = cpu.store.keyPage(pageKey, true);
+  if (!Number.isInteger(index) || index < 0 || index >= page.size) {
+    fail('out-of-bounds', `slot ${index} is outside the key page (size ${page.size})`);
+  }
+  if (page.isDomain) {
+    if (index === DomainSlot.STATE) fail('rights-violation', 'a domain’s STATE slot belongs to the machine');
+    if (page === cpu.domain && (index === DomainSlot.IP || index === DomainSlot.POINTER)) {
+      fail('rights-violation', 'a running domain cannot write its own IP or POINTER slot');
+    }
+  }
+  return page;
+}
+
+/** Check that the running domain may write its own slot `slot`; returns its page. */
+export function writableOwnSlot(cpu: Cpu, slot: number): KeyPage {
+  const page = cpu.domain!;
+  return writableSlot(cpu, cpu.store.pageKey(page), slot);
+}
