@@ -43,12 +43,16 @@ const H = Object.freeze({
   kernelLength: 56,
 });
 
-/** Meter record (fixed size). */
-const M = Object.freeze({ id: 0, version: 4, resource: 8, parent: 9, remaining: 13, size: 21 });
-/** Object records: a tag byte (the core's ObjectKind), then fields. */
-const DATA = Object.freeze({ id: 1, version: 5, meter: 9, size: 13, words: 17 });
-const KPAGE = Object.freeze({ id: 1, version: 5, meter: 9, flags: 13, resumeGen: 14, size: 18, end: 22 });
-const DEV = Object.freeze({ id: 1, version: 5, deviceType: 9, size: 13, transcript: 17 });
+/** Meter record (fixed size). Every meter and object record is a multiple of 4 bytes. */
+const M = Object.freeze({ id: 0, version: 4, resource: 8, parent: 12, remaining: 16, size: 24 });
+/**
+ * Object records: a u32 tag (the core's ObjectKind), then u32 fields. The header
+ * and meters are multiples of 4 bytes, so data words start 4-byte aligned in the
+ * image and are copied as whole blocks.
+ */
+const DATA = Object.freeze({ id: 4, version: 8, meter: 12, size: 16, words: 20 });
+const KPAGE = Object.freeze({ id: 4, version: 8, meter: 12, flags: 16, resumeGen: 20, size: 24, end: 28 });
+const DEV = Object.freeze({ id: 4, version: 8, deviceType: 12, size: 16, transcript: 20 });
 /** Kernel section (fixed part, then runQueue entries). */
 const K = Object.freeze({
   root: 0,
@@ -135,6 +139,8 @@ function writeModel(model: ImageModel): Uint8Array {
   const buf = Buffer.allocUnsafeSlow(total);
   const out = new Uint8Array(buf.buffer, buf.byteOffset, total);
   const dv = new DataView(out.buffer, out.byteOffset, total);
+  // Aligned word view of the output (allocUnsafeSlow gives offset 0) for block copies.
+  const out32 = new Int32Array(out.buffer, out.byteOffset, total >>> 2);
   const u8 = (p: number, v: number) => dv.setUint8(p, v);
   const u32 = (p: number, v: number) => dv.setUint32(p, v, true);
   const i32 = (p: number, v: number) => dv.setInt32(p, v, true);
@@ -164,20 +170,20 @@ function writeModel(model: ImageModel): Uint8Array {
   for (const m of meters) {
     u32(p + M.id, m.id);
     u32(p + M.version, m.version);
-    u8(p + M.resource, m.resource);
+    u32(p + M.resource, m.resource);
     u32(p + M.parent, m.parent);
     u64(p + M.remaining, m.remaining);
     p += M.size;
   }
   const writeWords = (at: number, words: Int32Array | readonly number[]) => {
     if (LITTLE_ENDIAN_HOST && words instanceof Int32Array) {
-      out.set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength), at);
+      out32.set(words, at >>> 2); // `at` is 4-byte aligned: one memcpy, no view
     } else {
       for (let i = 0; i < words.length; i++) i32(at + 4 * i, words[i]!);
     }
   };
   for (const o of objects) {
-    u8(p, o.kind);
+    u32(p, o.kind);
     u32(p + DATA.id, o.id);
     u32(p + DATA.version, o.version);
     if (o.kind === ObjectKind.dataPage) {
@@ -187,7 +193,7 @@ function writeModel(model: ImageModel): Uint8Array {
       p += DATA.words + 4 * o.words.length;
     } else if (o.kind === ObjectKind.keyPage) {
       u32(p + KPAGE.meter, o.meter);
-      u8(p + KPAGE.flags, o.isDomain ? FLAG_DOMAIN : 0);
+      u32(p + KPAGE.flags, o.isDomain ? FLAG_DOMAIN : 0);
       u32(p + KPAGE.resumeGen, o.resumeGen);
       u32(p + KPAGE.size, o.slots.length);
       p += KPAGE.end;
@@ -334,7 +340,7 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
     meters[i] = {
       id: u32(p + M.id),
       version: u32(p + M.version),
-      resource: u8(p + M.resource),
+      resource: u32(p + M.resource),
       parent: u32(p + M.parent),
       remaining: u64(p + M.remaining),
       keeper: NO_KEY,
@@ -352,16 +358,34 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
   const need = (n: number, what: string) => {
     if (p + n > objectsEnd) refuse('truncated', obj(p), `${what} runs past the end of the objects section`);
   };
+  // Data pages get views into one slab (one allocation, not one per page): at most
+  // the objects section's length, so bounded by the input. Words are copied in blocks.
+  let slab: Int32Array | undefined;
+  let slabUsed = 0;
+  const aligned = LITTLE_ENDIAN_HOST && (bytes.byteOffset & 3) === 0;
+  const in32 = aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, len >>> 2) : undefined;
+  const copyWords = (into: Int32Array, at: number, n: number): void => {
+    if (in32) into.set(in32.subarray(at >>> 2, (at >>> 2) + n));
+    else if (LITTLE_ENDIAN_HOST)
+      new Uint8Array(into.buffer, into.byteOffset, 4 * n).set(bytes.subarray(at, at + 4 * n));
+    else for (let i = 0; i < n; i++) into[i] = i32(at + 4 * i);
+  };
+  const readPageWords = (at: number, n: number): Int32Array => {
+    slab ??= new Int32Array(objectsLength >>> 2);
+    const words = slab.subarray(slabUsed, slabUsed + n);
+    slabUsed += n;
+    copyWords(words, at, n);
+    return words;
+  };
   const readWords = (at: number, n: number): Int32Array => {
     const words = new Int32Array(n);
-    if (LITTLE_ENDIAN_HOST) new Uint8Array(words.buffer).set(bytes.subarray(at, at + 4 * n));
-    else for (let i = 0; i < n; i++) words[i] = i32(at + 4 * i);
+    copyWords(words, at, n);
     return words;
   };
   for (let i = 0; i < objectCount; i++) {
-    need(1, 'an object tag');
+    need(4, 'an object tag');
     objectAt[i] = p;
-    const tag = u8(p);
+    const tag = u32(p);
     if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
       refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
     need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
@@ -376,13 +400,13 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
         id,
         version,
         meter: u32(p + DATA.meter),
-        words: readWords(p + DATA.words, size),
+        words: readPageWords(p + DATA.words, size),
       };
       objects[i] = rec;
       p += DATA.words + 4 * size;
     } else if (tag === ObjectKind.keyPage) {
       need(KPAGE.end, 'a key page record');
-      const flags = u8(p + KPAGE.flags);
+      const flags = u32(p + KPAGE.flags);
       if ((flags & ~FLAG_DOMAIN) !== 0)
         refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
       const size = u32(p + KPAGE.size);

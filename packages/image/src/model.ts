@@ -78,7 +78,10 @@ export interface ImageModel {
 export function modelFromStore(store: Store): ImageModel {
   const meters: MeterRecord[] = [];
   const objects: ObjectRecord[] = [];
-  for (const o of store.objects()) {
+  const nextId = store.nextId;
+  for (let id = 1; id < nextId; id++) {
+    const o = store.object(id);
+    if (o === undefined) continue;
     switch (o.kind) {
       case ObjectKind.meter:
         meters.push({

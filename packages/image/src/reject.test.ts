@@ -6,11 +6,12 @@ import { describe, expect, it } from 'vitest';
 import { catchImageError, tinyStore } from './fixtures.js';
 import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
 
-// Tiny image layout: header 0..64; meters #1 @64, #2 @85, #5 @106; objects: data page
-// #3 @127 (25 bytes), domain page #4 @152 (22), device #6 @174 (21); keys @195: keepers
-// null @195, null @196, domain @197; slots of #4: TIME @206, MEMORY @219, SELF @232,
-// STATE @241, IP @246, CODE @251, POINTER @260, STACK @265, DATA @274, RECV @275,
-// KEEPER @284, RESUME @285; kernel @298 (48 bytes); checksum @346; total 378.
+// Tiny image layout: header 0..64; meters #1 @64, #2 @88, #5 @112 (24 bytes: id,
+// version, resource, parent, remaining u64); objects: data page #3 @136 (20 + 8
+// bytes), domain page #4 @164 (28), device #6 @192 (20 + 4); keys @216: keepers
+// null @216, null @217, domain @218; slots of #4: TIME @227, MEMORY @240, SELF @253,
+// STATE @262, IP @267, CODE @272, POINTER @281, STACK @286, DATA @295, RECV @296,
+// KEEPER @305, RESUME @306; kernel @319 (48 bytes); checksum @367; total 399.
 const TINY = encodeImage(tinyStore());
 
 function edit(f: (dv: DataView, b: Uint8Array) => void, reseal = true): Uint8Array {
@@ -38,46 +39,49 @@ const binaryCases: [string, Uint8Array, string, string, number][] = [
   ['a forged version', edit(u32(8, 2), false), 'bad-version', 'header', 8],
   ['a reserved flag', edit(u32(12, 1), false), 'bad-flags', 'header', 12],
   ['one byte missing', TINY.subarray(0, TINY.length - 1), 'truncated', 'header', 56],
-  ['a byte after the checksum', Uint8Array.from([...TINY, 0]), 'trailing-bytes', 'checksum', 378],
-  ['a flipped bit', edit((_, b) => (b[130]! ^= 4), false), 'bad-checksum', 'checksum', 346],
-  ['a damaged checksum', edit((_, b) => (b[377]! ^= 1), false), 'bad-checksum', 'checksum', 346],
+  ['a byte after the checksum', Uint8Array.from([...TINY, 0]), 'trailing-bytes', 'checksum', 399],
+  ['a flipped bit', edit((_, b) => (b[150]! ^= 4), false), 'bad-checksum', 'checksum', 367],
+  ['a damaged checksum', edit((_, b) => (b[398]! ^= 1), false), 'bad-checksum', 'checksum', 367],
   ['a meter count that disagrees', edit(u32(20, 4)), 'bad-header', 'header', 32],
   ['a key count that disagrees', edit(u32(28, 16)), 'bad-header', 'header', 28],
-  ['a kernel queue that overruns', edit(u32(298 + 44, 1)), 'bad-header', 'kernel', 342],
-  ['a data page beyond the limit', edit(u32(127 + 13, 2 ** 24 + 1)), 'limit', 'objects', 140],
-  ['a data page beyond its section', edit(u32(127 + 13, 1000)), 'truncated', 'objects', 127],
-  ['an unknown object tag', edit(u8(127, 2)), 'bad-object', 'objects', 127],
-  ['unknown key page flags', edit(u8(152 + 13, 2)), 'bad-object', 'objects', 165],
-  ['an unknown key kind', edit(u8(206, 9)), 'bad-key', 'keys', 206],
-  ['a dangling key', edit(u32(207, 99)), 'dangling-key', 'keys', 206],
-  ['a key to a hole', edit(u32(207, 0)), 'dangling-key', 'keys', 206],
-  ['a forged version', edit(u32(211, 1)), 'forged-version', 'keys', 206],
-  ['a used-up resume key', edit(u32(294, 1)), 'forged-version', 'keys', 285],
-  ['a page key to a device', edit(u32(266, 6)), 'wrong-kind', 'keys', 265],
-  ['a meter key with unknown rights', edit(u32(215, 2)), 'bad-key', 'keys', 206],
-  ['a keeper that is not a domain', edit(u8(197, 2)), 'wrong-kind', 'keys', 197],
-  ['a domain state out of range', edit(u32(242, 9)), 'bad-domain', 'keys', 241],
-  ['a resume key to a meter', edit(u8(219, 5)), 'wrong-kind', 'keys', 219],
-  ['a key kind that shifts every later key', edit(u8(219, 1)), 'trailing-bytes', 'keys', 246],
-  ['a memory meter in the TIME slot', edit(u32(207, 2)), 'bad-domain', 'keys', 206],
-  ['a meter metering another resource than its parent', edit(u32(106 + 9, 2)), 'bad-meter', 'meters', 114],
-  ['a meter whose parent comes later', edit(u32(106 + 9, 5)), 'bad-meter', 'meters', 115],
-  ['a meter amount past 2^53', edit(u32(106 + 17, 0x200000)), 'bad-meter', 'meters', 119],
-  ['a prime meter with a parent', edit(u32(64 + 9, 1)), 'bad-meter', 'meters', 64],
-  ['a page charged to a time meter', edit(u32(127 + 9, 1)), 'bad-object', 'objects', 136],
-  ['a domain too small', edit(u32(152 + 18, 11)), 'bad-header', 'header', 28],
+  ['a kernel queue that overruns', edit(u32(319 + 44, 1)), 'bad-header', 'kernel', 363],
+  ['a data page beyond the limit', edit(u32(136 + 16, 2 ** 24 + 1)), 'limit', 'objects', 152],
+  ['a data page beyond its section', edit(u32(136 + 16, 1000)), 'truncated', 'objects', 136],
+  ['an unknown object tag', edit(u8(136, 2)), 'bad-object', 'objects', 136],
+  ['an object tag with high bits', edit(u8(139, 1)), 'bad-object', 'objects', 136],
+  ['unknown key page flags', edit(u8(164 + 16, 2)), 'bad-object', 'objects', 180],
+  ['an unknown key kind', edit(u8(227, 9)), 'bad-key', 'keys', 227],
+  ['a dangling key', edit(u32(228, 99)), 'dangling-key', 'keys', 227],
+  ['a key to a hole', edit(u32(228, 0)), 'dangling-key', 'keys', 227],
+  ['a forged version', edit(u32(232, 1)), 'forged-version', 'keys', 227],
+  ['a used-up resume key', edit(u32(315, 1)), 'forged-version', 'keys', 306],
+  ['a page key to a device', edit(u32(287, 6)), 'wrong-kind', 'keys', 286],
+  ['a meter key with unknown rights', edit(u32(236, 2)), 'bad-key', 'keys', 227],
+  ['a keeper that is not a domain', edit(u8(218, 2)), 'wrong-kind', 'keys', 218],
+  ['a domain state out of range', edit(u32(263, 9)), 'bad-domain', 'keys', 262],
+  ['a resume key to a meter', edit(u8(240, 5)), 'wrong-kind', 'keys', 240],
+  ['a key kind that shifts every later key', edit(u8(240, 1)), 'trailing-bytes', 'keys', 267],
+  ['a memory meter in the TIME slot', edit(u32(228, 2)), 'bad-domain', 'keys', 227],
+  ['a meter metering another resource than its parent', edit(u32(112 + 12, 2)), 'bad-meter', 'meters', 120],
+  ['a meter whose parent comes later', edit(u32(112 + 12, 5)), 'bad-meter', 'meters', 124],
+  ['a meter of an unknown resource', edit(u32(112 + 8, 2)), 'bad-meter', 'meters', 120],
+  ['a meter amount past 2^53', edit(u32(112 + 20, 0x200000)), 'bad-meter', 'meters', 128],
+  ['a prime meter with a parent', edit(u32(64 + 12, 1)), 'bad-meter', 'meters', 64],
+  ['a page charged to a time meter', edit(u32(136 + 12, 1)), 'bad-object', 'objects', 148],
+  ['a domain too small', edit(u32(164 + 24, 11)), 'bad-header', 'header', 28],
   ['nextId beyond the limit', edit(u32(16, 2 ** 25)), 'limit', 'header', 16],
-  ['an id at nextId', edit(u32(16, 5)), 'bad-id', 'meters', 106],
-  ['ids out of order', edit(u32(175, 3)), 'bad-id', 'objects', 175],
-  ['a root that is not a domain', edit(u32(298, 3)), 'bad-kernel', 'kernel', 298],
-  ['a fault code not in the catalogue', edit(u32(298 + 32, 99)), 'bad-kernel', 'kernel', 330],
-  ['a step count past 2^53', edit(u32(298 + 12, 0xffffffff)), 'bad-kernel', 'kernel', 306],
-  ['a fault domain beyond nextId', edit(u32(298 + 40, 7)), 'bad-kernel', 'kernel', 338],
+  ['an id at nextId', edit(u32(16, 5)), 'bad-id', 'meters', 112],
+  ['ids out of order', edit(u32(196, 3)), 'bad-id', 'objects', 196],
+  ['an object id that is a meter id', edit(u32(196, 5)), 'bad-id', 'objects', 196],
+  ['a root that is not a domain', edit(u32(319, 3)), 'bad-kernel', 'kernel', 319],
+  ['a fault code not in the catalogue', edit(u32(319 + 32, 99)), 'bad-kernel', 'kernel', 351],
+  ['a step count past 2^53', edit(u32(319 + 12, 0xffffffff)), 'bad-kernel', 'kernel', 327],
+  ['a fault domain beyond nextId', edit(u32(319 + 40, 7)), 'bad-kernel', 'kernel', 359],
 ];
 
 describe('the binary decoder refuses', () => {
   it('nothing in the valid tiny image', () => {
-    expect(TINY.length).toBe(378);
+    expect(TINY.length).toBe(399);
     expect(() => decodeImage(TINY)).not.toThrow();
   });
   it.each(binaryCases)('%s', (_what, bytes, code, section, offset) => {

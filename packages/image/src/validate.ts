@@ -49,12 +49,12 @@ export const isAmount = (n: number): boolean => n === UNLIMITED || isCount(n);
  * Refuse a page larger than the core allows. The decoders call this before they
  * allocate the page; the validator calls it again for models from any source.
  */
-export function checkPageSize(kind: number, size: number, where: Where): void {
+export function checkPageSize(kind: number, size: number, where: Where | (() => Where)): void {
   const max = kind === ObjectKind.dataPage ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
   if (size > max)
     refuse(
       'limit',
-      where,
+      typeof where === 'function' ? where() : where,
       `a page of ${size} ${kind === ObjectKind.dataPage ? 'words' : 'slots'} is larger than ${max}`,
     );
 }
@@ -63,6 +63,20 @@ export function checkPageSize(kind: number, size: number, where: Where): void {
 type Target =
   | { readonly kind: 'meter'; readonly rec: MeterRecord }
   | { readonly kind: 'object'; readonly rec: ObjectRecord };
+
+/** Index of `id` in the first `end` records of an ascending list, or -1. */
+function findIndex(list: readonly { readonly id: number }[], id: number, end: number): number {
+  let lo = 0;
+  let hi = end - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = list[mid]!.id;
+    if (v === id) return mid;
+    if (v < id) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
 
 const KIND_WORDS = ['null', 'number', 'page', 'read-only page', 'domain', 'resume', 'meter', 'device'];
 
@@ -78,19 +92,30 @@ export function validateModel(model: ImageModel, at: Locator): void {
   if (nextId > IMAGE_LIMITS.maxNextId)
     refuse('limit', at.nextId(), `nextId ${nextId} is larger than ${IMAGE_LIMITS.maxNextId}`);
 
-  const byId = new Map<number, Target>();
-  const depth = new Map<number, number>();
-  const checkId = (id: number, prev: number, where: Where, what: string): void => {
+  // Lookups by id are binary searches over the two ascending lists (checked first),
+  // so nothing proportional to nextId is allocated.
+  const byId = {
+    get(id: number): Target | undefined {
+      const m = findIndex(meters, id, meters.length);
+      if (m >= 0) return { kind: 'meter', rec: meters[m]! };
+      const o = findIndex(objects, id, objects.length);
+      return o >= 0 ? { kind: 'object', rec: objects[o]! } : undefined;
+    },
+  };
+  const depth: number[] = [];
+  // Locations are computed only on failure: this loop runs once per object.
+  const checkId = (id: number, prev: number, where: () => Where, what: string): void => {
     if (!Number.isInteger(id) || id <= prev || id >= nextId)
-      refuse('bad-id', where, `${what} id ${id} is not above ${prev} and below nextId ${nextId}`);
-    if (byId.has(id)) refuse('bad-id', where, `${what} id ${id} is used twice`);
+      refuse('bad-id', where(), `${what} id ${id} is not above ${prev} and below nextId ${nextId}`);
+    if (what === 'object' && findIndex(meters, id, meters.length) >= 0)
+      refuse('bad-id', where(), `${what} id ${id} is used twice`);
   };
 
   // ---- meters
   let prev = 0;
   for (let i = 0; i < meters.length; i++) {
     const m = meters[i]!;
-    checkId(m.id, prev, at.meter(i, 'id'), 'meter');
+    checkId(m.id, prev, () => at.meter(i, 'id'), 'meter');
     prev = m.id;
     if (!isU32(m.version))
       refuse('bad-meter', at.meter(i, 'version'), `meter #${m.id} version ${m.version} is not a u32`);
@@ -115,9 +140,10 @@ export function validateModel(model: ImageModel, at: Locator): void {
           at.meter(i),
           `meter #${i + 1} must be the prime ${i === 0 ? 'time' : 'memory'} meter, with no parent`,
         );
-      depth.set(m.id, 0);
+      depth[i] = 0;
     } else {
-      const parent = byId.get(m.parent);
+      const pi = findIndex(meters, m.parent, i);
+      const parent = pi < 0 ? undefined : { kind: 'meter' as const, rec: meters[pi]! };
       if (m.parent === 0 || parent === undefined || parent.kind !== 'meter')
         refuse(
           'bad-meter',
@@ -130,16 +156,15 @@ export function validateModel(model: ImageModel, at: Locator): void {
           at.meter(i, 'resource'),
           `meter #${m.id} and its parent #${m.parent} meter different resources`,
         );
-      const d = depth.get(m.parent)! + 1;
+      const d = depth[pi]! + 1;
       if (d > LIMITS.maxMeterDepth)
         refuse(
           'bad-meter',
           at.meter(i, 'parent'),
           `meter #${m.id} is ${d} deep, more than ${LIMITS.maxMeterDepth}`,
         );
-      depth.set(m.id, d);
+      depth[i] = d;
     }
-    byId.set(m.id, { kind: 'meter', rec: m });
   }
   if (meters.length < 2)
     refuse('bad-meter', at.meter(meters.length), 'the prime time and memory meters (#1, #2) are missing');
@@ -148,7 +173,7 @@ export function validateModel(model: ImageModel, at: Locator): void {
   prev = 0;
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]!;
-    checkId(o.id, prev, at.object(i, 'id'), 'object');
+    checkId(o.id, prev, () => at.object(i, 'id'), 'object');
     prev = o.id;
     if (!isU32(o.version))
       refuse('bad-object', at.object(i, 'version'), `object #${o.id} version ${o.version} is not a u32`);
@@ -156,8 +181,9 @@ export function validateModel(model: ImageModel, at: Locator): void {
       case ObjectKind.dataPage:
       case ObjectKind.keyPage: {
         const size = o.kind === ObjectKind.dataPage ? o.words.length : o.slots.length;
-        checkPageSize(o.kind, size, at.object(i, 'size'));
-        const meter = byId.get(o.meter);
+        checkPageSize(o.kind, size, () => at.object(i, 'size'));
+        const mi = findIndex(meters, o.meter, meters.length);
+        const meter = mi < 0 ? undefined : { kind: 'meter' as const, rec: meters[mi]! };
         if (meter === undefined || meter.kind !== 'meter' || meter.rec.resource !== Resource.memory)
           refuse(
             'bad-object',
@@ -204,27 +230,27 @@ export function validateModel(model: ImageModel, at: Locator): void {
           `object #${(o as ObjectRecord).id} has unknown kind ${(o as ObjectRecord).kind}`,
         );
     }
-    byId.set(o.id, { kind: 'object', rec: o });
   }
 
   // ---- keys
-  const checkKey = (k: KeyRecord, where: Where): void => {
+  const checkKey = (k: KeyRecord, where: () => Where): void => {
     const { kind, target, version, value } = k;
     if (kind === KeyKind.null) {
-      if (target !== 0 || version !== 0 || value !== 0) refuse('bad-key', where, 'a null key carries fields');
+      if (target !== 0 || version !== 0 || value !== 0)
+        refuse('bad-key', where(), 'a null key carries fields');
       return;
     }
     if (kind === KeyKind.number) {
-      if (target !== 0 || version !== 0) refuse('bad-key', where, 'a number key carries a target');
-      if (!isI32(value)) refuse('bad-key', where, `number key value ${value} is not an int32`);
+      if (target !== 0 || version !== 0) refuse('bad-key', where(), 'a number key carries a target');
+      if (!isI32(value)) refuse('bad-key', where(), `number key value ${value} is not an int32`);
       return;
     }
     const name = KIND_WORDS[kind];
     if (name === undefined || !Number.isInteger(kind))
-      refuse('bad-key', where, `key kind ${kind} is unknown`);
+      refuse('bad-key', where(), `key kind ${kind} is unknown`);
     const t = byId.get(target);
     if (t === undefined)
-      refuse('dangling-key', where, `${name} key to #${target}, which the image does not hold`);
+      refuse('dangling-key', where(), `${name} key to #${target}, which the image does not hold`);
     const rec = t.rec;
     let fits: boolean;
     switch (kind) {
@@ -243,31 +269,31 @@ export function validateModel(model: ImageModel, at: Locator): void {
         fits = t.kind === 'object' && t.rec.kind === ObjectKind.device;
     }
     if (!fits)
-      refuse('wrong-kind', where, `${name} key to #${target}, which is not an object it can designate`);
+      refuse('wrong-kind', where(), `${name} key to #${target}, which is not an object it can designate`);
     if (version !== rec.version)
       refuse(
         'forged-version',
-        where,
+        where(),
         `${name} key to #${target} has version ${version}, the object ${rec.version}`,
       );
     if (kind === KeyKind.resume) {
       if (value !== (rec as { resumeGen: number }).resumeGen)
         refuse(
           'forged-version',
-          where,
+          where(),
           `resume key to #${target} has generation ${value}, the domain ${(rec as { resumeGen: number }).resumeGen}`,
         );
     } else if (kind === KeyKind.meter) {
       if (value !== MeterRights.use && value !== MeterRights.control)
-        refuse('bad-key', where, `meter key rights ${value} are not 0 (use) or 1 (control)`);
-    } else if (value !== 0) refuse('bad-key', where, `${name} key carries value ${value}`);
+        refuse('bad-key', where(), `meter key rights ${value} are not 0 (use) or 1 (control)`);
+    } else if (value !== 0) refuse('bad-key', where(), `${name} key carries value ${value}`);
   };
   /** The kind of the object a (checked, non-null) key designates, for slot rules. */
   const meterResource = (k: KeyRecord): number => (byId.get(k.target)!.rec as MeterRecord).resource;
 
   for (let i = 0; i < meters.length; i++) {
     const keeper = meters[i]!.keeper;
-    checkKey(keeper, at.keeper(i));
+    checkKey(keeper, () => at.keeper(i));
     if (keeper.kind !== KeyKind.null && keeper.kind !== KeyKind.domain)
       refuse(
         'wrong-kind',
@@ -279,7 +305,7 @@ export function validateModel(model: ImageModel, at: Locator): void {
     const o = objects[i]!;
     if (o.kind !== ObjectKind.keyPage) continue;
     const slots = o.slots;
-    for (let s = 0; s < slots.length; s++) checkKey(slots[s]!, at.slot(i, s));
+    for (let s = 0; s < slots.length; s++) checkKey(slots[s]!, () => at.slot(i, s));
     if (o.isDomain) checkDomainSlots(o.id, slots, (s) => at.slot(i, s), meterResource);
   }
 
