@@ -20,6 +20,14 @@ import { ObjectKind, UNLIMITED } from './objects.js';
 import { PRIME_MEMORY, PRIME_TIME, Store } from './store.js';
 import { snapshot } from './testing.test-helpers.js';
 
+/** The model's sensory fetch: what a read-only key page yields. */
+function sensoryModel(k: Key): Key {
+  if (k.kind === KeyKind.page) return makeKey(KeyKind.readPage, k.target, k.version);
+  if (k.kind === KeyKind.meter) return makeKey(KeyKind.meter, k.target, k.version, MeterRights.use);
+  if (k.kind === KeyKind.domain || k.kind === KeyKind.resume || k.kind === KeyKind.device) return NULL_KEY;
+  return k;
+}
+
 const SEED = Number(process.env.KEYVM_SEED ?? 20261121);
 const NUM_RUNS = Number(process.env.KEYVM_RUNS ?? 10_000);
 const MAX_COMMANDS = 25;
@@ -229,7 +237,8 @@ class Model {
   getSlot(k: Key, i: number): Key {
     const p = this.keyPage(k, false);
     if (!isCount(i, p.slots.length - 1)) predict('out-of-bounds');
-    return this.normalize(p.slots[i]!);
+    const got = this.normalize(p.slots[i]!);
+    return k.kind === KeyKind.readPage ? sensoryModel(got) : got;
   }
   setSlot(k: Key, i: number, v: Key): void {
     const p = this.keyPage(k, true);
@@ -467,11 +476,13 @@ function invariants(model: Model, real: Real): void {
         () => `#${mo.id} header`,
       );
       check(o.slots.length === mo.slots.length, () => `#${mo.id} has ${o.slots.length} slots`);
-      const pk = makeKey(KeyKind.readPage, mo.id, mo.version);
+      const pk = makeKey(KeyKind.page, mo.id, mo.version);
+      const rk = makeKey(KeyKind.readPage, mo.id, mo.version);
       mo.slots.forEach((want, i) => {
         sameKey(`#${mo.id}[${i}] raw`, o.slots[i]!, want);
-        // Void keys read as null through getSlot.
+        // Void keys read as null through getSlot; through a read-only key the fetch is sensory.
         sameKey(`#${mo.id}[${i}] read`, s.getSlot(pk, i), model.normalize(want));
+        sameKey(`#${mo.id}[${i}] sensory read`, s.getSlot(rk, i), sensoryModel(model.normalize(want)));
       });
     } else {
       check(o.kind === ObjectKind.meter, () => `#${mo.id} should be a meter`);

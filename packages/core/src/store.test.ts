@@ -339,6 +339,30 @@ describe('getSlot / setSlot', () => {
     }
     expect(s.getSlot(gone, 0)).toBe(NULL_KEY);
   });
+
+  it('fetches through a read-only key are sensory: nothing comes out stronger than read-only', () => {
+    const { s, mem, data, keys } = setup();
+    const domainPage = s.createPage(PageType.keys, mem, DomainSlot.RESUME + 1);
+    const gate = s.makeDomain(domainPage);
+    const control = s.createMeter(s.meterKey(s.primeTime, false), 5);
+    s.setSlot(keys, 0, data);
+    s.setSlot(keys, 1, control);
+    s.setSlot(keys, 2, gate);
+    s.setSlot(keys, 3, numberKey(7));
+    const ro = s.attenuate(keys, 1);
+    const page = s.getSlot(ro, 0);
+    expect(page.kind).toBe(KeyKind.readPage);
+    expectFault(s, 'rights-violation', () => s.writeWord(page, 0, 1));
+    const meter = s.getSlot(ro, 1);
+    expect(meter.kind).toBe(KeyKind.meter);
+    expect(meter.value & MeterRights.control).toBe(0);
+    expectFault(s, 'rights-violation', () => s.setMeter(meter, 99));
+    expect(s.getSlot(ro, 2)).toBe(NULL_KEY);
+    expect(s.getSlot(ro, 3)).toBe(numberKey(7));
+    // The read-write key still yields the keys as stored.
+    expect(s.getSlot(keys, 0)).toBe(data);
+    expect(s.getSlot(keys, 2)).toBe(gate);
+  });
 });
 
 describe('pageType / pageSize', () => {

@@ -41,6 +41,22 @@ export const PRIME_MEMORY = 2;
 const isCount = (n: number, max: number): boolean => Number.isInteger(n) && n >= 0 && n <= max;
 const isAmount = (n: number): boolean => n === UNLIMITED || (Number.isSafeInteger(n) && n >= 0);
 
+/** The weakened form of a key fetched through a read-only key page. */
+function sensory(k: Key): Key {
+  switch (k.kind) {
+    case KeyKind.null:
+    case KeyKind.number:
+    case KeyKind.readPage:
+      return k;
+    case KeyKind.page:
+      return makeKey(KeyKind.readPage, k.target, k.version);
+    case KeyKind.meter:
+      return makeKey(KeyKind.meter, k.target, k.version, MeterRights.use);
+    default:
+      return NULL_KEY;
+  }
+}
+
 export function defaultKernel(): KernelState {
   return {
     root: 0,
@@ -307,12 +323,18 @@ export class Store {
     page.words[index] = word | 0;
   }
 
-  /** The key in slot `index` of a key page, as it reads now (void reads as null). */
+  /**
+   * The key in slot `index` of a key page, as it reads now (void reads as null).
+   * Through a read-only key the fetch is sensory (KeyKOS): a page key comes out
+   * read-only, a meter key use-only, and keys that could act (domain, resume,
+   * device) come out null, so read-only access never leads to write access.
+   */
   getSlot(key: Key, index: number): Key {
     const page = this.keyPage(key, false);
     if (!isCount(index, page.size - 1))
       fail('out-of-bounds', `slot ${index} is outside the key page (size ${page.size})`);
-    return this.normalize(page.slots[index]!);
+    const k = this.normalize(page.slots[index]!);
+    return key.kind === KeyKind.readPage ? sensory(k) : k;
   }
 
   /** Store `value` in slot `index` of a key page (read-write key needed). */
