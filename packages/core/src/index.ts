@@ -22,10 +22,12 @@ export {
 } from './keys.js';
 export {
   Attenuation,
+  DOMAIN_SLOT_KINDS,
   DOMAIN_SLOTS,
   DOMAIN_STATE_NAMES,
   DomainSlot,
   DomainState,
+  domainSlotProblem,
   FIRST_GENERAL_SLOT,
   GENERAL_SLOTS,
   LIMITS,

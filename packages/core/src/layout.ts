@@ -1,5 +1,6 @@
 // The domain layout: a domain is a key page whose first slots are special. Slots
 // 0..9 are KeyVM's; KEEPER and RESUME come from KeyKOS; general slots follow.
+import { KEY_KIND_NAMES, KeyKind } from './keys.js';
 
 export const DomainSlot = Object.freeze({
   TIME: 0,
@@ -74,3 +75,45 @@ export const LIMITS = Object.freeze({
 
 /** ATTENUATE options. */
 export const Attenuation = Object.freeze({ copy: 0, weaken: 1 } as const);
+
+/**
+ * Key kinds each special slot of a domain may hold (null: any kind). A domain
+ * whose special slots break these rules cannot exist: MAKEDOMAIN refuses it,
+ * guest writes into a domain page are checked, and images are refused.
+ */
+const { null: NUL, number: NUM, page: PAGE, readPage: RPAGE, domain: DOM, resume: RES, meter: MET } = KeyKind;
+export const DOMAIN_SLOT_KINDS: readonly (readonly KeyKind[] | null)[] = Object.freeze([
+  /* TIME */ [NUL, MET],
+  /* MEMORY */ [NUL, MET],
+  /* SELF */ [NUL, PAGE, RPAGE],
+  /* STATE */ [NUM],
+  /* IP */ [NUM],
+  /* CODE */ [NUL, PAGE, RPAGE],
+  /* POINTER */ [NUM],
+  /* STACK */ [NUL, PAGE],
+  /* DATA */ [NUL, PAGE, RPAGE],
+  /* RECV */ null,
+  /* KEEPER */ [NUL, DOM],
+  /* RESUME */ [NUL, RES],
+]);
+
+const SLOT_NAMES = Object.keys(DomainSlot);
+
+/**
+ * Why a key of `kind` (and, for a meter key, of `resource`) may not stand in
+ * special slot `slot` of a domain, or undefined when it may. General slots take anything.
+ */
+export function domainSlotProblem(slot: number, kind: number, resource?: number): string | undefined {
+  if (slot >= SPECIAL_SLOTS) return undefined;
+  const allowed = DOMAIN_SLOT_KINDS[slot];
+  const name = SLOT_NAMES[slot];
+  if (allowed && !allowed.includes(kind as KeyKind)) {
+    return `a domain's ${name} slot cannot hold a ${KEY_KIND_NAMES[kind] ?? 'unknown'} key`;
+  }
+  if (kind === MET && slot === DomainSlot.TIME && resource !== Resource.time)
+    return `a domain's TIME slot needs a time meter`;
+  if (kind === MET && slot === DomainSlot.MEMORY && resource !== Resource.memory) {
+    return `a domain's MEMORY slot needs a memory meter`;
+  }
+  return undefined;
+}

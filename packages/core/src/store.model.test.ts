@@ -15,7 +15,7 @@ import {
   NULL_KEY,
   numberKey,
 } from './keys.js';
-import { DomainSlot, DomainState, LIMITS, PageType, Resource } from './layout.js';
+import { DomainSlot, DomainState, domainSlotProblem, LIMITS, PageType, Resource } from './layout.js';
 import { ObjectKind, UNLIMITED } from './objects.js';
 import { PRIME_MEMORY, PRIME_TIME, Store } from './store.js';
 import { snapshot } from './testing.test-helpers.js';
@@ -216,6 +216,16 @@ class Model {
     const p = this.keyPage(k, true);
     if (p.domain) predict('bad-argument');
     if (p.slots.length < DOMAIN_MIN) predict('out-of-bounds');
+    // Special slots must hold keys of the kinds the domain layout allows (SELF and
+    // STATE are overwritten; IP and POINTER default to 0 when not number keys).
+    for (let slot = 0; slot < DOMAIN_MIN; slot++) {
+      if (slot === DomainSlot.STATE || slot === DomainSlot.SELF) continue;
+      const k = this.normalize(p.slots[slot]!);
+      if ((slot === DomainSlot.IP || slot === DomainSlot.POINTER) && k.kind !== KeyKind.number) continue;
+      const o = k.kind === KeyKind.meter ? this.target(k) : undefined;
+      const resource = o?.t === 'meter' ? o.resource : undefined;
+      if (domainSlotProblem(slot, k.kind, resource) !== undefined) predict('wrong-kind');
+    }
     p.slots[DomainSlot.STATE] = numberKey(DomainState.available);
     if (p.slots[DomainSlot.IP]!.kind !== KeyKind.number) p.slots[DomainSlot.IP] = numberKey(0);
     if (p.slots[DomainSlot.POINTER]!.kind !== KeyKind.number) p.slots[DomainSlot.POINTER] = numberKey(0);

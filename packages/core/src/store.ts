@@ -3,7 +3,16 @@
 // throws a GuestFault and changes nothing.
 import { fail } from './faults.js';
 import { type Key, KeyKind, MeterRights, makeKey, NULL_KEY, numberKey } from './keys.js';
-import { Attenuation, DomainSlot, DomainState, LIMITS, PageType, Resource } from './layout.js';
+import {
+  Attenuation,
+  DomainSlot,
+  DomainState,
+  domainSlotProblem,
+  LIMITS,
+  PageType,
+  Resource,
+  SPECIAL_SLOTS,
+} from './layout.js';
 import { DataPage, Device, KeyPage, Meter, ObjectKind, type StoreObject, UNLIMITED } from './objects.js';
 
 /** Machine registers that are not objects: what the interpreter needs to resume. */
@@ -296,15 +305,30 @@ export class Store {
   makeDomain(pageKey: Key): Key {
     const page = this.keyPage(pageKey, true);
     if (page.isDomain) fail('bad-argument', 'the key page is a domain already');
-    if (page.size < DomainSlot.RESUME + 1)
-      fail('out-of-bounds', `a domain page needs at least ${DomainSlot.RESUME + 1} slots`);
+    if (page.size < SPECIAL_SLOTS)
+      fail('out-of-bounds', `a domain page needs at least ${SPECIAL_SLOTS} slots`);
     const s = page.slots;
+    // Check what will stay in the special slots before changing anything.
+    for (let slot = 0; slot < SPECIAL_SLOTS; slot++) {
+      if (slot === DomainSlot.STATE || slot === DomainSlot.SELF) continue;
+      const k = this.normalize(s[slot]!);
+      if ((slot === DomainSlot.IP || slot === DomainSlot.POINTER) && k.kind !== KeyKind.number) continue;
+      this.checkDomainSlot(slot, k);
+    }
     s[DomainSlot.STATE] = numberKey(DomainState.available);
     if (s[DomainSlot.IP]!.kind !== KeyKind.number) s[DomainSlot.IP] = numberKey(0);
     if (s[DomainSlot.POINTER]!.kind !== KeyKind.number) s[DomainSlot.POINTER] = numberKey(0);
     s[DomainSlot.SELF] = this.pageKey(page);
     page.isDomain = true;
     return this.domainKey(page);
+  }
+
+  /** Fault with wrong-kind unless `key` may stand in special slot `slot` of a domain. */
+  checkDomainSlot(slot: number, key: Key): void {
+    const k = this.normalize(key);
+    const resource = k.kind === KeyKind.meter ? (this.deref(k) as Meter).resource : undefined;
+    const problem = domainSlotProblem(slot, k.kind, resource);
+    if (problem !== undefined) fail('wrong-kind', problem);
   }
 
   // ---- pages ------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 import {
   DomainSlot,
   DomainState,
+  domainSlotProblem,
   FAULT_TABLE,
   type KernelState,
   KeyKind,
@@ -315,27 +316,9 @@ export function validateModel(model: ImageModel, at: Locator): void {
   });
 }
 
-const { null: NUL, number: NUM, page: PAGE, readPage: RPAGE, domain: DOM, resume: RES, meter: MET } = KeyKind;
-/** Key kinds each special slot may hold (null always allowed except in number slots). */
-const SLOT_RULES: readonly (readonly number[] | 'any')[] = (() => {
-  const r: (readonly number[] | 'any')[] = [];
-  r[DomainSlot.TIME] = [NUL, MET];
-  r[DomainSlot.MEMORY] = [NUL, MET];
-  r[DomainSlot.SELF] = [NUL, PAGE, RPAGE];
-  r[DomainSlot.STATE] = [NUM];
-  r[DomainSlot.IP] = [NUM];
-  r[DomainSlot.CODE] = [NUL, PAGE, RPAGE];
-  r[DomainSlot.POINTER] = [NUM];
-  r[DomainSlot.STACK] = [NUL, PAGE];
-  r[DomainSlot.DATA] = [NUL, PAGE, RPAGE];
-  r[DomainSlot.RECV] = 'any';
-  r[DomainSlot.KEEPER] = [NUL, DOM];
-  r[DomainSlot.RESUME] = [NUL, RES];
-  return r;
-})();
-const SLOT_NAMES = Object.keys(DomainSlot);
 const STATE_COUNT = Object.keys(DomainState).length;
 
+/** A domain's special slots follow core's layout rules (`domainSlotProblem`); STATE names a state. */
 function checkDomainSlots(
   id: number,
   slots: readonly KeyRecord[],
@@ -343,17 +326,10 @@ function checkDomainSlots(
   meterResource: (k: KeyRecord) => number,
 ): void {
   for (let s = 0; s < SPECIAL_SLOTS; s++) {
-    const rule = SLOT_RULES[s]!;
     const k = slots[s]!;
-    if (rule !== 'any' && !rule.includes(k.kind))
-      refuse('bad-domain', at(s), `domain #${id} slot ${SLOT_NAMES[s]} holds a ${KIND_WORDS[k.kind]} key`);
+    const problem = domainSlotProblem(s, k.kind, k.kind === KeyKind.meter ? meterResource(k) : undefined);
+    if (problem !== undefined) refuse('bad-domain', at(s), `domain #${id}: ${problem}`);
   }
-  const time = slots[DomainSlot.TIME]!;
-  if (time.kind === MET && meterResource(time) !== Resource.time)
-    refuse('bad-domain', at(DomainSlot.TIME), `domain #${id} TIME slot holds a memory meter`);
-  const memory = slots[DomainSlot.MEMORY]!;
-  if (memory.kind === MET && meterResource(memory) !== Resource.memory)
-    refuse('bad-domain', at(DomainSlot.MEMORY), `domain #${id} MEMORY slot holds a time meter`);
   const state = slots[DomainSlot.STATE]!.value;
   if (state < 0 || state >= STATE_COUNT)
     refuse('bad-domain', at(DomainSlot.STATE), `domain #${id} STATE ${state} is not a domain state`);

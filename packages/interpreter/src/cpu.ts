@@ -11,7 +11,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  type KeyPage,
+  KeyPage,
   type Meter,
   NULL_KEY,
   numberKey,
@@ -576,7 +576,35 @@ export class Cpu {
       return Stop.fault;
     }
     this.lastSteps++;
-    return next === Next.switched ? Stop.switched : CONTINUE;
+    if (next === Next.continue) return CONTINUE;
+    return this.lastSteps < limit && this.#enterActive() ? CONTINUE : Stop.switched;
+  }
+
+  /**
+   * After a switch, enter the domain the kernel made active (a callee, a resumed
+   * caller, a keeper) without leaving the dispatch loop. False when there is none
+   * or it cannot be entered; the machine's scheduler then decides (and reports
+   * the entry fault).
+   */
+  #enterActive(): boolean {
+    const id = this.store.kernel.active;
+    if (id === 0) return false;
+    const page = this.store.object(id);
+    if (
+      !(page instanceof KeyPage) ||
+      !page.isDomain ||
+      page.slots[DomainSlot.STATE]!.value !== DomainState.running
+    ) {
+      return false;
+    }
+    try {
+      this.enter(page);
+      return true;
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      this.leave();
+      return false;
+    }
   }
 
   /** Gas cost of the instruction at the current IP (for meter exhaustion). */
@@ -674,7 +702,9 @@ export class Cpu {
    */
   handleExhaustion(): 'keeper' | 'stop' | GuestFault {
     const page = this.domain!;
-    const meter = this.meter!;
+    // An instruction left the domain without a usable meter: that is its fault.
+    if (this.meter === null) return this.broken ?? new GuestFault('null-key', 'the domain has no time meter');
+    const meter = this.meter;
     const cost = this.costAtIp();
     this.settle();
     const empty = this.store.exhausted(meter, cost) ?? meter;

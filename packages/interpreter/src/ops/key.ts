@@ -1,7 +1,7 @@
 // Key instructions: COPYKEY, ATTENUATE, KEYTYPE, SEVER, NUMKEY, KEYNUM, MAKEDOMAIN.
 import { fail, KeyKind, numberKey } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
-import { complete, operands, ownSlot, writableOwnSlot, writableSlot } from './operands.js';
+import { complete, kindOf, operands, ownSlot, writableOwnSlot, writableSlot } from './operands.js';
 
 function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
   const name = attenuate ? 'ATTENUATE' : 'COPYKEY';
@@ -10,7 +10,10 @@ function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
   const [dPage, dIdx, sPage, sIdx] = [s[b]!, s[b + 1]!, s[b + 2]!, s[b + 3]!];
   const store = cpu.store;
   const key = store.getSlot(ownSlot(cpu, sPage), sIdx);
-  const dest = writableSlot(cpu, ownSlot(cpu, dPage), dIdx);
+  // What lands in the destination: attenuation keeps a key's kind, but for page keys.
+  const [kind, resource] = kindOf(cpu, key);
+  const landing = attenuate && s[b + 4] !== 0 && kind === KeyKind.page ? KeyKind.readPage : kind;
+  const dest = writableSlot(cpu, ownSlot(cpu, dPage), dIdx, landing, resource);
   // Attenuating a meter may create a child meter: do it only once the write is known to succeed.
   dest.slots[dIdx] = attenuate ? store.attenuate(key, s[b + 4]!) : key;
   complete(cpu, b);
@@ -28,7 +31,7 @@ export function keyType(cpu: Cpu): void {
 export function sever(cpu: Cpu): void {
   const b = operands(cpu, 1, 'SEVER');
   const slot = cpu.stack[b]!;
-  const page = writableOwnSlot(cpu, slot);
+  const page = writableOwnSlot(cpu, slot, ...kindOf(cpu, ownSlot(cpu, slot)));
   const fresh = cpu.store.sever(ownSlot(cpu, slot));
   page.slots[slot] = fresh;
   complete(cpu, b);
@@ -40,7 +43,7 @@ export function sever(cpu: Cpu): void {
 export function numKey(cpu: Cpu): void {
   const b = operands(cpu, 2, 'NUMKEY');
   const slot = cpu.stack[b]!;
-  writableOwnSlot(cpu, slot).slots[slot] = numberKey(cpu.stack[b + 1]!);
+  writableOwnSlot(cpu, slot, KeyKind.number).slots[slot] = numberKey(cpu.stack[b + 1]!);
   complete(cpu, b);
   cpu.refresh();
 }
@@ -56,7 +59,7 @@ export function keyNum(cpu: Cpu): void {
 export function makeDomain(cpu: Cpu): void {
   const b = operands(cpu, 2, 'MAKEDOMAIN');
   const [dst, src] = [cpu.stack[b]!, cpu.stack[b + 1]!];
-  const own = writableOwnSlot(cpu, dst);
+  const own = writableOwnSlot(cpu, dst, KeyKind.domain);
   own.slots[dst] = cpu.store.makeDomain(ownSlot(cpu, src));
   complete(cpu, b);
   cpu.refresh();

@@ -1,6 +1,6 @@
 // Meter instructions: CREATEMETER, METERREAD, METERSET, METERKEEPER. The running
 // domain's borrow is settled first so every counter is exact, and taken again after.
-import { fail, UNLIMITED } from '@keyvm/core';
+import { fail, KeyKind, UNLIMITED } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
 import { complete, operands, ownSlot, writableOwnSlot } from './operands.js';
 
@@ -13,8 +13,8 @@ const amountOf = (word: number): number => {
 export function createMeter(cpu: Cpu): void {
   const b = operands(cpu, 3, 'CREATEMETER');
   const [dst, parent, amount] = [cpu.stack[b]!, cpu.stack[b + 1]!, cpu.stack[b + 2]!];
-  const page = writableOwnSlot(cpu, dst);
   const parentKey = ownSlot(cpu, parent);
+  const page = writableOwnSlot(cpu, dst, KeyKind.meter, cpu.store.meter(parentKey, false).resource);
   page.slots[dst] = cpu.store.createMeter(parentKey, amountOf(amount));
   complete(cpu, b);
   cpu.refresh();

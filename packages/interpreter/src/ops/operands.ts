@@ -1,7 +1,16 @@
 // Operand access shared by the heavy handlers: popping with an underflow check,
 // reading the running domain's slots, and guest writes into key pages (which may
 // never touch a domain's STATE, nor the running domain's IP and POINTER).
-import { DomainSlot, fail, type Key, type KeyPage } from '@keyvm/core';
+import {
+  DomainSlot,
+  domainSlotProblem,
+  fail,
+  type Key,
+  KeyKind,
+  type KeyPage,
+  type Resource,
+  SPECIAL_SLOTS,
+} from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
 
 /** Index of the first of `n` operands on the stack; faults when there are fewer. */
@@ -28,25 +37,40 @@ export function ownSlot(cpu: Cpu, slot: number): Key {
 }
 
 /**
- * Check that a guest may write slot `index` of the key page `pageKey` designates
- * and return the page; the caller then assigns `page.slots[index]`.
+ * Check that a guest may write a key of `kind` (a meter of `resource`) into slot `index` of the key page `pageKey`
+ * designates and return the page; the caller then assigns `page.slots[index]`.
+ * A domain's special slots take only the kinds of key the layout allows; STATE is
+ * the machine's, and the running domain's IP and POINTER live in registers.
  */
-export function writableSlot(cpu: Cpu, pageKey: Key, index: number): KeyPage {
+export function writableSlot(
+  cpu: Cpu,
+  pageKey: Key,
+  index: number,
+  kind: KeyKind,
+  resource?: Resource,
+): KeyPage {
   const page = cpu.store.keyPage(pageKey, true);
   if (!Number.isInteger(index) || index < 0 || index >= page.size) {
     fail('out-of-bounds', `slot ${index} is outside the key page (size ${page.size})`);
   }
-  if (page.isDomain) {
+  if (page.isDomain && index < SPECIAL_SLOTS) {
     if (index === DomainSlot.STATE) fail('rights-violation', 'a domain’s STATE slot belongs to the machine');
     if (page === cpu.domain && (index === DomainSlot.IP || index === DomainSlot.POINTER)) {
       fail('rights-violation', 'a running domain cannot write its own IP or POINTER slot');
     }
+    const problem = domainSlotProblem(index, kind, resource);
+    if (problem !== undefined) fail('wrong-kind', problem);
   }
   return page;
 }
 
-/** Check that the running domain may write its own slot `slot`; returns its page. */
-export function writableOwnSlot(cpu: Cpu, slot: number): KeyPage {
-  const page = cpu.domain!;
-  return writableSlot(cpu, cpu.store.pageKey(page), slot);
+/** The kind of a live key and, for a meter key, its meter's resource. */
+export function kindOf(cpu: Cpu, key: Key): [KeyKind, Resource?] {
+  const k = cpu.store.normalize(key);
+  return k.kind === KeyKind.meter ? [k.kind, cpu.store.meter(k, false).resource] : [k.kind];
+}
+
+/** Check that the running domain may write a key of `kind` into its own slot `slot`; returns its page. */
+export function writableOwnSlot(cpu: Cpu, slot: number, kind: KeyKind, resource?: Resource): KeyPage {
+  return writableSlot(cpu, cpu.store.pageKey(cpu.domain!), slot, kind, resource);
 }

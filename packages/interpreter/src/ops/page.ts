@@ -1,5 +1,6 @@
 // Page instructions: CREATEPAGE, PAGETYPE, PAGESIZESET, PAGESIZEGET, PAGEREAD,
 // PAGEWRITE, DESTROY. All rights and bounds checks are the store's.
+import { KeyKind } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
 import { complete, operands, ownSlot, writableOwnSlot } from './operands.js';
 
@@ -7,7 +8,7 @@ export function createPage(cpu: Cpu): void {
   const b = operands(cpu, 4, 'CREATEPAGE');
   const s = cpu.stack;
   const [slot, type, meterSlot, size] = [s[b]!, s[b + 1]!, s[b + 2]!, s[b + 3]!];
-  const page = writableOwnSlot(cpu, slot);
+  const page = writableOwnSlot(cpu, slot, KeyKind.page);
   const meterKey = ownSlot(cpu, meterSlot);
   page.slots[slot] = cpu.store.createPage(type, meterKey, size);
   complete(cpu, b);
