@@ -299,6 +299,8 @@ export class Machine {
       if (page && page.slots[DomainSlot.STATE]!.value === DomainState.running) {
         q.splice(i, 1);
         k.active = page.id;
+        // A domain taken from the queue starts a time slice of its own.
+        k.sliceLeft = k.quantum;
         return page;
       }
       if (page && state === DomainState.blocked) i++;

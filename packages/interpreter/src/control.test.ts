@@ -1,0 +1,512 @@
+// Control between domains: CALL / CALLW / RETURN and resume keys, HALT of a callee,
+// keepers on faults, meter keepers, out-of-gas and resuming, FORK / YIELD and time
+// slices.
+import { DomainSlot, Fault, KeyKind, type KeyPage, UNLIMITED } from '@keyvm/core';
+import { describe, expect, it } from 'vitest';
+import type { Machine } from './machine.js';
+import { op } from './test-support.js';
+import {
+  addDomain,
+  boot,
+  hostDataPage,
+  pageWords,
+  rootPage,
+  runHalted,
+  type Snapshot,
+  snapshot,
+} from './testing.test-helpers.js';
+
+const { RECV, RESUME, SELF, STACK, KEEPER, POINTER } = DomainSlot;
+
+/** RETURN through `resume` handing back the key in `key` and the word on top of the stack. */
+const returnTop = (resume: number = RESUME, key = 0) => [
+  'PUSH',
+  resume,
+  'SWAP',
+  'PUSH',
+  key,
+  'SWAP',
+  'RETURN',
+];
+
+const view = (m: Machine, page: KeyPage) => m.domain(page.id);
+
+describe('CALL / RETURN and resume keys', () => {
+  it('CALL hands the callee the message key and a resume key; RETURN hands back a key', () => {
+    const m = boot([
+      ...op('CALL', 15, DomainSlot.DATA),
+      ...op('KEYTYPE', RECV),
+      ...op('PAGEREAD', RECV, 0),
+      ...op('PAGEREAD', DomainSlot.DATA, 0),
+    ]);
+    const child = addDomain(m, [
+      ...op('KEYTYPE', RECV),
+      ...op('KEYTYPE', RESUME),
+      ...op('PAGEWRITE', RECV, 0, 11),
+      ...op('CREATEPAGE', 12, 0, DomainSlot.MEMORY, 1),
+      ...op('PAGEWRITE', 12, 0, 22),
+      ...op('RETURN', RESUME, 12, 0),
+    ]);
+    child.slots[DomainSlot.MEMORY] = rootPage(m).slots[DomainSlot.MEMORY]!;
+    rootPage(m).slots[15] = m.store.domainKey(child);
+    expect(runHalted(m)).toEqual([2, 22, 11]);
+    expect(m.stack(child.id)).toEqual([2, 5]);
+    expect(view(m, child).stateName).toBe('available');
+    // The resume key was used: every copy of it is void now.
+    expect(view(m, child).slots[RESUME]!.kind).toBe(KeyKind.null);
+  });
+
+  it('a resume key is one-shot: a second RETURN through a copy faults null-key', () => {
+    const m = boot([...op('CALL', 15, 0), ...op('CALL', 15, 0), 'PUSH', 99]);
+    const child = addDomain(
+      m,
+      [
+        ...op('COPYKEY', SELF, 12, SELF, RESUME),
+        ...op('RETURN', RESUME, 0, 0),
+        // The second call continues here, with a fresh resume key in RESUME.
+        ...op('RETURN', 12, 0, 0),
+      ],
+      { slot: 15 },
+    );
+    const r = m.run();
+    expect(r.status).toBe('fault');
+    expect(r.fault).toMatchObject({ code: 'null-key', domain: child.id, pc: 22 });
+    expect(view(m, child).slots[12]!.kind).toBe(KeyKind.null);
+    expect(view(m, child).slots[RESUME]!.kind).toBe(KeyKind.resume);
+    expect(m.domain(m.rootDomain).stateName).toBe('waiting');
+    expect(m.stack()).toEqual([]);
+  });
+
+  it('using one copy voids the others, whichever is used', () => {
+    const m = boot([...op('CALL', 15, 0), 'PUSH', 1]);
+    const child = addDomain(
+      m,
+      [...op('COPYKEY', SELF, 12, SELF, RESUME), ...op('RETURN', 12, 0, 0), ...op('RETURN', RESUME, 0, 0)],
+      { slot: 15 },
+    );
+    m.run();
+    expect(m.stack()).toEqual([1]);
+    // The child ran its RETURN through the copy; the original in RESUME is void too.
+    expect(view(m, child).slots[RESUME]!.kind).toBe(KeyKind.null);
+  });
+
+  it('reply delegation: the resume key passed to a third domain, which returns', () => {
+    const m = boot([...op('CALLW', 15, 0, 5), 'PUSH', 1]);
+    const third = addDomain(m, [
+      // RECV holds the root's resume key; the word 5 is not passed on (plain CALL).
+      ...op('KEYTYPE', RECV),
+      ...op('RETURN', RECV, 0, 77),
+    ]);
+    const middle = addDomain(m, [...op('CALL', 12, RESUME)], { slots: { 12: m.store.domainKey(third) } });
+    rootPage(m).slots[15] = m.store.domainKey(middle);
+    expect(runHalted(m)).toEqual([77, 1]);
+    expect(m.stack(third.id)).toEqual([5]);
+    expect(m.stack(middle.id)).toEqual([5]);
+    expect(view(m, middle).stateName).toBe('waiting'); // nobody returned to it
+    expect(view(m, third).stateName).toBe('available');
+  });
+
+  it('CALLW passes words both ways through nested calls', () => {
+    // root: CALLW a 10 -> a: CALLW b (w*2) -> b: returns w+1 -> a: returns reply*3
+    const m = boot(op('CALLW', 15, 0, 10));
+    const b = addDomain(m, ['PUSH', 1, 'ADD', ...returnTop()]);
+    const a = addDomain(
+      m,
+      ['PUSH', 2, 'MUL', 'PUSH', 12, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW', 'PUSH', 3, 'MUL', ...returnTop()],
+      {
+        slots: { 12: m.store.domainKey(b) },
+      },
+    );
+    rootPage(m).slots[15] = m.store.domainKey(a);
+    expect(runHalted(m)).toEqual([63]);
+    expect(m.stack(a.id)).toEqual([]);
+    expect(m.stack(b.id)).toEqual([]);
+  });
+
+  it('RETURN to a plain CALL pushes no word', () => {
+    const m = boot([...op('CALL', 15, 0), 'PUSH', 1]);
+    addDomain(m, op('RETURN', RESUME, 0, 99), { slot: 15 });
+    expect(runHalted(m)).toEqual([1]);
+  });
+
+  it('a callee that HALTs returns to its caller with the null key and word 0', () => {
+    const m = boot([...op('CALLW', 15, DomainSlot.DATA, 9), ...op('KEYTYPE', RECV)]);
+    const child = addDomain(m, ['PUSH', 4, 'HALT', 'PUSH', 5], { slot: 15 });
+    expect(runHalted(m)).toEqual([0, 0]);
+    expect(view(m, child)).toMatchObject({ stateName: 'halted', ip: 3 });
+    expect(m.stack(child.id)).toEqual([9, 4]);
+  });
+
+  it('a callee that runs off its code returns to its caller too', () => {
+    const m = boot([...op('CALL', 15, 0), 'PUSH', 3]);
+    addDomain(m, ['PUSH', 4], { slot: 15 });
+    expect(runHalted(m)).toEqual([3]);
+  });
+
+  it('a halted domain cannot be called again (busy)', () => {
+    const m = boot([...op('CALL', 15, 0), ...op('CALL', 15, 0)]);
+    addDomain(m, ['HALT'], { slot: 15 });
+    expect(m.run().fault?.code).toBe('busy');
+  });
+
+  it('a returned domain can be called again and continues after its RETURN', () => {
+    const m = boot([...op('CALLW', 15, 0, 1), ...op('CALLW', 15, 0, 2), ...op('CALLW', 15, 0, 3)]);
+    // Counts its calls: each call pushes a word; reply with the stack depth.
+    const child = addDomain(m, ['loop:', 'DROP', ...op('RETURN', RESUME, 0, 7), ':loop', 'JUMP'], {
+      slot: 15,
+    });
+    expect(runHalted(m)).toEqual([7, 7, 7]);
+    expect(view(m, child).stateName).toBe('available');
+  });
+});
+
+describe('keepers', () => {
+  /** Root code with a keeper domain in its KEEPER slot. */
+  function withKeeper(rootCode: (string | number)[], keeperCode: (string | number)[]) {
+    const m = boot(rootCode);
+    const keeper = addDomain(m, keeperCode, { stackSize: 8 });
+    rootPage(m).slots[KEEPER] = m.store.domainKey(keeper);
+    return { m, keeper };
+  }
+
+  it('repairs a divisor and restarts the faulted instruction', () => {
+    const { m, keeper } = withKeeper(
+      [...op('DIV', 7, 0), 'PUSH', 1],
+      [
+        // stack: fault number. RECV: the faulted domain's page. RESUME: its restart key.
+        ...op('KEYTYPE', RECV),
+        ...op('KEYTYPE', RESUME),
+        ...op('COPYKEY', SELF, 12, RECV, STACK),
+        ...op('PAGEWRITE', 12, 1, 2),
+        ...op('RETURN', RESUME, 0, 0),
+      ],
+    );
+    expect(runHalted(m)).toEqual([3, 1]);
+    expect(m.stack(keeper.id)).toEqual([Fault['division-by-zero'], KeyKind.page, KeyKind.resume]);
+    expect(view(m, keeper).stateName).toBe('available');
+  });
+
+  it('repairs a stack (word and POINTER) after an underflow', () => {
+    const { m } = withKeeper(
+      [...op('ADD', 40), 'PUSH', 1],
+      [
+        'DROP',
+        ...op('COPYKEY', SELF, 12, RECV, STACK),
+        ...op('PAGEWRITE', 12, 0, 2),
+        ...op('PAGEWRITE', 12, 1, 40),
+        ...op('NUMKEY', 13, 2),
+        ...op('COPYKEY', RECV, POINTER, SELF, 13),
+        ...op('RETURN', RESUME, 0, 0),
+      ],
+    );
+    expect(runHalted(m)).toEqual([42, 1]);
+  });
+
+  it('sees the fault in the faulted domain’s STATE and cannot write it', () => {
+    const { m, keeper } = withKeeper(op('DIV', 1, 0), [
+      'DROP',
+      ...op('COPYKEY', SELF, 12, RECV, DomainSlot.STATE),
+      ...op('KEYNUM', 12),
+      ...op('COPYKEY', RECV, DomainSlot.STATE, SELF, 12),
+    ]);
+    const r = m.run();
+    expect(r.fault).toMatchObject({ code: 'rights-violation', domain: keeper.id });
+    // The COPYKEY faulted with its operands still on the stack.
+    expect(m.stack(keeper.id)).toEqual([3, RECV, DomainSlot.STATE, SELF, 12]);
+    expect(m.domain(m.rootDomain).stateName).toBe('faulted');
+  });
+
+  it('a keeper that halts leaves the faulted domain faulted; the machine halts', () => {
+    const { m, keeper } = withKeeper(op('DIV', 1, 0), ['HALT']);
+    expect(m.run().status).toBe('halted');
+    expect(m.domain(m.rootDomain).stateName).toBe('faulted');
+    expect(view(m, keeper).stateName).toBe('halted');
+  });
+
+  it('a busy keeper is no keeper: the run stops with the fault', () => {
+    const { m, keeper } = withKeeper(op('DIV', 1, 0), ['HALT']);
+    keeper.slots[DomainSlot.STATE] = { kind: KeyKind.number, target: 0, version: 0, value: 4 };
+    const r = m.run();
+    expect(r.fault).toMatchObject({ code: 'division-by-zero', domain: m.rootDomain, pc: 4 });
+    expect(m.stack(keeper.id)).toEqual([]);
+  });
+
+  it('a keeper that faults itself goes to its own keeper, or stops the run', () => {
+    const { m, keeper } = withKeeper(op('DIV', 1, 0), ['DROP', 'DROP']);
+    const r = m.run();
+    expect(r.fault).toMatchObject({ code: 'stack-underflow', domain: keeper.id });
+  });
+
+  it('the restart key is one-shot like any resume key', () => {
+    const { m, keeper } = withKeeper(
+      [...op('DIV', 1, 0), ...op('CALL', 15, 0)],
+      [
+        ...op('COPYKEY', SELF, 12, SELF, RESUME),
+        // Give the faulted domain a stack page holding [1, 1]: the DIV then succeeds.
+        ...op('COPYKEY', RECV, STACK, SELF, 13),
+        ...op('RETURN', RESUME, 0, 0),
+        // Called afterwards by the restarted domain: the copy is void.
+        ...op('RETURN', 12, 0, 0),
+      ],
+    );
+    keeper.slots[13] = hostDataPage(m, [1, 1, 0, 0]);
+    rootPage(m).slots[15] = m.store.domainKey(keeper);
+    const r = m.run();
+    expect(m.stack()).toEqual([1]);
+    expect(r.fault).toMatchObject({ code: 'null-key', domain: keeper.id });
+    expect(m.domain(m.rootDomain).stateName).toBe('waiting');
+  });
+});
+
+describe('meters and meter keepers', () => {
+  // Sum 1..40 into the data page word 0, counting down on the stack.
+  const SUM = [
+    'PUSH',
+    40,
+    'loop:',
+    'DUP',
+    ...op('PAGEREAD', DomainSlot.DATA, 0),
+    'ADD',
+    'PUSH',
+    DomainSlot.DATA,
+    'SWAP',
+    'PUSH',
+    0,
+    'SWAP',
+    'PAGEWRITE',
+    'PUSH',
+    1,
+    'SUB',
+    'DUP',
+    ':loop',
+    'SWAP',
+    'JUMPIF',
+  ];
+
+  const rootResult = (m: Machine) => ({
+    stack: m.stack(),
+    data: pageWords(m, rootPage(m).slots[DomainSlot.DATA]!).slice(0, 2),
+    view: { ...m.domain(m.rootDomain), slots: undefined },
+  });
+
+  it('a meter keeper refills with METERSET and the domain resumes with nothing lost', () => {
+    const plain = boot(SUM);
+    expect(plain.run().status).toBe('halted');
+    expect(rootResult(plain).data[0]).toBe(820);
+
+    const m = boot(SUM);
+    const keeper = addDomain(
+      m,
+      [
+        'top:',
+        // stack: 11 (out-of-gas). RECV: a controlling key to the exhausted meter.
+        ...op('KEYTYPE', RECV),
+        'DROP',
+        ...op('METERSET', RECV, 10),
+        ...op('PAGEREAD', 12, 0),
+        'PUSH',
+        1,
+        'ADD',
+        'PUSH',
+        12,
+        'SWAP',
+        'PUSH',
+        0,
+        'SWAP',
+        'PAGEWRITE',
+        ...op('RETURN', RESUME, 0, 0),
+        ':top',
+        'JUMP',
+      ],
+      { stackSize: 512 },
+    );
+    const counter = hostDataPage(m, 1);
+    keeper.slots[12] = counter;
+    const meter = m.store.createMeter(m.store.meterKey(m.store.primeTime, true), 7);
+    m.store.setMeterKeeper(meter, m.store.domainKey(keeper));
+    rootPage(m).slots[DomainSlot.TIME] = meter;
+    const r = m.run();
+    expect(r.status, JSON.stringify(r)).toBe('halted');
+    expect(rootResult(m)).toEqual(rootResult(plain));
+    const rounds = pageWords(m, counter)[0]!;
+    expect(rounds).toBeGreaterThan(20);
+    // Every round the keeper saw the out-of-gas code, then refilled.
+    expect(m.stack(keeper.id)).toEqual(Array.from({ length: rounds }, () => Fault['out-of-gas']));
+    expect(view(m, keeper).stateName).toBe('available');
+  });
+
+  it('a child meter without a keeper faults the domain with out-of-gas', () => {
+    const m = boot(SUM);
+    const meter = m.store.createMeter(m.store.meterKey(m.store.primeTime, true), 20);
+    rootPage(m).slots[DomainSlot.TIME] = meter;
+    const r = m.run();
+    expect(r.status).toBe('fault');
+    expect(r.fault).toMatchObject({ code: 'out-of-gas', domain: m.rootDomain });
+    expect(r.gasUsed).toBe(20);
+    expect(m.store.meter(meter, false).remaining).toBe(0);
+  });
+
+  it('the prime meter without a keeper stops with out-of-gas; run({gas}) continues to the same end', () => {
+    const plain = boot(SUM, {});
+    const full = plain.run();
+    for (const first of [0, 1, 2, 5, 17, 100]) {
+      const m = boot(SUM, { time: first });
+      const r1 = m.run();
+      expect(r1).toMatchObject({ status: 'out-of-gas', gasUsed: first });
+      expect(m.store.primeTime.remaining).toBe(0);
+      const r2 = m.run({ gas: 1_000_000 });
+      expect(r2.status).toBe('halted');
+      expect(r1.gasUsed + r2.gasUsed).toBe(full.gasUsed);
+      expect(r1.steps + r2.steps).toBe(full.steps);
+      expect(withoutPrimeTime(snapshot(m))).toEqual(withoutPrimeTime(snapshot(plain)));
+    }
+  });
+
+  it('many small gas budgets reach the same end, never spending more than given', () => {
+    const plain = boot(SUM);
+    plain.run();
+    const m = boot(SUM, { time: 0 });
+    let used = 0;
+    for (let i = 0; i < 10_000; i++) {
+      const gas = (i % 7) + 1;
+      const r = m.run({ gas });
+      expect(r.gasUsed).toBeLessThanOrEqual(gas);
+      used += r.gasUsed;
+      if (r.status === 'halted') break;
+      expect(r.status).toBe('out-of-gas');
+    }
+    expect(m.domain(m.rootDomain).stateName).toBe('halted');
+    expect(withoutPrimeTime(snapshot(m))).toEqual(withoutPrimeTime(snapshot(plain)));
+    expect(used).toBe(m.store.kernel.steps);
+  });
+
+  it('an instruction dearer than what is left waits for more gas', () => {
+    // FORK costs 2; with 1 left the machine stops before it and charges nothing.
+    const m = boot([...op('FORK', 15, 0)], { time: 3 });
+    addDomain(m, ['HALT'], { slot: 15 });
+    expect(m.run()).toMatchObject({ status: 'out-of-gas', gasUsed: 2, steps: 2 });
+    expect(m.store.primeTime.remaining).toBe(1);
+    expect(m.domain(m.rootDomain)).toMatchObject({ ip: 4, sp: 2 });
+    expect(m.run({ gas: 3 })).toMatchObject({ status: 'halted', gasUsed: 3, steps: 2 });
+  });
+
+  it('a parent meter bounds its children', () => {
+    const m = boot(SUM);
+    const parent = m.store.createMeter(m.store.meterKey(m.store.primeTime, true), 10);
+    const child = m.store.createMeter(parent, UNLIMITED);
+    rootPage(m).slots[DomainSlot.TIME] = child;
+    const r = m.run();
+    expect(r).toMatchObject({ status: 'fault', gasUsed: 10, fault: { code: 'out-of-gas' } });
+  });
+});
+
+function withoutPrimeTime(s: Snapshot): Snapshot {
+  return { ...s, objects: s.objects.map((o) => (o.meter === 1 ? { ...o, remaining: 'x' } : o)) };
+}
+
+describe('FORK, YIELD and time slices', () => {
+  /** Appends `id` to the shared page in RECV `rounds` times: page[0] counts, page[1..] records. */
+  const appender = (id: number, yieldEach: boolean) => [
+    'loop:',
+    ...op('PAGEREAD', RECV, 0),
+    'PUSH',
+    1,
+    'ADD',
+    'DUP',
+    'PUSH',
+    RECV,
+    'SWAP',
+    'PUSH',
+    id,
+    'PAGEWRITE',
+    'PUSH',
+    RECV,
+    'SWAP',
+    'PUSH',
+    0,
+    'SWAP',
+    'PAGEWRITE',
+    ...(yieldEach ? ['YIELD'] : []),
+    'PUSH',
+    1,
+    'SUB',
+    'DUP',
+    ':loop',
+    'SWAP',
+    'JUMPIF',
+  ];
+
+  function forkThree(yieldEach: boolean, quantum?: number, rounds = 3) {
+    const m = boot(
+      [
+        ...op('FORK', 15, DomainSlot.DATA),
+        ...op('FORK', 16, DomainSlot.DATA),
+        ...op('FORK', 17, DomainSlot.DATA),
+      ],
+      quantum ? { quantum } : {},
+    );
+    for (const [i, slot] of [15, 16, 17].entries())
+      addDomain(m, appender(i + 1, yieldEach), { slot, stack: [rounds] });
+    expect(m.run().status).toBe('halted');
+    const words = pageWords(m, rootPage(m).slots[DomainSlot.DATA]!);
+    return words.slice(1, 1 + words[0]!);
+  }
+
+  it('forked domains run in FORK order after the forker; YIELD goes to the back', () => {
+    expect(forkThree(true)).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('without YIELD each runs to its end within one quantum', () => {
+    expect(forkThree(false)).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+  });
+
+  it('a time slice of one loop round interleaves round by round', () => {
+    // One round is 21 instructions.
+    expect(forkThree(false, 21, 4)).toEqual([1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('a slice of two rounds interleaves two by two, deterministically', () => {
+    const a = forkThree(false, 42, 4);
+    expect(a).toEqual([1, 1, 2, 2, 3, 3, 1, 1, 2, 2, 3, 3]);
+    expect(forkThree(false, 42, 4)).toEqual(a);
+  });
+
+  it('an odd slice interleaves deterministically (racing on the shared counter)', () => {
+    for (const q of [1, 2, 5, 13, 30]) expect(forkThree(false, q, 5)).toEqual(forkThree(false, q, 5));
+    // A slice of 5 preempts every round between its PAGEREAD and PAGEWRITEs.
+    expect(forkThree(false, 5, 5).length).toBeLessThan(15);
+  });
+
+  it('a domain taken from the queue gets a whole slice, whatever the last one left', () => {
+    const nops = (n: number) => Array.from({ length: n }, () => 'NOP');
+    const m = boot([...op('FORK', 15, 0), ...nops(5), 'YIELD', ...nops(3)], { quantum: 10 });
+    const a = addDomain(m, nops(15), { slot: 15 });
+    const who: string[] = [];
+    m.onStep = (s) => who.push(s.domain === a.id ? 'a' : 'r');
+    expect(m.run().status).toBe('halted');
+    const runs = who
+      .join('')
+      .match(/(.)\1*/g)!
+      .map((r) => `${r[0]}${r.length}`);
+    // The root yields after 9 instructions; a then runs 10 (not the 1 left of the root's slice).
+    expect(runs).toEqual(['r9', 'a10', 'r3', 'a5']);
+  });
+
+  it('the forker keeps running until it yields', () => {
+    const m = boot([
+      ...op('FORK', 15, DomainSlot.DATA),
+      ...op('PAGEWRITE', 8, 0, 5),
+      'YIELD',
+      ...op('PAGEREAD', 8, 0),
+    ]);
+    addDomain(m, op('PAGEWRITE', RECV, 0, 6), { slot: 15 });
+    expect(runHalted(m)).toEqual([6]);
+  });
+
+  it('a forked domain gets the null key as RESUME: HALT returns to nobody', () => {
+    const m = boot(op('FORK', 15, 0));
+    const child = addDomain(m, [...op('KEYTYPE', RESUME), 'HALT'], { slot: 15 });
+    expect(m.run().status).toBe('halted');
+    expect(m.stack(child.id)).toEqual([0]);
+  });
+});
