@@ -76,7 +76,7 @@ describe('tree syntax', () => {
 
 describe('flat syntax', () => {
   it('takes PUSH with its immediate and other ops with operands to push first', () => {
-    expect(words('PUSH 10\nADD 1 2\nSUB 5, 3\nJUMPIF :loop\nloop:')).toEqual([
+    expect(words('PUSH 10\nADD 1 2\nSUB 5, 3\nJUMPIF :loop 1\nloop:')).toEqual([
       PUSH,
       10,
       PUSH,
@@ -90,9 +90,19 @@ describe('flat syntax', () => {
       3,
       SUB,
       PUSH,
-      15,
+      17,
+      PUSH,
+      1,
       JUMPIF,
     ]);
+  });
+
+  it('takes a lone JUMPIF operand as the address, with the condition already on the stack', () => {
+    // JUMPIF is `addr cond --`: `JUMPIF :loop` jumps to loop when the top of the stack is non-zero.
+    const SWAP = Op.SWAP;
+    expect(words('loop:\nPUSH 1\nJUMPIF :loop')).toEqual([PUSH, 1, PUSH, 0, SWAP, JUMPIF]);
+    // The tree form keeps KeyVM's meaning: arguments pushed in order, then the op.
+    expect(words('loop:\njumpif(:loop)')).toEqual([PUSH, 0, JUMPIF]);
   });
 
   it('mixes with the tree syntax in one file and on one line', () => {
@@ -257,7 +267,8 @@ describe('tree and flat syntax agree', () => {
   const asFlat = (t: Tree): string[] =>
     typeof t === 'number'
       ? [`PUSH ${t}`]
-      : t.args.every((a) => typeof a === 'number')
+      : t.args.every((a) => typeof a === 'number') &&
+          !(t.name.toUpperCase() === 'JUMPIF' && t.args.length === 1)
         ? [`${t.name} ${t.args.join(' ')}`]
         : [...t.args.flatMap(asFlat), t.name.toUpperCase()];
 

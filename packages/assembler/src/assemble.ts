@@ -1,6 +1,6 @@
 // The assembler: source text to a Program. Tokenizes, parses, then lays out code
 // and data in one pass with back-patching for labels and constants used early.
-import { INSTRUCTIONS, instructionByName, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
 import { AssemblyError, type AssemblyErrorCode, DiagnosticSink } from './diagnostics.js';
 import { tokenize } from './lexer.js';
 import {
@@ -162,6 +162,18 @@ class Layout {
       // Operands are pushed first, left to right: the first is the deepest argument.
       for (const arg of call.args) this.#expr(arg);
       this.#mapAt(call.loc);
+      // Flat `JUMPIF :loop`: a lone operand of an instruction whose first argument is a
+      // jump address (per its stack effect, e.g. `addr cond --`) is that address; the
+      // rest is already on the stack, so the pushed operand is swapped under it.
+      if (
+        call.style === 'flat' &&
+        call.args.length === 1 &&
+        info.pops === 2 &&
+        firstArgument(info) === 'addr'
+      ) {
+        this.code.push(Op.SWAP);
+        this.#mapAt(call.loc);
+      }
       this.code.push(info.code);
       return;
     }
@@ -339,3 +351,8 @@ class Layout {
 }
 
 const at = (loc: Loc): string => `${loc.line}:${loc.col}`;
+
+/** The name of an instruction's first (deepest) stack argument in its effect, e.g. 'addr'. */
+function firstArgument(info: InstructionInfo): string | undefined {
+  return info.effect.split('--')[0]?.trim().split(/\s+/)[0];
+}
