@@ -1,0 +1,71 @@
+// `keyvm asm` (assembly to a .kvm program) and `keyvm disasm` (a .kvm program, an
+// image's code pages, or assembly, back to flat assembly text).
+import { basename, extname } from 'node:path';
+import { disassemble, disassembleProgram, encodeProgram, type Program } from '@keyvm/assembler';
+import { DomainSlot, ObjectKind } from '@keyvm/core';
+import { Machine } from '@keyvm/interpreter';
+import { ExitCode, usageError } from './errors.js';
+import { loadInput, loadInputOf, writeOutput } from './io.js';
+
+export interface AsmFlags {
+  output?: string;
+  strip?: boolean;
+}
+
+/** The default output: FILE with its extension replaced by .kvm, in the current directory's terms. */
+function defaultOutput(file: string): string {
+  if (file === '-') {
+    if (process.stdout.isTTY) throw usageError('asm: reading stdin needs -o OUT (use -o - for stdout)');
+    return '-';
+  }
+  const ext = extname(file);
+  const base = ext === '' ? file : file.slice(0, -ext.length);
+  if (ext === '.kvm') throw usageError(`asm: ${basename(file)} would overwrite itself; give -o OUT`);
+  return `${base}.kvm`;
+}
+
+export async function asmCommand(file: string, flags: AsmFlags): Promise<ExitCode> {
+  const out = flags.output ?? defaultOutput(file);
+  const input = await loadInputOf(file, ['source', 'kvm']);
+  const program: Program = flags.strip
+    ? { code: input.program.code, data: input.program.data, labels: [], sourceMap: [] }
+    : input.program;
+  await writeOutput(out, encodeProgram(program));
+  return ExitCode.ok;
+}
+
+export interface DisasmFlags {
+  output?: string;
+}
+
+export async function disasmCommand(file: string, flags: DisasmFlags): Promise<ExitCode> {
+  const input = await loadInput(file);
+  const text =
+    input.kind === 'image' ? disassembleImage(new Machine(input.store)) : disassembleProgram(input.program);
+  await writeOutput(flags.output ?? '-', text);
+  return ExitCode.ok;
+}
+
+/** Every code page of an image, once, headed by the domains that run it. */
+function disassembleImage(machine: Machine): string {
+  const store = machine.store;
+  const users = new Map<number, string[]>();
+  for (const d of machine.domains()) {
+    const code = store.deref(d.slots[DomainSlot.CODE]!);
+    if (code?.kind !== ObjectKind.dataPage) continue;
+    const root = d.id === machine.rootDomain ? ', root' : '';
+    const list = users.get(code.id) ?? [];
+    list.push(`#${d.id} (${d.stateName}${root}, ip ${d.ip})`);
+    users.set(code.id, list);
+  }
+  const parts: string[] = [];
+  for (const [id, domains] of [...users].sort((a, b) => a[0] - b[0])) {
+    const page = store.object(id);
+    if (page?.kind !== ObjectKind.dataPage) continue;
+    parts.push(
+      `; code page #${id}, ${page.size} words, run by domain ${domains.join(', ')}\n${disassemble(page.words)}`,
+    );
+  }
+  if (parts.length === 0) return '; no domain in this image has a code page\n';
+  return parts.join('\n');
+}

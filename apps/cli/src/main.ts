@@ -1,0 +1,178 @@
+// The `keyvm` program: verbs, flags and help (commander), and the one place that
+// turns every outcome into an exit code and every error into one message on stderr.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { asmCommand, disasmCommand } from './asm.js';
+import { type CliError, ExitCode, toCliError } from './errors.js';
+import { graphCommand } from './graph.js';
+import { inspectCommand } from './inspect.js';
+import { colourFor, paint } from './io.js';
+import { opsCommand } from './ops.js';
+import { RUN_DEFAULTS, type RunFlags, resumeCommand, runCommand } from './run.js';
+
+/** This package's version, read from its package.json (next to src/ and dist/). */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
+
+/** A whole-number flag value: digits, optionally grouped with `_` (10_000_000). */
+const whole =
+  (min: number) =>
+  (value: string): number => {
+    const n = /^\d+(_\d+)*$/.test(value) ? Number(value.replace(/_/g, '')) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min)
+      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+
+const EXIT_HELP = `
+Exit codes:
+  0  halted (or the verb succeeded)     4  malformed input (assembly, .kvm or image)
+  1  fault no keeper handled            5  I/O error
+  2  usage error                        6  waiting for input (extension)
+  3  out of gas                         7  paused by --max-steps (extension)
+ 70  internal error (a bug in keyvm; KEYVM_DEBUG=1 prints its stack trace)
+
+FILE and IMAGE may be - for stdin; -o/--save - writes to stdout.`;
+
+function addRunOptions(cmd: Command, resume: boolean): Command {
+  const gasHelp = resume
+    ? `new budget of the prime time meter (default: what the image holds; ${RUN_DEFAULTS.gas.toLocaleString('en-US')} if unlimited)`
+    : 'budget of the prime time meter';
+  const gas = new Option('--gas <n>', gasHelp).argParser(whole(0));
+  if (!resume) gas.default(RUN_DEFAULTS.gas, RUN_DEFAULTS.gas.toLocaleString('en-US'));
+  return cmd
+    .addOption(gas)
+    .addOption(
+      new Option('--memory <words>', 'budget of the prime memory meter, in 32-bit words')
+        .argParser(whole(0))
+        .default(resume ? undefined : RUN_DEFAULTS.memory, resume ? undefined : '16,777,216 = 64 MiB'),
+    )
+    .option('--save <image>', 'save the machine as an image after the run (- for stdout)')
+    .option('--json', 'print one JSON object with the outcome on stdout')
+    .addOption(
+      new Option('--trace [format]', 'trace every step to stderr: text or jsonl (EIP-3155 fields)')
+        .choices(['text', 'jsonl'])
+        .preset('text'),
+    )
+    .option('--trace-file <file>', 'write the trace to FILE instead of stderr (- for stdout)')
+    .option('--stats', 'print steps, gas, time and speed on stderr')
+    .option('--input <text>', "queue TEXT's code points for the input device")
+    .option('--input-file <file>', "queue FILE's characters for the input device (- for stdin)")
+    .option(
+      '--max-steps <n>',
+      'pause after N instructions (exit 7; save with --save, continue with resume)',
+      whole(0),
+    )
+    .option('-q, --quiet', 'no summary on stderr');
+}
+
+/** The commander program, its output and exits routed through `onExit`. */
+function buildProgram(setExit: (code: ExitCode) => void): Command {
+  const program = new Command('keyvm');
+  program
+    .description('KeyVM: a capability-secure, metered, image-based virtual machine')
+    .version(`keyvm ${VERSION}`, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .showSuggestionAfterError(true)
+    .configureOutput({
+      writeOut: (s) => process.stdout.write(s),
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`keyvm: ${s.replace(/^error: /, '')}`),
+    })
+    .addHelpText('after', EXIT_HELP);
+  program.helpCommand('help [verb]', 'show help for a verb');
+
+  addRunOptions(
+    program
+      .command('run')
+      .description('run assembly source (.ism, .kasm), a .kvm program, or an image')
+      .argument('<file>', 'program or image (- for stdin)'),
+    false,
+  ).action(async (file: string, flags: RunFlags) => setExit(await runCommand(file, flags)));
+
+  addRunOptions(
+    program
+      .command('resume')
+      .description('continue a saved image')
+      .argument('<image>', 'image (- for stdin)'),
+    true,
+  ).action(async (file: string, flags: RunFlags) => setExit(await resumeCommand(file, flags)));
+
+  program
+    .command('asm')
+    .description('assemble source into a .kvm program')
+    .argument('<file>', 'assembly source (- for stdin)')
+    .option('-o, --output <out>', 'output file (- for stdout; default: FILE with .kvm)')
+    .option('--strip', 'leave out labels, the source map and the file name')
+    .action(async (file: string, flags) => setExit(await asmCommand(file, flags)));
+
+  program
+    .command('disasm')
+    .description("print a .kvm program, or an image's code pages, as assembly")
+    .argument('<file>', '.kvm program, image or assembly source (- for stdin)')
+    .option('-o, --output <out>', 'output file (default: stdout)')
+    .action(async (file: string, flags) => setExit(await disasmCommand(file, flags)));
+
+  program
+    .command('inspect')
+    .description('show an image: header, hash, kernel, domains, meters, pages, devices')
+    .argument('<image>', 'image (- for stdin)')
+    .option('--json', 'print it as JSON')
+    .action(async (file: string, flags) => setExit(await inspectCommand(file, flags)));
+
+  program
+    .command('graph')
+    .description('draw the capability graph of an image: DOT, or SVG with --svg')
+    .argument('<image>', 'image (- for stdin)')
+    .option('--svg', 'draw it as SVG (no Graphviz needed)')
+    .option('-o, --output <out>', 'output file (default: stdout)')
+    .action(async (file: string, flags) => setExit(await graphCommand(file, flags)));
+
+  program
+    .command('ops')
+    .description('the instruction reference, from the ISA table')
+    .argument('[names...]', 'only these instructions (mnemonics or codes)')
+    .option('--json', 'print it as JSON')
+    .action(async (names: string[], flags) => setExit(await opsCommand(names, flags)));
+
+  return program;
+}
+
+function report(error: CliError): void {
+  const p = paint(colourFor(process.stderr));
+  const debug = process.env.KEYVM_DEBUG === '1';
+  // Assembly diagnostics already read `file:line:col: error: …`.
+  const text = /^\S+:\d+:\d+: error: /.test(error.message)
+    ? error.message
+    : `${p.red('keyvm:')} ${error.message}`;
+  process.stderr.write(`${text}\n`);
+  if (debug) {
+    const cause = error.cause instanceof Error ? error.cause : error;
+    process.stderr.write(`${cause.stack ?? String(cause)}\n`);
+  }
+}
+
+/**
+ * Run the command line `argv` (as process.argv: node, script, args…) and return
+ * the exit code. Never calls process.exit, so pending output is written out.
+ */
+export async function main(argv: readonly string[]): Promise<number> {
+  let exit: number = ExitCode.ok;
+  const program = buildProgram((code) => {
+    exit = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exit;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and --version exit 0; every other commander error is a usage error.
+      return e.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    const error = toCliError(e);
+    report(error);
+    return error.exitCode;
+  }
+}
