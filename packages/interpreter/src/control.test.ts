@@ -362,6 +362,16 @@ describe('meters and meter keepers', () => {
     }
   });
 
+  it('exactly enough gas halts (running off the code costs nothing)', () => {
+    const plain = boot(SUM);
+    const full = plain.run();
+    const m = boot(SUM, { time: full.gasUsed });
+    expect(m.run()).toEqual(full);
+    expect(m.store.primeTime.remaining).toBe(0);
+    expect(boot(op('ADD', 1, 2), { time: 3 }).run()).toEqual({ status: 'halted', steps: 3, gasUsed: 3 });
+    expect(boot([], { time: 0 }).run().status).toBe('halted');
+  });
+
   it('many small gas budgets reach the same end, never spending more than given', () => {
     const plain = boot(SUM);
     plain.run();

@@ -245,7 +245,9 @@ export class Machine {
         const info = this.#stepInfo();
         if (info) cpu.hook(info);
       }
-      const stop = cpu.execute(limit);
+      let stop = cpu.execute(limit);
+      // Running off the code costs nothing: out of gas exactly there is the end.
+      if (stop === Stop.gas && cpu.code[cpu.ip] === undefined) stop = Stop.offEnd;
       const n = cpu.lastSteps;
       steps += n;
       k.steps += n;
@@ -294,7 +296,7 @@ export class Machine {
     for (let i = 0; i < q.length; ) {
       const page = this.#domainPage(q[i]!);
       const state = stateOf(page);
-      if (page && state === DomainState.blocked && this.#inputReady())
+      if (page && state === DomainState.blocked && this.#inputReady(page))
         page.slots[DomainSlot.STATE] = numberKey(DomainState.running);
       if (page && page.slots[DomainSlot.STATE]!.value === DomainState.running) {
         q.splice(i, 1);
@@ -309,14 +311,32 @@ export class Machine {
     return null;
   }
 
-  #inputReady(): boolean {
-    return this.#cpu.input.length > 0 || this.#cpu.replay !== null;
+  /**
+   * Whether the blocked domain `page` may retry its input read: there is host input,
+   * or (replaying) its device's transcript still holds words to replay. The device
+   * is the one its pending DEVICE names; when that cannot be read back, let it retry.
+   */
+  #inputReady(page: KeyPage): boolean {
+    const cpu = this.#cpu;
+    if (cpu.input.length > 0) return true;
+    if (cpu.replay === null) return false;
+    const stack = this.store.deref(page.slots[DomainSlot.STACK]!);
+    const sp = page.slots[DomainSlot.POINTER]!.value;
+    if (stack?.kind !== ObjectKind.dataPage || sp < 3 || sp > stack.size) return true;
+    const slot = stack.words[sp - 3]!;
+    const device = slot >= 0 && slot < page.size ? this.store.deref(page.slots[slot]!) : undefined;
+    if (device?.kind !== ObjectKind.device) return true;
+    return (cpu.replay.get(device.id) ?? 0) < device.transcript.length;
   }
 
   #hasRunnable(): boolean {
     for (const id of this.store.kernel.runQueue) {
       const st = stateOf(this.#domainPage(id));
-      if (st === DomainState.running || (st === DomainState.blocked && this.#inputReady())) return true;
+      if (
+        st === DomainState.running ||
+        (st === DomainState.blocked && this.#inputReady(this.#domainPage(id)!))
+      )
+        return true;
     }
     return false;
   }

@@ -55,9 +55,12 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
         complete(cpu, b, w);
         return Next.continue;
       }
-      // Nothing to read: block with the instruction not done, to be retried.
+      // Nothing to read: block with the instruction not done, to be retried. It is
+      // neither paid for nor counted as a step (the CPU counts it on return), so step
+      // counts and the step clock do not depend on when input arrived, and replay agrees.
       const me = cpu.domain!;
       cpu.gasLeft += gas;
+      cpu.lastSteps--;
       cpu.setState(me, DomainState.blocked);
       cpu.leave();
       cpu.enqueue(me);
