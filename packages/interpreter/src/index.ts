@@ -1,4 +1,5 @@
-// Public API of @keyvm/interpreter: the machine, its results, devices and evaluate.
+// Public API of @keyvm/interpreter: the machine, its results, devices, evaluate and
+// the (transparent) prove / verify of the Anoma provable-VM interface.
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
 export { type Evaluation, evaluate } from './evaluate.js';
 export {
@@ -11,4 +12,5 @@ export {
   type MachineOptions,
   type Program,
 } from './machine.js';
+export { NoProofError, PROOF_SYSTEM, type Proof, prove, verify } from './provable.js';
 export type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
