@@ -1,8 +1,9 @@
 // The binary image: a fixed header, four sections (meters, objects, keys, kernel)
-// and a sha256 over everything before it. Little-endian; data words as blocks.
+// and a CRC-32 over everything before it. Little-endian; data words as blocks.
 // The writer and the reader below mirror each other field by field.
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
@@ -26,7 +27,8 @@ export const IMAGE_FORMAT_VERSION = 1;
 export const IMAGE_MAGIC: readonly number[] = Object.freeze([0x89, 0x4b, 0x56, 0x4d, 0x49, 0x0d, 0x0a, 0x1a]);
 
 export const HEADER_SIZE = 64;
-export const CHECKSUM_SIZE = 32;
+/** The trailing CRC-32 (u32): damage detection, not a commitment (that is `imageHash`). */
+export const CHECKSUM_SIZE = 4;
 
 /** Header fields: byte offsets from the start of the image. */
 const H = Object.freeze({
@@ -92,10 +94,6 @@ function keySize(kind: number): number {
 }
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
-
-function sha256(bytes: Uint8Array): Buffer {
-  return createHash('sha256').update(bytes).digest();
-}
 
 /** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
 export function imageHash(bytes: Uint8Array): string {
@@ -229,7 +227,7 @@ function writeModel(model: ImageModel): Uint8Array {
   for (let i = 0; i < kernel.runQueue.length; i++) u32(p + K.runQueue + 4 * i, kernel.runQueue[i]!);
   p += kernelLength;
 
-  out.set(sha256(out.subarray(0, p)), p);
+  dv.setUint32(p, crc32(out.subarray(0, p)), true);
   if (p + CHECKSUM_SIZE !== total) throw new Error(`internal: image size ${p + CHECKSUM_SIZE} != ${total}`);
   return out;
 }
@@ -329,10 +327,8 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
   if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
     refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
 
-  const sum = sha256(bytes.subarray(0, start));
-  for (let i = 0; i < CHECKSUM_SIZE; i++)
-    if (sum[i] !== bytes[start + i])
-      refuse('bad-checksum', { section: 'checksum', offset: start }, 'the sha256 does not match the image');
+  if (crc32(bytes.subarray(0, start)) !== u32(start))
+    refuse('bad-checksum', { section: 'checksum', offset: start }, 'the CRC-32 does not match the image');
 
   // ---- meters
   const meters: MeterRecord[] = new Array(meterCount);

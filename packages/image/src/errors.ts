@@ -8,7 +8,7 @@ export const IMAGE_ERROR_TABLE = Object.freeze([
   { code: 'bad-version', doc: 'The format version is not one this decoder reads.' },
   { code: 'bad-flags', doc: 'A reserved header flag is set.' },
   { code: 'bad-header', doc: 'Header counts and section lengths disagree with each other or the sections.' },
-  { code: 'bad-checksum', doc: 'The trailing sha256 does not match the bytes before it.' },
+  { code: 'bad-checksum', doc: 'The trailing CRC-32 does not match the bytes before it.' },
   { code: 'trailing-bytes', doc: 'Bytes follow where the image (or a section) should end.' },
   { code: 'limit', doc: 'A declared size or id is beyond the limits of a machine.' },
   { code: 'bad-id', doc: 'An object id is zero, not below nextId, repeated, or out of ascending order.' },
