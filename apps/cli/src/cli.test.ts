@@ -26,31 +26,31 @@ beforeAll(() => {
   dir = tempDir();
 });
 
-describe('help, version and usage errors (exit 2)', () => {
-  it('--version prints the package version', () => {
+describe.concurrent('help, version and usage errors (exit 2)', () => {
+  it('--version prints the package version', async () => {
     const { version } = JSON.parse(readFileSync(join(REPO, 'apps/cli/package.json'), 'utf8')) as {
       version: string;
     };
-    const r = keyvm(['--version']);
+    const r = await keyvm(['--version']);
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(`keyvm ${version}`);
   });
 
-  it('--help lists every verb and the exit codes', () => {
-    const r = keyvm(['--help']);
+  it('--help lists every verb and the exit codes', async () => {
+    const r = await keyvm(['--help']);
     expect(r.code).toBe(0);
     for (const verb of VERBS) expect(r.stdout).toContain(verb);
     expect(r.stdout).toMatch(/Exit codes:/);
   });
 
-  it.each(VERBS)('%s --help exits 0 and prints its usage', (verb) => {
-    const r = keyvm([verb, '--help']);
+  it.each(VERBS)('%s --help exits 0 and prints its usage', async (verb) => {
+    const r = await keyvm([verb, '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`Usage: keyvm ${verb}`);
   });
 
-  it('documents the bounded defaults in run --help', () => {
-    const r = keyvm(['run', '--help']);
+  it('documents the bounded defaults in run --help', async () => {
+    const r = await keyvm(['run', '--help']);
     expect(r.stdout).toContain('10,000,000');
     expect(r.stdout).toContain('16,777,216');
   });
@@ -66,96 +66,103 @@ describe('help, version and usage errors (exit 2)', () => {
     ['an unknown instruction for ops', ['ops', 'FROB']],
     ['stdout wanted twice', ['run', HELLO, '--json', '--save', '-']],
     ['--trace-file without --trace', ['run', HELLO, '--trace-file', 'x']],
-  ])('%s is a usage error', (_what, args) => {
-    const r = keyvm(args);
+  ])('%s is a usage error', async (_what, args) => {
+    const r = await keyvm(args);
     expect(r.code).toBe(2);
     expect(r.stdout === '' || args.length === 0).toBe(true);
     expect(r.stderr).toMatch(/keyvm:|Usage:/);
     expect(r.stderr).not.toMatch(STACK_TRACE);
   });
 
-  it('an unknown verb gets one clear message with a suggestion', () => {
-    const r = keyvm(['rnu', HELLO]);
+  it('an unknown verb gets one clear message with a suggestion', async () => {
+    const r = await keyvm(['rnu', HELLO]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^keyvm: unknown command 'rnu'/);
     expect(r.stderr).toContain('run');
   });
 });
 
-describe('run: outcomes and exit codes', () => {
-  it('halted: exit 0, the --json contract fields in order', () => {
+describe.concurrent('run: outcomes and exit codes', () => {
+  it('halted: exit 0, the --json contract fields in order', async () => {
     const src = file('two.ism', 'add(1,0)\nsub(5,3)\n');
-    const r = keyvmJson(['run', src]);
+    const r = await keyvmJson(['run', src]);
     expect(r.code).toBe(0);
     expect(Object.keys(r.json)).toEqual([...CONTRACT, 'output']);
     expect(r.json).toEqual({ status: 'halted', steps: 6, gasUsed: 6, stack: [1, 2], output: '' });
   });
 
-  it('halted: a short human summary on stderr, program output alone on stdout', () => {
-    const r = keyvm(['run', HELLO]);
+  it('halted: a short human summary on stderr, program output alone on stdout', async () => {
+    const r = await keyvm(['run', HELLO]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Hello, KeyVM!\n');
     expect(r.stderr).toMatch(/^halted after 277 steps, 291 gas; stack \[14\]\n$/);
   });
 
-  it('fault: exit 1, the fault with code, message and pc', () => {
+  it('fault: exit 1, the fault with code, message and pc', async () => {
     const src = file('div.ism', 'div(1,0)\n');
-    const r = keyvmJson(['run', src]);
+    const r = await keyvmJson(['run', src]);
     expect(r.code).toBe(1);
     expect(Object.keys(r.json)).toEqual([...CONTRACT, 'fault', 'output']);
     const fault = r.json.fault as Record<string, unknown>;
     expect(Object.keys(fault).slice(0, 3)).toEqual(['code', 'message', 'pc']);
     expect(fault).toMatchObject({ code: 'division-by-zero', pc: 4, number: 3 });
     expect(r.json.stack).toEqual([1, 0]);
-    const human = keyvm(['run', src]);
+    const human = await keyvm(['run', src]);
     expect(human.code).toBe(1);
     expect(human.stderr).toMatch(/^fault: division-by-zero at pc 4 in domain #\d+: /);
   });
 
-  it('out of gas: exit 3, with --gas bounding the run', () => {
-    const r = keyvmJson(['run', join(EXAMPLES, 'keyvm-seed.ism'), '--gas', '100']);
+  it('out of gas: exit 3, with --gas bounding the run', async () => {
+    const r = await keyvmJson(['run', join(EXAMPLES, 'keyvm-seed.ism'), '--gas', '100']);
     expect(r.code).toBe(3);
     expect(r.json).toMatchObject({ status: 'out-of-gas', steps: 100, gasUsed: 100 });
   });
 
-  it('--memory bounds the prime memory meter (too little to boot is a usage error)', () => {
-    const r = keyvm(['run', HELLO, '--memory', '10']);
+  it('--memory bounds the prime memory meter (too little to boot is a usage error)', async () => {
+    const r = await keyvm(['run', HELLO, '--memory', '10']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^keyvm: cannot boot: /);
     const src = file('page.ism', 'createpage(15, 0, 1, 1000)\n');
-    expect(keyvmJson(['run', src, '--memory', '1000']).json).toMatchObject({
+    expect((await keyvmJson(['run', src, '--memory', '1000'])).json).toMatchObject({
       status: 'fault',
       fault: { code: 'out-of-memory' },
     });
-    expect(keyvmJson(['run', src, '--memory', '5000']).json.status).toBe('halted');
+    expect((await keyvmJson(['run', src, '--memory', '5000'])).json.status).toBe('halted');
   });
 
-  it('waiting for input: exit 6; --input and --input-file feed the input device', () => {
+  it('waiting for input: exit 6; --input and --input-file feed the input device', async () => {
     // Echo two characters from the input device (slot 13) to the console (slot 12).
     const src = file(
       'echo.ism',
       'device(12, 0, device(13, 0, 0))\ndrop()\ndevice(12, 0, device(13, 0, 0))\ndrop()\n',
     );
-    const waiting = keyvmJson(['run', src]);
+    const waiting = await keyvmJson(['run', src]);
     expect(waiting.code).toBe(6);
     expect(waiting.json.status).toBe('waiting');
-    const fed = keyvmJson(['run', src, '--input', 'ok']);
+    const fed = await keyvmJson(['run', src, '--input', 'ok']);
     expect(fed.code).toBe(0);
     expect(fed.json.output).toBe('ok');
-    const fromFile = keyvmJson(['run', src, '--input-file', file('in.txt', 'hi')]);
+    const fromFile = await keyvmJson(['run', src, '--input-file', file('in.txt', 'hi')]);
     expect(fromFile.json.output).toBe('hi');
-    const fromStdin = keyvmJson(['run', src, '--input-file', '-'], { input: 'yo' });
+    const fromStdin = await keyvmJson(['run', src, '--input-file', '-'], { input: 'yo' });
     expect(fromStdin.json.output).toBe('yo');
   });
 
-  it('paused by --max-steps: exit 7; save, resume and the end is the uninterrupted one', () => {
-    const whole = keyvmJson(['run', METER_KEEPER, '--save', join(dir, 'whole.kvmi')]);
+  it('paused by --max-steps: exit 7; save, resume and the end is the uninterrupted one', async () => {
+    const whole = await keyvmJson(['run', METER_KEEPER, '--save', join(dir, 'whole.kvmi')]);
     expect(whole.code).toBe(0);
-    const half = keyvmJson(['run', METER_KEEPER, '--max-steps', '5000', '--save', join(dir, 'half.kvmi')]);
+    const half = await keyvmJson([
+      'run',
+      METER_KEEPER,
+      '--max-steps',
+      '5000',
+      '--save',
+      join(dir, 'half.kvmi'),
+    ]);
     expect(half.code).toBe(7);
     expect(half.json).toMatchObject({ status: 'paused', steps: 5000 });
     expect(typeof half.json.imageHash).toBe('string');
-    const rest = keyvmJson(['resume', join(dir, 'half.kvmi'), '--save', join(dir, 'rest.kvmi')]);
+    const rest = await keyvmJson(['resume', join(dir, 'half.kvmi'), '--save', join(dir, 'rest.kvmi')]);
     expect(rest.code).toBe(0);
     expect(Object.keys(rest.json)).toEqual([...CONTRACT, 'imageHash', 'output']);
     expect(rest.json.stack).toEqual(whole.json.stack);
@@ -165,32 +172,32 @@ describe('run: outcomes and exit codes', () => {
     expect(readFileSync(join(dir, 'rest.kvmi'))).toEqual(readFileSync(join(dir, 'whole.kvmi')));
   });
 
-  it('resume --gas gives an out-of-gas image a new budget; run on an image resumes too', () => {
+  it('resume --gas gives an out-of-gas image a new budget; run on an image resumes too', async () => {
     const seed = join(EXAMPLES, 'keyvm-seed.ism');
     const image = join(dir, 'seed.kvmi');
-    expect(keyvmJson(['run', seed, '--gas', '100', '--save', image]).code).toBe(3);
-    const stuck = keyvmJson(['resume', image]);
+    expect((await keyvmJson(['run', seed, '--gas', '100', '--save', image])).code).toBe(3);
+    const stuck = await keyvmJson(['resume', image]);
     expect(stuck.json).toMatchObject({ status: 'out-of-gas', steps: 0 });
-    const more = keyvmJson(['resume', image, '--gas', '50']);
+    const more = await keyvmJson(['resume', image, '--gas', '50']);
     expect(more.json).toMatchObject({ status: 'out-of-gas', steps: 50 });
-    const toTheEnd = keyvmJson(['run', image, '--gas', '100000']);
+    const toTheEnd = await keyvmJson(['run', image, '--gas', '100000']);
     expect(toTheEnd.json).toMatchObject({ status: 'fault', fault: { code: 'stack-overflow' } });
     expect(toTheEnd.json.steps).toBe(1274 - 100);
   });
 
-  it('- reads the program from stdin and --save - writes the image to stdout', () => {
-    const r = keyvm(['run', '-', '--save', '-', '-q'], { input: readFileSync(HELLO, 'utf8') });
+  it('- reads the program from stdin and --save - writes the image to stdout', async () => {
+    const r = await keyvm(['run', '-', '--save', '-', '-q'], { input: readFileSync(HELLO, 'utf8') });
     expect(r.code).toBe(0);
     // Console output moves to stderr so that stdout holds only the image.
     expect(r.stderr).toBe('Hello, KeyVM!\n');
     const image = file('stdout.kvmi', r.stdoutBytes);
-    const shown = keyvm(['inspect', '-', '--json'], { input: readFileSync(image) });
+    const shown = await keyvm(['inspect', '-', '--json'], { input: readFileSync(image) });
     expect(shown.code).toBe(0);
     expect((JSON.parse(shown.stdout) as { domains: unknown[] }).domains).toHaveLength(1);
   });
 
-  it('--stats reports on stderr; nothing is coloured off a terminal', () => {
-    const r = keyvm(['run', HELLO, '--stats'], { env: { NO_COLOR: '' } });
+  it('--stats reports on stderr; nothing is coloured off a terminal', async () => {
+    const r = await keyvm(['run', HELLO, '--stats'], { env: { NO_COLOR: '' } });
     expect(r.stdout).toBe('Hello, KeyVM!\n');
     expect(r.stderr).toMatch(/^steps\s+277$/m);
     expect(r.stderr).toMatch(/^gas used\s+291$/m);
@@ -199,11 +206,11 @@ describe('run: outcomes and exit codes', () => {
   });
 });
 
-describe('--trace', () => {
+describe.concurrent('--trace', () => {
   const src = (): string => file('trace.ism', 'add(1,0)\nsub(5,3)\n');
 
-  it('jsonl: EIP-3155 field names and order, then a summary line; --json stays alone on stdout', () => {
-    const r = keyvmJson(['run', src(), '--trace=jsonl']);
+  it('jsonl: EIP-3155 field names and order, then a summary line; --json stays alone on stdout', async () => {
+    const r = await keyvmJson(['run', src(), '--trace=jsonl']);
     expect(r.code).toBe(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
@@ -223,8 +230,8 @@ describe('--trace', () => {
     expect(JSON.parse(lines[6]!)).toEqual({ status: 'halted', steps: 6, gasUsed: 6 });
   });
 
-  it('text: one line per step with the disassembled instruction', () => {
-    const r = keyvm(['run', src(), '--trace']);
+  it('text: one line per step with the disassembled instruction', async () => {
+    const r = await keyvm(['run', src(), '--trace']);
     expect(r.code).toBe(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
@@ -233,72 +240,72 @@ describe('--trace', () => {
     expect(lines[6]).toMatch(/^halted after 6 steps/);
   });
 
-  it('--trace-file writes the trace to a file', () => {
+  it('--trace-file writes the trace to a file', async () => {
     const out = join(dir, 'trace.jsonl');
-    const r = keyvm(['run', src(), '--trace=jsonl', '--trace-file', out, '-q']);
+    const r = await keyvm(['run', src(), '--trace=jsonl', '--trace-file', out, '-q']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(readFileSync(out, 'utf8').trimEnd().split('\n')).toHaveLength(7);
   });
 });
 
-describe('malformed input (exit 4) and I/O errors (exit 5)', () => {
-  it('malformed source: file:line:col diagnostics, no stack trace, nothing on stdout', () => {
+describe.concurrent('malformed input (exit 4) and I/O errors (exit 5)', () => {
+  it('malformed source: file:line:col diagnostics, no stack trace, nothing on stdout', async () => {
     const bad = file('bad.ism', 'add(1, 2)\nADDD 1 2\n');
-    const r = keyvm(['run', bad, '--json']);
+    const r = await keyvm(['run', bad, '--json']);
     expect(r.code).toBe(4);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(`${bad}:2:1: error: unknown instruction 'ADDD'; did you mean 'ADD'?`);
     expect(r.stderr).not.toMatch(STACK_TRACE);
   });
 
-  it('KEYVM_DEBUG=1 adds the stack trace', () => {
+  it('KEYVM_DEBUG=1 adds the stack trace', async () => {
     const bad = file('bad2.ism', 'ADDD\n');
-    const r = keyvm(['run', bad], { env: { KEYVM_DEBUG: '1' } });
+    const r = await keyvm(['run', bad], { env: { KEYVM_DEBUG: '1' } });
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(STACK_TRACE);
   });
 
-  it('a corrupt image names what is wrong and where', () => {
+  it('a corrupt image names what is wrong and where', async () => {
     const image = join(dir, 'good.kvmi');
-    expect(keyvm(['run', HELLO, '--save', image, '-q']).code).toBe(0);
+    expect((await keyvm(['run', HELLO, '--save', image, '-q'])).code).toBe(0);
     const bytes = readFileSync(image);
     bytes[200]! ^= 0xff;
     const corrupt = file('corrupt.kvmi', bytes);
     for (const verb of ['run', 'resume', 'inspect', 'graph', 'disasm']) {
-      const r = keyvm([verb, corrupt]);
+      const r = await keyvm([verb, corrupt]);
       expect(r.code, verb).toBe(4);
       expect(r.stderr).toMatch(
         /^keyvm: .*corrupt\.kvmi: malformed image: bad-checksum: checksum at byte \d+/,
       );
     }
     const truncated = file('truncated.kvmi', readFileSync(image).subarray(0, 40));
-    expect(keyvm(['inspect', truncated]).stderr).toMatch(/truncated: header at byte/);
+    expect((await keyvm(['inspect', truncated])).stderr).toMatch(/truncated: header at byte/);
   });
 
-  it('a corrupt .kvm program and bytes that are neither are malformed input', () => {
+  it('a corrupt .kvm program and bytes that are neither are malformed input', async () => {
     const kvm = join(dir, 'hello.kvm');
-    expect(keyvm(['asm', HELLO, '-o', kvm]).code).toBe(0);
+    expect((await keyvm(['asm', HELLO, '-o', kvm])).code).toBe(0);
     const bytes = readFileSync(kvm);
     bytes[bytes.length - 1]! ^= 0xff;
-    const r = keyvm(['run', file('corrupt.kvm', bytes)]);
+    const r = await keyvm(['run', file('corrupt.kvm', bytes)]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/malformed \.kvm file at byte \d+: .*\[bad-checksum\]/);
-    const binary = keyvm(['run', file('noise.bin', Uint8Array.of(0xff, 0xfe, 0x00, 0x80))]);
+    const binary = await keyvm(['run', file('noise.bin', Uint8Array.of(0xff, 0xfe, 0x00, 0x80))]);
     expect(binary.code).toBe(4);
     expect(binary.stderr).toMatch(/not an image, a \.kvm program or UTF-8 assembly text/);
   });
 
-  it('the wrong kind of file for a verb is malformed input', () => {
-    const r = keyvm(['inspect', HELLO]);
+  it('the wrong kind of file for a verb is malformed input', async () => {
+    const r = await keyvm(['inspect', HELLO]);
     expect(r.code).toBe(4);
     expect(r.stderr).toMatch(/is assembly source, not a KeyVM image; make one with/);
-    expect(keyvm(['resume', HELLO]).code).toBe(4);
+    expect((await keyvm(['resume', HELLO])).code).toBe(4);
   });
 
-  it('a missing file is an I/O error', () => {
+  it('a missing file is an I/O error', async () => {
     for (const verb of ['run', 'asm', 'disasm', 'inspect', 'graph']) {
-      const r = keyvm([verb, join(dir, 'missing.ism')]);
+      const r = await keyvm([verb, join(dir, 'missing.ism')]);
       expect(r.code, verb).toBe(5);
       expect(r.stderr).toMatch(
         /^keyvm: cannot read '.*missing\.ism': no such file or directory \(ENOENT\)\n$/,
@@ -306,50 +313,50 @@ describe('malformed input (exit 4) and I/O errors (exit 5)', () => {
     }
   });
 
-  it('an unwritable output is an I/O error', () => {
+  it('an unwritable output is an I/O error', async () => {
     const nowhere = join(dir, 'no', 'such', 'dir', 'x.kvmi');
-    const r = keyvm(['run', HELLO, '--save', nowhere]);
+    const r = await keyvm(['run', HELLO, '--save', nowhere]);
     expect(r.code).toBe(5);
     expect(r.stderr).toMatch(/cannot write '.*x\.kvmi': no such file or directory/);
-    expect(keyvm(['asm', HELLO, '-o', join(dir, 'no', 'x.kvm')]).code).toBe(5);
+    expect((await keyvm(['asm', HELLO, '-o', join(dir, 'no', 'x.kvm')])).code).toBe(5);
   });
 });
 
-describe('asm and disasm', () => {
-  it('asm writes a .kvm program that runs like its source', () => {
+describe.concurrent('asm and disasm', () => {
+  it('asm writes a .kvm program that runs like its source', async () => {
     const kvm = join(dir, 'sandbox.kvm');
-    const r = keyvm(['asm', SANDBOX, '-o', kvm]);
+    const r = await keyvm(['asm', SANDBOX, '-o', kvm]);
     expect(r.code).toBe(0);
     expect(readFileSync(kvm).subarray(0, 4)).toEqual(Buffer.from('KVM\0', 'latin1'));
-    const fromSource = keyvmJson(['run', SANDBOX]);
-    const fromKvm = keyvmJson(['run', kvm]);
+    const fromSource = await keyvmJson(['run', SANDBOX]);
+    const fromKvm = await keyvmJson(['run', kvm]);
     expect(fromKvm.json).toEqual(fromSource.json);
   });
 
-  it('asm defaults to FILE.kvm next to the source; --strip drops debug info', () => {
+  it('asm defaults to FILE.kvm next to the source; --strip drops debug info', async () => {
     const src = file('default.ism', 'sub(5,3)\n');
-    expect(keyvm(['asm', src]).code).toBe(0);
+    expect((await keyvm(['asm', src])).code).toBe(0);
     const full = readFileSync(join(dir, 'default.kvm'));
-    expect(keyvm(['asm', src, '--strip', '-o', join(dir, 'stripped.kvm')]).code).toBe(0);
+    expect((await keyvm(['asm', src, '--strip', '-o', join(dir, 'stripped.kvm')])).code).toBe(0);
     expect(readFileSync(join(dir, 'stripped.kvm')).length).toBeLessThan(full.length);
   });
 
-  it('- pipes: asm from stdin to stdout, disasm from stdin; the listing assembles back', () => {
-    const bin = keyvm(['asm', '-', '-o', '-'], { input: readFileSync(HELLO, 'utf8') });
+  it('- pipes: asm from stdin to stdout, disasm from stdin; the listing assembles back', async () => {
+    const bin = await keyvm(['asm', '-', '-o', '-'], { input: readFileSync(HELLO, 'utf8') });
     expect(bin.code).toBe(0);
-    const listing = keyvm(['disasm', '-'], { input: bin.stdoutBytes });
+    const listing = await keyvm(['disasm', '-'], { input: bin.stdoutBytes });
     expect(listing.code).toBe(0);
     expect(listing.stdout).toContain('greeting:');
     expect(listing.stdout).toMatch(/^0000: PUSH 0/m);
-    const again = keyvm(['asm', '-', '-o', '-', '--strip'], { input: listing.stdout });
-    const original = keyvm(['asm', HELLO, '-o', '-', '--strip']);
+    const again = await keyvm(['asm', '-', '-o', '-', '--strip'], { input: listing.stdout });
+    const original = await keyvm(['asm', HELLO, '-o', '-', '--strip']);
     expect(again.stdoutBytes).toEqual(original.stdoutBytes);
   });
 
-  it("disasm prints an image's code pages once, with the domains that run them", () => {
+  it("disasm prints an image's code pages once, with the domains that run them", async () => {
     const image = join(dir, 'sandbox.kvmi');
-    keyvm(['run', SANDBOX, '--save', image, '-q']);
-    const r = keyvm(['disasm', image]);
+    await keyvm(['run', SANDBOX, '--save', image, '-q']);
+    const r = await keyvm(['disasm', image]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/^; code page #/gm)).toHaveLength(1);
     expect(r.stdout).toMatch(
@@ -359,16 +366,16 @@ describe('asm and disasm', () => {
   });
 });
 
-describe('inspect, graph and ops', () => {
+describe.concurrent('inspect, graph and ops', () => {
   let image: string;
   let hash: string;
-  beforeAll(() => {
+  beforeAll(async () => {
     image = join(dir, 'inspect.kvmi');
-    hash = keyvmJson(['run', SANDBOX, '--save', image]).json.imageHash as string;
+    hash = (await keyvmJson(['run', SANDBOX, '--save', image])).json.imageHash as string;
   });
 
-  it('inspect shows header, hash, kernel, domains and their state, meters, pages, keys', () => {
-    const r = keyvm(['inspect', image]);
+  it('inspect shows header, hash, kernel, domains and their state, meters, pages, keys', async () => {
+    const r = await keyvm(['inspect', image]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`sha256   ${hash}`);
     expect(r.stdout).toMatch(/^format {3}version 1, [\d,]+ bytes$/m);
@@ -380,8 +387,8 @@ describe('inspect, graph and ops', () => {
     expect(r.stdout).toMatch(/^devices \(3\)$/m);
   });
 
-  it('inspect --json', () => {
-    const r = keyvm(['inspect', image, '--json']);
+  it('inspect --json', async () => {
+    const r = await keyvm(['inspect', image, '--json']);
     const view = JSON.parse(r.stdout) as {
       format: { sha256: string };
       domains: { state: string; root: boolean }[];
@@ -393,8 +400,8 @@ describe('inspect, graph and ops', () => {
     expect(view.meters).toHaveLength(3);
   });
 
-  it('graph prints DOT: domains as boxes, edges labelled with slot and kind, read-only dashed', () => {
-    const r = keyvm(['graph', image]);
+  it('graph prints DOT: domains as boxes, edges labelled with slot and kind, read-only dashed', async () => {
+    const r = await keyvm(['graph', image]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^digraph keyvm \{\n/);
     expect(r.stdout).toMatch(/n\d+ \[shape=box, [^\]]*label="domain #\d+\\nroot, halted, ip \d+"\];/);
@@ -403,10 +410,10 @@ describe('inspect, graph and ops', () => {
     expect(r.stdout.trimEnd().endsWith('}')).toBe(true);
   });
 
-  it('graph --svg draws the same graph, deterministically', () => {
-    const a = keyvm(['graph', image, '--svg']);
+  it('graph --svg draws the same graph, deterministically', async () => {
+    const a = await keyvm(['graph', image, '--svg']);
     const out = join(dir, 'graph.svg');
-    expect(keyvm(['graph', image, '--svg', '-o', out]).code).toBe(0);
+    expect((await keyvm(['graph', image, '--svg', '-o', out])).code).toBe(0);
     expect(a.code).toBe(0);
     expect(a.stdout).toMatch(/^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
     expect(a.stdout.trimEnd().endsWith('</svg>')).toBe(true);
@@ -415,14 +422,18 @@ describe('inspect, graph and ops', () => {
     expect(readFileSync(out, 'utf8')).toBe(a.stdout);
   });
 
-  it('ops prints the instruction table from the ISA', () => {
-    const r = keyvm(['ops']);
+  it('ops prints the instruction table from the ISA', async () => {
+    const r = await keyvm(['ops']);
     expect(r.code).toBe(0);
     for (const row of INSTRUCTIONS) expect(r.stdout).toContain(row.doc);
     expect(r.stdout).toMatch(/^ {3}4 {2}DIV\s+a b -- floor\(a\/b\)\s+1 {2}Floored division/m);
-    const one = keyvm(['ops', 'jumpif', '0']);
+    const one = await keyvm(['ops', 'jumpif', '0']);
     expect(one.stdout.trimEnd().split('\n')).toHaveLength(3);
-    const json = JSON.parse(keyvm(['ops', '--json']).stdout) as { code: number; name: string; gas: number }[];
+    const json = JSON.parse((await keyvm(['ops', '--json'])).stdout) as {
+      code: number;
+      name: string;
+      gas: number;
+    }[];
     expect(json).toHaveLength(INSTRUCTIONS.length);
     expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: 2 });
   });

@@ -71,17 +71,17 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
 
 beforeAll(assertBuilt);
 
-describe('examples/', () => {
+describe.concurrent('examples/', () => {
   const files = readdirSync(EXAMPLES).filter((f) => /\.(ism|kasm)$/.test(f));
 
-  it('has an expectation for every example, and every example opens with what it shows', () => {
+  it('has an expectation for every example, and every example opens with what it shows', async () => {
     expect(files.sort()).toEqual(Object.keys(EXPECTED).sort());
     for (const f of files)
       expect(readFileSync(join(EXAMPLES, f), 'utf8')).toMatch(new RegExp(`^; ${f} - \\S`));
   });
 
-  it.each(Object.entries(EXPECTED))('%s', (name, want) => {
-    const r = keyvmJson(['run', join(EXAMPLES, name), ...(want.args ?? [])]);
+  it.each(Object.entries(EXPECTED))('%s', async (name, want) => {
+    const r = await keyvmJson(['run', join(EXAMPLES, name), ...(want.args ?? [])]);
     expect(r.code).toBe(want.exit);
     expect(r.json.status).toBe(want.status);
     if (want.stack) expect(r.json.stack).toEqual(want.stack);
@@ -89,14 +89,14 @@ describe('examples/', () => {
     if (want.fault) expect((r.json.fault as { code: string }).code).toBe(want.fault);
   });
 
-  it('keyvm-seed.ism runs out of gas under a small --gas (exit 3)', () => {
-    const r = keyvm(['run', join(EXAMPLES, 'keyvm-seed.ism'), '--gas', '100']);
+  it('keyvm-seed.ism runs out of gas under a small --gas (exit 3)', async () => {
+    const r = await keyvm(['run', join(EXAMPLES, 'keyvm-seed.ism'), '--gas', '100']);
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/^out of gas after 100 steps, 100 gas; stack \[/);
   });
 
-  it('the demo (sandbox.ism) prints its story on stdout and its summary on stderr', () => {
-    const r = keyvm(['run', join(EXAMPLES, 'sandbox.ism')]);
+  it('the demo (sandbox.ism) prints its story on stdout and its summary on stderr', async () => {
+    const r = await keyvm(['run', join(EXAMPLES, 'sandbox.ism')]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(EXPECTED['sandbox.ism']!.output);
     expect(r.stderr).toMatch(/^halted after [\d,]+ steps, [\d,]+ gas; stack \[4\]\n$/);

@@ -1,5 +1,5 @@
 // Test helpers: run the built `keyvm` binary as a real process and capture what it does.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,29 +24,37 @@ export function assertBuilt(): void {
 export function keyvm(
   args: readonly string[],
   options: { input?: string | Uint8Array; env?: Record<string, string> } = {},
-): Outcome {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: REPO,
-    input: options.input ?? '',
-    env: { ...process.env, NO_COLOR: '1', KEYVM_DEBUG: '', ...options.env },
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 60_000,
+): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: REPO,
+      env: { ...process.env, NO_COLOR: '1', KEYVM_DEBUG: '', ...options.env },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const stdoutBytes = Buffer.concat(out);
+      resolve({
+        code,
+        stdout: stdoutBytes.toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        stdoutBytes,
+      });
+    });
+    child.stdin.on('error', () => {}); // the command may exit before reading all of stdin
+    child.stdin.end(options.input ?? '');
   });
-  if (r.error) throw r.error;
-  return {
-    code: r.status,
-    stdout: r.stdout.toString('utf8'),
-    stderr: r.stderr.toString('utf8'),
-    stdoutBytes: r.stdout,
-  };
 }
 
 /** `keyvm … --json` parsed; stdout must be exactly one JSON object and a newline. */
-export function keyvmJson(
+export async function keyvmJson(
   args: readonly string[],
   options: { input?: string; env?: Record<string, string> } = {},
-) {
-  const r = keyvm([...args, '--json'], options);
+): Promise<Outcome & { json: Record<string, unknown> }> {
+  const r = await keyvm([...args, '--json'], options);
   const lines = r.stdout.split('\n');
   if (lines.length !== 2 || lines[1] !== '')
     throw new Error(`stdout is not one JSON line:\n${r.stdout}\n${r.stderr}`);
