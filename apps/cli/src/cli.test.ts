@@ -426,6 +426,8 @@ describe.concurrent('inspect, graph and ops', () => {
     const r = await keyvm(['ops']);
     expect(r.code).toBe(0);
     for (const row of INSTRUCTIONS) expect(r.stdout).toContain(row.doc);
+    expect(r.stdout).toMatch(/^ {2}console {2}slot 12 {2}op 0 putChar/m);
+    expect(r.stdout).toMatch(/^ {3}4 rights-violation /m);
     expect(r.stdout).toMatch(/^ {3}4 {2}DIV\s+a b -- floor\(a\/b\)\s+1 {2}Floored division/m);
     const one = await keyvm(['ops', 'jumpif', '0']);
     expect(one.stdout.trimEnd().split('\n')).toHaveLength(3);

@@ -1,4 +1,6 @@
 // `keyvm ops`: the opcode reference, read from the ISA table (no second list).
+import { FAULT_TABLE } from '@keyvm/core';
+import { BootSlot, DEVICE_TABLE } from '@keyvm/interpreter';
 import { INSTRUCTIONS, instructionByName } from '@keyvm/isa';
 import { ExitCode, usageError } from './errors.js';
 import { writeStream } from './io.js';
@@ -34,6 +36,13 @@ export async function opsCommand(names: readonly string[], flags: OpsFlags): Pro
       return `${String(r.code).padStart(4)}  ${name.padEnd(width.name)}  ${r.effect.padEnd(width.effect)}  ${String(r.gas).padStart(3)}  ${r.doc}`;
     }),
   ];
+  if (names.length === 0) {
+    const slots: Readonly<Record<string, number>> = BootSlot;
+    lines.push('', 'Devices (DEVICE slot op arg -- result; the root domain holds them in the slot shown):');
+    for (const d of DEVICE_TABLE) lines.push(`  ${d.name.padEnd(8)} slot ${slots[d.name] ?? '-'}  ${d.ops}`);
+    lines.push('', 'Faults (the number a keeper receives):');
+    for (const f of FAULT_TABLE) lines.push(`  ${String(f.code).padStart(2)} ${f.name.padEnd(17)} ${f.doc}`);
+  }
   if (names.length === 0)
     lines.push(
       '',

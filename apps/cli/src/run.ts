@@ -59,6 +59,8 @@ const TRACE_CHUNK = 4096;
 const TERMINAL_CHUNK = 2_000_000;
 /** Progress appears only for runs longer than this (ms). */
 const PROGRESS_AFTER_MS = 500;
+/** At most this often (ms). */
+const PROGRESS_EVERY_MS = 100;
 /** Console output is written out whenever this many characters are pending. */
 const CONSOLE_FLUSH = 8192;
 
@@ -189,6 +191,8 @@ async function runChunks(
   let steps = 0;
   let gasUsed = 0;
   let first = true;
+  let progressShown = false;
+  let progressAt = 0;
   for (;;) {
     const want = Math.min(chunk, limit - steps);
     const options: { maxSteps?: number; gas?: number } = {};
@@ -201,16 +205,20 @@ async function runChunks(
     const done = r.status !== 'paused' || steps >= limit;
     if (tracer) await tracer.flush();
     if (done) {
-      if (showProgress) process.stderr.write('\r\x1b[2K');
+      if (progressShown) process.stderr.write('\r\x1b[2K');
       return r.fault
         ? { status: r.status, steps, gasUsed, fault: r.fault }
         : { status: r.status, steps, gasUsed };
     }
     flushConsole(sink);
-    if (showProgress && performance.now() - started > PROGRESS_AFTER_MS)
+    const now = performance.now();
+    if (showProgress && now - started > PROGRESS_AFTER_MS && now - progressAt >= PROGRESS_EVERY_MS) {
+      progressShown = true;
+      progressAt = now;
       process.stderr.write(
         `\r\x1b[2K${steps.toLocaleString('en-US')} steps, ${gasUsed.toLocaleString('en-US')} gas…`,
       );
+    }
   }
 }
 
