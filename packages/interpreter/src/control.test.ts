@@ -502,6 +502,19 @@ describe('FORK, YIELD and time slices', () => {
     expect(runs).toEqual(['r9', 'a10', 'r3', 'a5']);
   });
 
+  it('a domain that broke itself at a slice boundary faults the same stepped or run', () => {
+    // DESTROY of its own code page: the next instruction cannot be fetched.
+    const prog = op('DESTROY', DomainSlot.CODE);
+    const a = boot(prog, { quantum: 1 });
+    const ra = a.run();
+    expect(ra.fault).toMatchObject({ code: 'null-key', pc: 3 });
+    const b = boot(prog, { quantum: 1 });
+    expect(b.step().status).toBe('paused');
+    expect(b.step().status).toBe('paused');
+    expect(b.step().fault).toEqual(ra.fault);
+    expect(snapshot(b)).toEqual(snapshot(a));
+  });
+
   it('the forker keeps running until it yields', () => {
     const m = boot([
       ...op('FORK', 15, DomainSlot.DATA),

@@ -229,6 +229,13 @@ export class Machine {
         }
       }
       if (steps >= maxSteps) return result('paused');
+      // A domain its last instruction left unable to run faults now, as entering it
+      // would (before any time-slice bookkeeping), so stepping and running agree.
+      if (cpu.broken !== null) {
+        const r = faulted(cpu.broken);
+        if (r) return r;
+        continue;
+      }
       if (k.sliceLeft <= 0) {
         k.sliceLeft = k.quantum;
         if (this.#hasRunnable()) {

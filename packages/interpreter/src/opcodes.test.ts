@@ -282,6 +282,19 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       stack: [99],
       check: (m) => expect(pageWords(m, rootPage(m).slots[DomainSlot.DATA]!).slice(0, 3)).toEqual([0, 99, 0]),
     },
+    // Code is a data page: a write through the CODE key changes the very next
+    // instruction fetched (no stale decoded or compiled copy may survive it).
+    {
+      name: 'into the own code page: the next fetch sees it',
+      program: [...op('PAGEWRITE', DomainSlot.CODE, 9, Op.NOT), 'PUSH', 1, 'NOP'],
+      stack: [-2],
+    },
+    {
+      name: 'into the own code page: a PUSH turned into an ADD',
+      // The old PUSH's immediate (0) is now a PUSH whose immediate is the NOP word.
+      program: ['PUSH', 20, 'PUSH', 22, ...op('PAGEWRITE', DomainSlot.CODE, 11, Op.ADD), 'PUSH', 0, 'NOP'],
+      stack: [42, Op.NOP],
+    },
   ],
   HALT: [
     {
