@@ -1,10 +1,11 @@
 // The keyvm command through a real process: every verb, every exit code, the
 // --json and --trace contracts, stdin and stdout as `-`, and bad input of each kind.
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSTRUCTIONS } from '@keyvm/isa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, EXAMPLES, keyvm, keyvmJson, REPO, tempDir } from './spawn.test-helpers.js';
+import { assertBuilt, BIN, EXAMPLES, keyvm, keyvmJson, REPO, tempDir } from './spawn.test-helpers.js';
 
 const HELLO = join(EXAMPLES, 'hello.ism');
 const SANDBOX = join(EXAMPLES, 'sandbox.ism');
@@ -311,6 +312,21 @@ describe.concurrent('malformed input (exit 4) and I/O errors (exit 5)', () => {
         /^keyvm: cannot read '.*missing\.ism': no such file or directory \(ENOENT\)\n$/,
       );
     }
+  });
+
+  it('a reader that closes stdout early ends the run quietly with exit 5', async () => {
+    const src = file('forever.ism', 'loop: jump(:loop)\n');
+    const child = spawn(process.execPath, [BIN, 'run', src, '--trace=jsonl', '--trace-file', '-'], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(5);
+    expect(stderr).not.toMatch(STACK_TRACE);
   });
 
   it('an unwritable output is an I/O error', async () => {
