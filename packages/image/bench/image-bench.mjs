@@ -1,13 +1,21 @@
 // Benchmark (not a test): save and load a machine of 100,000 data pages of 256
 // words, against sha256 over the same bytes in the same run. Run with `pnpm bench`
 // (builds dist first). PAGES / WORDS / RUNS environment variables override the size.
+//
+// Target (issue): save + load at 600 MB/s or better, i.e. bytes / (t_save + t_load)
+// >= 600 MB/s, and (t_save + t_load) / t_sha256 <= 2 (save and load together within
+// 2x of one sha256 pass over the same bytes). Other processes may load the cores:
+// every figure is the best of RUNS, and the best of several invocations is the one
+// to report.
 import { createHash } from 'node:crypto';
 import { PageType, Store } from '@keyvm/core';
 import { decodeImage, encodeImage, imageHash } from '../dist/index.js';
 
 const PAGES = Number(process.env.PAGES ?? 100_000);
 const WORDS = Number(process.env.WORDS ?? 256);
-const RUNS = Number(process.env.RUNS ?? 5);
+const RUNS = Number(process.env.RUNS ?? 7);
+const TARGET_MBPS = 600;
+const TARGET_RATIO = 2;
 
 function buildStore() {
   const s = new Store(); // prime meters unlimited
@@ -38,24 +46,35 @@ function time(f) {
 const store = buildStore();
 const bytes = encodeImage(store);
 const mb = bytes.length / 1e6;
-const check = imageHash(encodeImage(decodeImage(bytes))) === imageHash(bytes);
+const hash = imageHash(bytes);
+const check =
+  imageHash(encodeImage(decodeImage(bytes))) === hash &&
+  imageHash(encodeImage(decodeImage(bytes, { adopt: true }))) === hash;
 
 const tSave = time(() => encodeImage(store));
 const tLoad = time(() => decodeImage(bytes));
+const tAdopt = time(() => decodeImage(bytes, { adopt: true }));
 const tHash = time(() => createHash('sha256').update(bytes).digest());
 
-const rate = (t) => `${(mb / t).toFixed(0).padStart(6)} MB/s  (${(t * 1000).toFixed(1)} ms)`;
+const rate = (t) => `${(mb / t).toFixed(0).padStart(5)} MB/s  (${(t * 1000).toFixed(1).padStart(6)} ms)`;
+const verdict = (t) => {
+  const mbps = mb / t;
+  const ratio = t / tHash;
+  const ok = mbps >= TARGET_MBPS && ratio <= TARGET_RATIO;
+  return `${rate(t)}  ratio (t_save + t_load) / t_sha256 = ${ratio.toFixed(2)}  ${ok ? 'MEETS' : 'MISSES'} the target`;
+};
 console.log(
   `image bench: ${PAGES} pages x ${WORDS} words, image ${mb.toFixed(1)} MB, best of ${RUNS}, node ${process.version}`,
 );
-console.log(`  round trip identical:     ${check}`);
-console.log(`  save (encodeImage):       ${rate(tSave)}`);
-console.log(`  load (decodeImage):       ${rate(tLoad)}`);
-console.log(`  save + load (bytes / (t_save + t_load)): ${rate(tSave + tLoad)}`);
-console.log(`  sha256 alone:             ${rate(tHash)}`);
 console.log(
-  `  ratio (t_save + t_load) / (2 x t_sha256): ${((tSave + tLoad) / (2 * tHash)).toFixed(2)}  (target <= 2; each of save and load hashes the image once, so 1.00 is the floor)`,
+  `  target: bytes / (t_save + t_load) >= ${TARGET_MBPS} MB/s and (t_save + t_load) / t_sha256 <= ${TARGET_RATIO}`,
 );
+console.log(`  round trip identical:           ${check}`);
+console.log(`  sha256 alone:                   ${rate(tHash)}`);
+console.log(`  save (encodeImage):             ${rate(tSave)}`);
+console.log(`  load (decodeImage, copies):     ${rate(tLoad)}`);
 console.log(
-  `  ratio t_save / t_sha256: ${(tSave / tHash).toFixed(2)}, t_load / t_sha256: ${(tLoad / tHash).toFixed(2)}`,
+  `  load (decodeImage, adopt):      ${rate(tAdopt)}   (what loadImageFile does with the file it read)`,
 );
+console.log(`  save + load (copies):           ${verdict(tSave + tLoad)}`);
+console.log(`  save + load (adopt):            ${verdict(tSave + tAdopt)}`);

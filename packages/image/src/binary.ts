@@ -4,11 +4,10 @@
 import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
-import { type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+import { DataPage, type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
 import {
-  type DataPageRecord,
   type DeviceRecord,
   type ImageModel,
   type KeyPageRecord,
@@ -94,6 +93,11 @@ function keySize(kind: number): number {
 }
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
+/**
+ * The CRC-32 is computed in steps of about this many bytes, right after they are
+ * written (save) or just before they are copied (load), while they are in cache.
+ */
+const CRC_STEP = 1 << 16;
 
 /** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
 export function imageHash(bytes: Uint8Array): string {
@@ -180,7 +184,14 @@ function writeModel(model: ImageModel): Uint8Array {
       for (let i = 0; i < words.length; i++) i32(at + 4 * i, words[i]!);
     }
   };
+  // The CRC-32 of out[0, sealed) so far, extended as the objects are written.
+  let crc = 0;
+  let sealed = 0;
   for (const o of objects) {
+    if (p - sealed >= CRC_STEP) {
+      crc = crc32(out.subarray(sealed, p), crc);
+      sealed = p;
+    }
     u32(p, o.kind);
     u32(p + DATA.id, o.id);
     u32(p + DATA.version, o.version);
@@ -227,25 +238,38 @@ function writeModel(model: ImageModel): Uint8Array {
   for (let i = 0; i < kernel.runQueue.length; i++) u32(p + K.runQueue + 4 * i, kernel.runQueue[i]!);
   p += kernelLength;
 
-  dv.setUint32(p, crc32(out.subarray(0, p)), true);
+  dv.setUint32(p, crc32(out.subarray(sealed, p), crc), true);
   if (p + CHECKSUM_SIZE !== total) throw new Error(`internal: image size ${p + CHECKSUM_SIZE} != ${total}`);
   return out;
 }
 
 // ---- reading -------------------------------------------------------------------------
 
+/** Options of `decodeImage`. */
+export interface DecodeOptions {
+  /**
+   * Hand `bytes` over to the store instead of copying the data pages out of it.
+   * Data pages then are views of `bytes`' memory (when `bytes` starts 4-byte
+   * aligned on a little-endian host; otherwise they are copied anyway): the caller
+   * must not change `bytes` afterwards, and the whole buffer stays alive as long as
+   * one of those pages does. `loadImageFile` does this with the buffer it read.
+   * Default false: the store shares no memory with `bytes`.
+   */
+  readonly adopt?: boolean;
+}
+
 /**
  * The store an image describes. Checks the header, lengths and checksum, reads every
  * section field by field, validates the whole machine, and only then builds the
  * store; any fault throws ImageError naming the section and byte offset.
  */
-export function decodeImage(bytes: Uint8Array): Store {
-  const { model, locator } = readModel(bytes);
+export function decodeImage(bytes: Uint8Array, options?: DecodeOptions): Store {
+  const { model, locator } = readModel(bytes, options?.adopt === true);
   validateModel(model, locator);
   return storeFromModel(model);
 }
 
-function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
+function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {
   const len = bytes.length;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
   const head = (offset: number): Where => ({ section: 'header', offset });
@@ -327,7 +351,31 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
   if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
     refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
 
-  if (crc32(bytes.subarray(0, start)) !== u32(start))
+  // The checksum, and the data words. Data pages are views of one Int32Array,
+  // `words32`, whose element k is the word at byte wordsBase + 4k of the image:
+  // either `bytes` itself (adopted) or one copy of the whole objects section (one
+  // allocation, bounded by the input, made while the CRC-32 passes over it).
+  const objectsEnd = objectsStart + objectsLength;
+  let words32: Int32Array;
+  let wordsBase: number;
+  let crc: number;
+  if (adopt && LITTLE_ENDIAN_HOST && (bytes.byteOffset & 3) === 0) {
+    crc = crc32(bytes.subarray(0, start));
+    words32 = new Int32Array(bytes.buffer, bytes.byteOffset, Math.floor(len / 4));
+    wordsBase = 0;
+  } else {
+    words32 = new Int32Array(Math.ceil(objectsLength / 4));
+    wordsBase = objectsStart;
+    const copy = new Uint8Array(words32.buffer, 0, objectsLength);
+    crc = crc32(bytes.subarray(0, objectsStart));
+    for (let at = 0; at < objectsLength; at += CRC_STEP) {
+      const step = bytes.subarray(objectsStart + at, objectsStart + Math.min(objectsLength, at + CRC_STEP));
+      crc = crc32(step, crc);
+      copy.set(step, at);
+    }
+    crc = crc32(bytes.subarray(objectsEnd, start), crc);
+  }
+  if (crc !== u32(start))
     refuse('bad-checksum', { section: 'checksum', offset: start }, 'the CRC-32 does not match the image');
 
   // ---- meters
@@ -347,35 +395,17 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
   const objects: ObjectRecord[] = new Array(objectCount);
   const objectAt: number[] = new Array(objectCount);
   const keyPages: KeyPageRecord[] = [];
-  const objectsEnd = objectsStart + objectsLength;
   let slotsDeclared = 0;
   let p = objectsStart;
   const obj = (offset: number): Where => ({ section: 'objects', offset });
   const need = (n: number, what: string) => {
     if (p + n > objectsEnd) refuse('truncated', obj(p), `${what} runs past the end of the objects section`);
   };
-  // Data pages get views into one slab (one allocation, not one per page): at most
-  // the objects section's length, so bounded by the input. Words are copied in blocks.
-  let slab: Int32Array | undefined;
-  let slabUsed = 0;
-  const aligned = LITTLE_ENDIAN_HOST && (bytes.byteOffset & 3) === 0;
-  const in32 = aligned ? new Int32Array(bytes.buffer, bytes.byteOffset, len >>> 2) : undefined;
-  const copyWords = (into: Int32Array, at: number, n: number): void => {
-    if (in32) into.set(in32.subarray(at >>> 2, (at >>> 2) + n));
-    else if (LITTLE_ENDIAN_HOST)
-      new Uint8Array(into.buffer, into.byteOffset, 4 * n).set(bytes.subarray(at, at + 4 * n));
-    else for (let i = 0; i < n; i++) into[i] = i32(at + 4 * i);
-  };
-  const readPageWords = (at: number, n: number): Int32Array => {
-    slab ??= new Int32Array(objectsLength >>> 2);
-    const words = slab.subarray(slabUsed, slabUsed + n);
-    slabUsed += n;
-    copyWords(words, at, n);
-    return words;
-  };
-  const readWords = (at: number, n: number): Int32Array => {
-    const words = new Int32Array(n);
-    copyWords(words, at, n);
+  /** The `n` words at byte `at` (4-byte aligned from objectsStart): a view, no copy. */
+  const pageWords = (at: number, n: number): Int32Array => {
+    const k = (at - wordsBase) / 4;
+    const words = words32.subarray(k, k + n);
+    if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < n; i++) words[i] = i32(at + 4 * i); // (a copy)
     return words;
   };
   for (let i = 0; i < objectCount; i++) {
@@ -391,14 +421,8 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
       const size = u32(p + DATA.size);
       checkPageSize(tag, size, obj(p + DATA.size));
       need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
-      const rec: DataPageRecord = {
-        kind: tag,
-        id,
-        version,
-        meter: u32(p + DATA.meter),
-        words: readPageWords(p + DATA.words, size),
-      };
-      objects[i] = rec;
+      // The core's page itself (a DataPageRecord): storeFromModel adopts it.
+      objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
       p += DATA.words + 4 * size;
     } else if (tag === ObjectKind.keyPage) {
       need(KPAGE.end, 'a key page record');
@@ -429,13 +453,9 @@ function readModel(bytes: Uint8Array): { model: ImageModel; locator: Locator } {
     } else {
       const size = u32(p + DEV.size);
       need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
-      const rec: DeviceRecord = {
-        kind: tag,
-        id,
-        version,
-        deviceType: u32(p + DEV.deviceType),
-        transcript: Array.from(readWords(p + DEV.transcript, size)),
-      };
+      const transcript: number[] = new Array(size);
+      for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
+      const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
       objects[i] = rec;
       p += DEV.transcript + 4 * size;
     }

@@ -3,6 +3,7 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ObjectKind } from '@keyvm/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { richStore, tinyStore } from './fixtures.js';
 import { encodeImage, ImageError, loadImageFile, saveImageFile } from './index.js';
@@ -23,7 +24,11 @@ describe('image files', () => {
     await saveImageFile(path, rich);
     expect(new Uint8Array(await readFile(path))).toEqual(rich);
     expect(await readdir(dir)).toEqual(['machine.kvmi']);
-    expect(encodeImage(await loadImageFile(path))).toEqual(rich);
+    const loaded = await loadImageFile(path);
+    expect(encodeImage(loaded)).toEqual(rich);
+    // The data pages are views of the file's bytes (read into a buffer of its own).
+    for (const o of loaded.objects())
+      if (o.kind === ObjectKind.dataPage) expect(o.words.buffer.byteLength).toBe(rich.length);
   });
 
   it('leaves the old image when the save fails, and refuses a damaged file', async () => {

@@ -44,7 +44,13 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Read and decode an image file (throws ImageError for a malformed image, fs errors as they are). */
+/**
+ * Read and decode an image file (throws ImageError for a malformed image, fs errors
+ * as they are). The buffer read is nobody else's, so the store's data pages are views
+ * of it rather than a second copy (unless it shares its memory, e.g. with a pool).
+ */
 export async function loadImageFile(path: string): Promise<Store> {
-  return decodeImage(await readFile(path));
+  const bytes = await readFile(path);
+  const ours = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return decodeImage(bytes, { adopt: ours });
 }

@@ -10,7 +10,14 @@ export {
   type Program,
   type VmValue,
 } from './anoma.js';
-export { decodeImage, encodeImage, IMAGE_FORMAT_VERSION, IMAGE_MAGIC, imageHash } from './binary.js';
+export {
+  type DecodeOptions,
+  decodeImage,
+  encodeImage,
+  IMAGE_FORMAT_VERSION,
+  IMAGE_MAGIC,
+  imageHash,
+} from './binary.js';
 export {
   IMAGE_ERROR_CODES,
   IMAGE_ERROR_TABLE,

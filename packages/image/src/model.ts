@@ -73,7 +73,8 @@ export interface ImageModel {
 
 /**
  * The model of a store, keys written as they read now (void keys become null).
- * Data words and transcripts are shared with the store, not copied.
+ * Data pages are the store's own objects, transcripts are shared, not copied: read
+ * the model, never give it to `storeFromModel`.
  */
 export function modelFromStore(store: Store): ImageModel {
   const meters: MeterRecord[] = [];
@@ -94,7 +95,7 @@ export function modelFromStore(store: Store): ImageModel {
         });
         break;
       case ObjectKind.dataPage:
-        objects.push({ kind: o.kind, id: o.id, version: o.version, meter: o.meter, words: o.words });
+        objects.push(o); // a DataPage is a DataPageRecord: nothing to allocate per page
         break;
       case ObjectKind.keyPage: {
         const src = o.slots;
@@ -133,7 +134,9 @@ function toKey(k: KeyRecord): Key {
 
 /**
  * Build the store a validated model describes. Only call this after `validateModel`:
- * it places objects and trusts every id and key. Arrays in the model are taken over.
+ * it places objects and trusts every id and key. Arrays in the model are taken over,
+ * and so are data pages that already are core `DataPage`s (the binary decoder's):
+ * never pass a model whose pages belong to a live store.
  */
 export function storeFromModel(model: ImageModel): Store {
   const built: StoreObject[] = [];
@@ -147,7 +150,7 @@ export function storeFromModel(model: ImageModel): Store {
   for (const o of model.objects) {
     switch (o.kind) {
       case ObjectKind.dataPage:
-        built.push(new DataPage(o.id, o.version, o.words, o.meter));
+        built.push(o instanceof DataPage ? o : new DataPage(o.id, o.version, o.words, o.meter));
         break;
       case ObjectKind.keyPage: {
         const slots = new Array<Key>(o.slots.length);

@@ -64,6 +64,54 @@ describe.each(Object.entries(FIXTURES))('%s store', (_name, make) => {
   });
 });
 
+describe('decoded data pages and the input bytes', () => {
+  const dataPages = (s: Store): DataPage[] =>
+    [...s.objects()].filter((o): o is DataPage => o instanceof DataPage && o.words.length > 0);
+
+  it('share no memory by default: changing the input later changes nothing', () => {
+    const bytes = encodeImage(richStore());
+    const store = decodeImage(bytes);
+    const pages = dataPages(store);
+    expect(pages.length).toBeGreaterThan(0);
+    for (const p of pages) expect(p.words.buffer).not.toBe(bytes.buffer);
+    bytes.fill(0x5a, 64);
+    same(encodeImage(store), encodeImage(richStore()));
+  });
+
+  it('are views of the input with { adopt: true } (aligned input), copies otherwise', () => {
+    const bytes = encodeImage(richStore());
+    const store = decodeImage(bytes, { adopt: true });
+    same(encodeImage(store), bytes);
+    for (const p of dataPages(store)) expect(p.words.buffer).toBe(bytes.buffer);
+    // Not 4-byte aligned: the words are copied (correctly) instead.
+    const odd = new Uint8Array(bytes.length + 1).subarray(1);
+    odd.set(bytes);
+    const copied = decodeImage(odd, { adopt: true });
+    same(encodeImage(copied), bytes);
+    for (const p of dataPages(copied)) expect(p.words.buffer).not.toBe(odd.buffer);
+  });
+
+  it('decode the same from an unaligned copy of the input', () => {
+    for (const make of Object.values(FIXTURES)) {
+      const bytes = encodeImage(make());
+      const odd = new Uint8Array(bytes.length + 3).subarray(3);
+      odd.set(bytes);
+      same(encodeImage(decodeImage(odd)), bytes);
+    }
+  });
+
+  it('do not overlap: writing all of one page leaves every other page as it was', () => {
+    for (const adopt of [false, true]) {
+      const store = decodeImage(encodeImage(richStore()), { adopt });
+      const pages = dataPages(store);
+      expect(pages.length).toBeGreaterThan(1);
+      const before = pages.map((p) => [...p.words]);
+      pages[0]!.words.fill(-1);
+      for (let i = 1; i < pages.length; i++) expect([...pages[i]!.words]).toEqual(before[i]);
+    }
+  });
+});
+
 describe('the decoded machine', () => {
   it('keeps ids, nextId, versions, contents, meters and the kernel', () => {
     const original = richStore();
