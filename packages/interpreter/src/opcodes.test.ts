@@ -261,6 +261,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       stack: [2],
     },
     { name: 'to the end halts', program: ['PUSH', 1, 'PUSH', 99, 'JUMP'], stack: [1] },
+    { name: 'to a negative address halts', program: ['PUSH', 1, 'PUSH', -1, 'JUMP', 'PUSH', 2], stack: [1] },
   ],
   JUMPIF: [
     { name: 'jumps on 1', program: [':t', 'PUSH', 1, 'JUMPIF', 'PUSH', 7, 't:', 'PUSH', 8], stack: [8] },

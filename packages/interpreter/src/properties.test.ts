@@ -92,8 +92,9 @@ const observe = (m: Machine) => ({
   domains: m.domains().map((d) => ({ ...d, stack: m.stack(d.id) })),
 });
 
+// Each property takes a few seconds alone; the timeout leaves room for a loaded machine.
 describe('properties of generated programs', () => {
-  it(`determinism: two runs end in identical states (seed ${SEED})`, () => {
+  it(`determinism: two runs end in identical states (seed ${SEED})`, { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(setupArb, (s) => {
         const a = bootSetup(s);
@@ -110,7 +111,9 @@ describe('properties of generated programs', () => {
     );
   });
 
-  it(`stepping one instruction at a time ends where one run does (seed ${SEED + 1})`, () => {
+  it(`stepping one instruction at a time ends where one run does (seed ${SEED + 1})`, {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(setupArb, (s) => {
         const a = bootSetup(s);
@@ -134,7 +137,9 @@ describe('properties of generated programs', () => {
     );
   });
 
-  it(`atomic faults: a faulting step changes nothing but the fault record (seed ${SEED + 2})`, () => {
+  it(`atomic faults: a faulting step changes nothing but the fault record (seed ${SEED + 2})`, {
+    timeout: 60_000,
+  }, () => {
     let faults = 0;
     fc.assert(
       fc.property(setupArb, (s) => {
@@ -169,7 +174,9 @@ describe('properties of generated programs', () => {
     expect(faults).toBeGreaterThan(600);
   });
 
-  it(`gas used never exceeds the limit, and resuming with more gas keeps to it (seed ${SEED + 3})`, () => {
+  it(`gas used never exceeds the limit, and resuming with more gas keeps to it (seed ${SEED + 3})`, {
+    timeout: 60_000,
+  }, () => {
     fc.assert(
       fc.property(
         setupArb,
@@ -192,7 +199,9 @@ describe('properties of generated programs', () => {
     );
   });
 
-  it(`capability safety: pages without a key stay untouched and unreached (seed ${SEED + 4})`, () => {
+  it(`capability safety: pages without a key stay untouched and unreached (seed ${SEED + 4})`, {
+    timeout: 60_000,
+  }, () => {
     const SECRET = [0x5ec7e7, -0x5ec7e7, 0x7eadbeef, 42];
     const PUBLIC = [7, 8, 9];
     fc.assert(
