@@ -12,6 +12,12 @@ export const UNLIMITED = Number.POSITIVE_INFINITY;
 /** A resizable array of 32-bit words. */
 export class DataPage {
   readonly kind = ObjectKind.dataPage;
+  /**
+   * Counts changes made through the store (writes and resizes). Not state: it lets
+   * the interpreter know a page it compiled as code has changed. Code that writes
+   * `words` directly after the page ran as code must bump it.
+   */
+  changes = 0;
   constructor(
     readonly id: number,
     /** Bumped by SEVER; keys with another version are void. */

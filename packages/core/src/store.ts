@@ -345,6 +345,7 @@ export class Store {
     if (!isCount(index, page.size - 1))
       fail('out-of-bounds', `word ${index} is outside the page (size ${page.size})`);
     page.words[index] = word | 0;
+    page.changes++;
   }
 
   /**
@@ -395,6 +396,7 @@ export class Store {
     if (delta > 0) this.#chargeMemory(meter, delta);
     else if (delta < 0) this.#refundMemory(meter, -delta);
     if (page.kind === ObjectKind.dataPage) {
+      page.changes++;
       const words = new Int32Array(size);
       words.set(size >= page.size ? page.words : page.words.subarray(0, size));
       page.words = words;

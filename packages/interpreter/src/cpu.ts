@@ -2,6 +2,7 @@
 // with hot arithmetic inline, entering and leaving domains (borrowing and settling
 // the time meter), faults, keepers and scheduling. Internal to the package.
 import {
+  type DataPage,
   DomainSlot,
   DomainState,
   Fault,
@@ -22,6 +23,7 @@ import {
 } from '@keyvm/core';
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
+import { type CompiledCode, compiledFor } from './jit.js';
 import { executeHeavy } from './ops/index.js';
 import type { FaultInfo, StepHook } from './types.js';
 
@@ -103,6 +105,13 @@ export class Cpu {
   domain: KeyPage | null = null;
   code: Int32Array = EMPTY;
   stack: Int32Array = EMPTY;
+  /** The code page and its compiled form (null when not compiled or the JIT is off). */
+  codePage: DataPage | null = null;
+  compiled: CompiledCode | null = null;
+  /** Use compiled code for the inline instructions (never changes results). */
+  jit = true;
+  /** Registers handed to compiled code: ip, sp, fuel, stack size. */
+  readonly #regs = new Int32Array(4);
   ip = 0;
   sp = 0;
   /** The time meter the entered domain runs on, the key it was read from, and the borrow. */
@@ -142,6 +151,8 @@ export class Cpu {
     this.meter = null;
     this.code = EMPTY;
     this.stack = EMPTY;
+    this.codePage = null;
+    this.compiled = null;
     this.#borrow();
     this.reloadPages();
   }
@@ -195,6 +206,7 @@ export class Cpu {
       fail('bad-argument', `the stack pointer ${this.sp} is outside the stack page`);
     this.code = code.words;
     this.stack = stack.words;
+    if (code !== this.codePage || code.changes !== this.#compiledAt) this.#compile(code);
   }
 
   /**
@@ -212,6 +224,8 @@ export class Cpu {
       this.broken = e;
       this.code = EMPTY;
       this.stack = EMPTY;
+      this.codePage = null;
+      this.compiled = null;
     }
   }
 
@@ -224,6 +238,8 @@ export class Cpu {
       this.broken = e;
       this.code = EMPTY;
       this.stack = EMPTY;
+      this.codePage = null;
+      this.compiled = null;
     }
   }
 
@@ -297,6 +313,13 @@ export class Cpu {
     let fuel = fuel0;
     let stop: Stop | typeof CONTINUE = Stop.steps;
     let fault: GuestFault | null = null;
+    const regs = this.#regs;
+    if (this.compiled !== null) {
+      this.#runCompiled(stack, ip, sp, fuel);
+      ip = regs[0]!;
+      sp = regs[1]!;
+      fuel = regs[2]!;
+    }
 
     loop: for (;;) {
       if (--fuel < 0) {
@@ -310,6 +333,12 @@ export class Cpu {
         gasBase -= fuel0;
         stepsBase += fuel0;
         fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+        if (this.compiled !== null) {
+          this.#runCompiled(stack, ip, sp, fuel);
+          ip = regs[0]!;
+          sp = regs[1]!;
+          fuel = regs[2]!;
+        }
         continue;
       }
       const op = code[ip];
@@ -336,90 +365,105 @@ export class Cpu {
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = (stack[sp - 1]! + stack[sp]!) | 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 2 satisfies typeof Op.SUB:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = (stack[sp - 1]! - stack[sp]!) | 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 3 satisfies typeof Op.MUL:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = Math.imul(stack[sp - 1]!, stack[sp]!);
+          stack[sp] = 0;
           ip++;
           continue;
         case 6 satisfies typeof Op.AND:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! & stack[sp]!;
+          stack[sp] = 0;
           ip++;
           continue;
         case 7 satisfies typeof Op.OR:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! | stack[sp]!;
+          stack[sp] = 0;
           ip++;
           continue;
         case 8 satisfies typeof Op.XOR:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! ^ stack[sp]!;
+          stack[sp] = 0;
           ip++;
           continue;
         case 27 satisfies typeof Op.EQ:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1] === stack[sp] ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 28 satisfies typeof Op.NE:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1] !== stack[sp] ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 29 satisfies typeof Op.LT:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! < stack[sp]! ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 30 satisfies typeof Op.LE:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! <= stack[sp]! ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 31 satisfies typeof Op.GT:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! > stack[sp]! ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 32 satisfies typeof Op.GE:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! >= stack[sp]! ? 1 : 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 35 satisfies typeof Op.SHL:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! << stack[sp]!;
+          stack[sp] = 0;
           ip++;
           continue;
         case 36 satisfies typeof Op.SHR:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = stack[sp - 1]! >> stack[sp]!;
+          stack[sp] = 0;
           ip++;
           continue;
         case 37 satisfies typeof Op.SHRU:
           if (sp < 2) break;
           sp--;
           stack[sp - 1] = (stack[sp - 1]! >>> stack[sp]!) | 0;
+          stack[sp] = 0;
           ip++;
           continue;
         case 4 satisfies typeof Op.DIV:
@@ -440,7 +484,7 @@ export class Cpu {
             if (r !== 0 && (r ^ b) < 0) r += b;
           }
           stack[sp - 2] = r | 0;
-          sp--;
+          stack[--sp] = 0;
           ip++;
           continue;
         }
@@ -472,7 +516,7 @@ export class Cpu {
           continue;
         case 24 satisfies typeof Op.DROP:
           if (sp < 1) break;
-          sp--;
+          stack[--sp] = 0;
           ip++;
           continue;
         case 25 satisfies typeof Op.SWAP: {
@@ -500,11 +544,14 @@ export class Cpu {
         case 17 satisfies typeof Op.JUMP:
           if (sp < 1) break;
           ip = stack[--sp]!;
+          stack[sp] = 0;
           continue;
         case 18 satisfies typeof Op.JUMPIF:
           if (sp < 2) break;
           sp -= 2;
           ip = stack[sp + 1] !== 0 ? stack[sp]! : ip + 1;
+          stack[sp] = 0;
+          stack[sp + 1] = 0;
           continue;
         default:
           // Off the code, a bad opcode or a heavy instruction: the slow path, with
@@ -524,6 +571,12 @@ export class Cpu {
           gasBase = this.gasLeft;
           stepsBase = this.lastSteps;
           fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+          if (this.compiled !== null) {
+            this.#runCompiled(stack, ip, sp, fuel);
+            ip = regs[0]!;
+            sp = regs[1]!;
+            fuel = regs[2]!;
+          }
           continue;
       }
       // Reached only by a `break` out of the switch: a stack underflow.
@@ -545,6 +598,26 @@ export class Cpu {
       return Stop.fault;
     }
     return stop as Stop;
+  }
+
+  /** The `changes` count of the code page when it was compiled. */
+  #compiledAt = -1;
+
+  /** Take `page` as the running code page and its compiled form. */
+  #compile(page: DataPage): void {
+    this.codePage = page;
+    this.compiled = this.jit ? compiledFor(page) : null;
+    this.#compiledAt = page.changes;
+  }
+
+  /** Run compiled code from (ip, sp) with `fuel`; the results are left in the registers array. */
+  #runCompiled(stack: Int32Array, ip: number, sp: number, fuel: number): void {
+    const regs = this.#regs;
+    regs[0] = ip;
+    regs[1] = sp;
+    regs[2] = fuel;
+    regs[3] = stack.length;
+    this.compiled!(stack, regs);
   }
 
   /**
@@ -576,6 +649,9 @@ export class Cpu {
       return Stop.fault;
     }
     this.lastSteps++;
+    // The instruction may have written the running code page (self-modifying code).
+    const page = this.codePage;
+    if (this.compiled !== null && page !== null && page.changes !== this.#compiledAt) this.#compile(page);
     if (next === Next.continue) return CONTINUE;
     return this.lastSteps < limit && this.#enterActive() ? CONTINUE : Stop.switched;
   }

@@ -32,6 +32,8 @@ export interface MachineOptions {
   host?: DeviceHost;
   /** Answer device reads from the recorded transcripts first (bit-for-bit replay). */
   replay?: boolean;
+  /** Compile hot code pages to JavaScript (default true). Results are identical either way. */
+  jit?: boolean;
 }
 
 export interface BootOptions extends MachineOptions {
@@ -89,6 +91,7 @@ export class Machine {
     this.store = store;
     this.#cpu = new Cpu(store, options.host ?? {});
     if (options.replay) this.#cpu.replay = new Map();
+    this.#cpu.jit = options.jit ?? true;
     const k = store.kernel;
     for (const id of [k.root, k.active, ...k.runQueue]) {
       if (id !== 0 && !this.#domainPage(id))
@@ -150,6 +153,7 @@ export class Machine {
     const machineOptions: MachineOptions = {};
     if (options.host) machineOptions.host = options.host;
     if (options.replay) machineOptions.replay = options.replay;
+    if (options.jit !== undefined) machineOptions.jit = options.jit;
     return new Machine(store, machineOptions);
   }
 

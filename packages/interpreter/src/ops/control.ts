@@ -3,7 +3,7 @@
 // to the caller; RETURN through it wakes the caller; using it voids every copy.
 import { DomainSlot, DomainState, fail, KeyKind, type KeyPage, NULL_KEY } from '@keyvm/core';
 import { type Cpu, Next } from '../cpu.js';
-import { operands, ownSlot } from './operands.js';
+import { operands, ownSlot, popTo } from './operands.js';
 
 const stateOf = (page: KeyPage): number => page.slots[DomainSlot.STATE]!.value;
 
@@ -16,7 +16,7 @@ function call(cpu: Cpu, withWord: boolean): Next {
   const caller = cpu.domain!;
   // deliver() checks the callee can take the call before changing anything.
   cpu.deliver(callee, message, store.resumeKey(caller), withWord ? s[b + 2]! : null);
-  cpu.sp = b;
+  popTo(cpu, b);
   cpu.ip += 1;
   cpu.setState(caller, withWord ? DomainState.waitingWord : DomainState.waiting);
   cpu.leave();
@@ -62,7 +62,7 @@ export function returnOp(cpu: Cpu): Next {
   const reply = ownSlot(cpu, s[b + 1]!);
   const me = cpu.domain!;
   const target = resumeThrough(cpu, resume, reply, s[b + 2]!);
-  cpu.sp = b;
+  popTo(cpu, b);
   cpu.ip += 1;
   cpu.setState(me, DomainState.available);
   cpu.leave();
@@ -76,7 +76,7 @@ export function forkOp(cpu: Cpu): Next {
   const target = cpu.store.domain(ownSlot(cpu, s[b]!));
   cpu.deliver(target, ownSlot(cpu, s[b + 1]!), NULL_KEY, null);
   cpu.enqueue(target);
-  cpu.sp = b;
+  popTo(cpu, b);
   cpu.ip += 1;
   return Next.continue;
 }

@@ -19,8 +19,15 @@ export function operands(cpu: Cpu, n: number, name: string): number {
   return cpu.sp - n;
 }
 
+/** Pop the running domain's stack down to `base`, zeroing the popped words (as every pop does). */
+export function popTo(cpu: Cpu, base: number): void {
+  cpu.stack.fill(0, base, cpu.sp);
+  cpu.sp = base;
+}
+
 /** Finish an instruction that popped down to `base` and pushes `results`. */
 export function complete(cpu: Cpu, base: number, ...results: number[]): void {
+  popTo(cpu, base);
   let sp = base;
   for (const r of results) cpu.stack[sp++] = r | 0;
   cpu.sp = sp;

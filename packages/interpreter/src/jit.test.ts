@@ -1,0 +1,118 @@
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileCode, JIT_MAX_WORDS } from './jit.js';
+import { Machine } from './machine.js';
+import { code, op } from './test-support.js';
+import { SEED, snapshot } from './testing.test-helpers.js';
+
+const run = (words: Int32Array, jit: boolean, options: { gas?: number; maxSteps?: number } = {}) => {
+  const m = Machine.boot(
+    { code: words, data: [5, 6, 7] },
+    { jit, time: options.gas ?? 100_000, stackSize: 16 },
+  );
+  const r = options.maxSteps === undefined ? m.run() : m.run({ maxSteps: options.maxSteps });
+  return { r, state: snapshot(m) };
+};
+
+describe('compileCode', () => {
+  it('compiles a code page to a function, and refuses pages too large to pay off', () => {
+    expect(compileCode(code(...op('ADD', 1, 2)))).toBeTypeOf('function');
+    expect(compileCode(new Int32Array(0))).toBeNull();
+    expect(compileCode(new Int32Array(JIT_MAX_WORDS + 1))).toBeNull();
+  });
+
+  it('runs straight-line code and stops at the first instruction it does not compile', () => {
+    const fn = compileCode(code(...op('SUB', 5, 3), 'DUP', 'MUL', 'HALT'))!;
+    const stack = new Int32Array(8);
+    const regs = Int32Array.from([0, 0, 100, 8]);
+    fn(stack, regs);
+    expect(Array.from(regs)).toEqual([7, 1, 95, 8]); // stopped at HALT (pc 7), 5 instructions run
+    expect(Array.from(stack.subarray(0, 3))).toEqual([4, 0, 0]); // popped words are zero
+  });
+
+  it('stops before an instruction whose preconditions fail, leaving it to the interpreter', () => {
+    const fn = compileCode(code(...op('DIV', 1, 0)))!;
+    const stack = new Int32Array(8);
+    const regs = Int32Array.from([0, 0, 100, 8]);
+    fn(stack, regs);
+    expect(Array.from(regs)).toEqual([4, 2, 98, 8]); // at DIV with both operands pushed
+    regs.set([0, 0, 1, 8]);
+    stack.fill(0);
+    fn(stack, regs);
+    expect(Array.from(regs)).toEqual([2, 1, 0, 8]); // fuel for one instruction only
+  });
+
+  it('handles negative immediates in every position', () => {
+    const fn = compileCode(code(...op('SUB', -2147483648, -1), ...op('NEG', -5), 'HALT'))!;
+    const stack = new Int32Array(8);
+    const regs = Int32Array.from([0, 0, 100, 8]);
+    fn(stack, regs);
+    expect(Array.from(stack.subarray(0, 2))).toEqual([-2147483647, 5]);
+  });
+});
+
+// Programs that exercise the compiler: loops through pushed addresses, jumps into the
+// middle of blocks, DIV/MOD by runtime values, heavy instructions between blocks
+// (PAGEREAD/PAGEWRITE on the data page and on the running code page itself).
+const INLINE = INSTRUCTIONS.filter(
+  (r) => r.family === 'arith' || r.family === 'compare' || r.family === 'stack',
+).map((r) => r.code);
+const instruction = (length: number) =>
+  fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: -3, max: 12 }).map((n) => [Op.PUSH, n]) },
+    { weight: 1, arbitrary: fc.integer().map((n) => [Op.PUSH, n]) },
+    { weight: 8, arbitrary: fc.constantFrom(...INLINE).map((c) => (c === Op.PUSH ? [Op.PUSH, 1] : [c])) },
+    { weight: 2, arbitrary: fc.nat(length).map((to) => [Op.PUSH, to, Op.JUMP]) },
+    { weight: 3, arbitrary: fc.nat(length).map((to) => [Op.PUSH, to, Op.SWAP, Op.JUMPIF]) },
+    { weight: 1, arbitrary: fc.nat(3).map((i) => [Op.PUSH, 8, Op.PUSH, i, Op.PAGEREAD]) },
+    { weight: 1, arbitrary: fc.nat(length).map((i) => [Op.PUSH, 5, Op.PUSH, i, Op.SWAP, Op.PAGEWRITE]) },
+  );
+const program = fc
+  .integer({ min: 4, max: 60 })
+  .chain((length) => fc.array(instruction(length), { minLength: 1, maxLength: 30 }))
+  .map((is) => Int32Array.from(is.flat()));
+
+describe('the JIT never changes a result', () => {
+  it('compiled and interpreted runs end in identical machines (random programs, gas and step limits)', () => {
+    fc.assert(
+      fc.property(
+        program,
+        fc.integer({ min: 1, max: 3000 }),
+        fc.option(fc.nat(400)),
+        (words, gas, maxSteps) => {
+          const options = maxSteps === null ? { gas } : { gas, maxSteps };
+          const a = run(words, true, options);
+          const b = run(words, false, options);
+          expect(a.r).toEqual(b.r);
+          expect(a.state).toEqual(b.state);
+        },
+      ),
+      { seed: SEED, numRuns: 1500 },
+    );
+  });
+
+  it('single-stepping a compiled machine ends where one compiled run does', () => {
+    fc.assert(
+      fc.property(program, (words) => {
+        const whole = run(words, true, { gas: 500 });
+        const m = Machine.boot({ code: words, data: [5, 6, 7] }, { time: 500, stackSize: 16 });
+        let steps = 0;
+        for (let r = m.step(); r.status === 'paused' && steps < 1000; r = m.step()) steps++;
+        expect(snapshot(m)).toEqual(whole.state);
+      }),
+      { seed: SEED + 1, numRuns: 300 },
+    );
+  });
+
+  it('recompiles code that writes its own code page', () => {
+    // PAGEWRITE into the CODE page (slot 5) turns the ADD at offset 11 into a SUB before it runs.
+    const words = code(...op('PAGEWRITE', 5, 11, Op.SUB), 'PUSH', 7, 'PUSH', 3, 'ADD', 'HALT');
+    expect(words[11]).toBe(Op.ADD);
+    for (const jit of [true, false]) {
+      const m = Machine.boot({ code: words }, { jit });
+      expect(m.run().status).toBe('halted');
+      expect(m.stack()).toEqual([4]);
+    }
+  });
+});

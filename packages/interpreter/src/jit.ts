@@ -1,0 +1,273 @@
+// A small JIT for the inline instructions. A code page compiles to one JS function
+// whose switch has a case per instruction offset, each falling through to the
+// next, so straight-line code runs without per-instruction dispatch. Every
+// instruction first checks its own preconditions (fuel, stack depth and room, a
+// non-zero divisor); when one fails, or at any heavy or unknown instruction, the
+// function stops at that instruction's offset and the interpreter takes over and
+// gives it its full semantics (fault, gas stop, heavy handler). So compiled code
+// cannot change a result: it only skips the dispatch for instructions that
+// certainly succeed. Generated text holds only numbers taken from the code page.
+import type { DataPage } from '@keyvm/core';
+import { Op } from '@keyvm/isa';
+
+/**
+ * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: instructions it may
+ * run) on `stack` of regs[3] words; leaves the next ip, sp and fuel in regs.
+ */
+export type CompiledCode = (stack: Int32Array, regs: Int32Array) => void;
+
+/** Larger code pages are only interpreted (compiling them would cost more than it saves). */
+export const JIT_MAX_WORDS = 4096;
+
+/** Templates by opcode: [precondition that must hold, statements]. `sp`, `s`, `n` (stack size) are in scope. */
+const BINARY: Readonly<Record<number, string>> = {
+  [Op.ADD]: '(s[sp-1]+s[sp])|0',
+  [Op.SUB]: '(s[sp-1]-s[sp])|0',
+  [Op.MUL]: 'Math.imul(s[sp-1],s[sp])',
+  [Op.AND]: 's[sp-1]&s[sp]',
+  [Op.OR]: 's[sp-1]|s[sp]',
+  [Op.XOR]: 's[sp-1]^s[sp]',
+  [Op.EQ]: 's[sp-1]===s[sp]?1:0',
+  [Op.NE]: 's[sp-1]!==s[sp]?1:0',
+  [Op.LT]: 's[sp-1]<s[sp]?1:0',
+  [Op.LE]: 's[sp-1]<=s[sp]?1:0',
+  [Op.GT]: 's[sp-1]>s[sp]?1:0',
+  [Op.GE]: 's[sp-1]>=s[sp]?1:0',
+  [Op.SHL]: 's[sp-1]<<s[sp]',
+  [Op.SHR]: 's[sp-1]>>s[sp]',
+  [Op.SHRU]: '(s[sp-1]>>>s[sp])|0',
+  [Op.DIV]: 'Math.floor(s[sp-1]/s[sp])|0',
+};
+const UNARY: Readonly<Record<number, string>> = {
+  [Op.NOT]: '~s[sp-1]',
+  [Op.NEG]: '-s[sp-1]|0',
+  [Op.ISZERO]: 's[sp-1]===0?1:0',
+};
+
+/** A word as a JS literal that is safe inside any expression (`-(-1)`, not `--1`). */
+const literal = (word: number): string => (word < 0 ? `(${word})` : String(word));
+
+/** The statements for the instruction at `pc`, or undefined when the interpreter must run it. */
+function emit(code: Int32Array, pc: number): [string, number] | undefined {
+  const op = code[pc]!;
+  const stop = (cond: string) => `if(f<1||${cond}){ip=${pc};break}f--;`;
+  const bin = BINARY[op];
+  if (bin !== undefined) {
+    const cond = op === Op.DIV ? 'sp<2||s[sp-1]===0' : 'sp<2';
+    return [`${stop(cond)}sp--;s[sp-1]=${bin};s[sp]=0;`, 1];
+  }
+  const un = UNARY[op];
+  if (un !== undefined) return [`${stop('sp<1')}s[sp-1]=${un};`, 1];
+  switch (op) {
+    case Op.PUSH:
+      if (pc + 1 >= code.length) return undefined;
+      return [`${stop('sp>=n')}s[sp++]=${literal(code[pc + 1]!)};`, 2];
+    case Op.MOD:
+      return [
+        `${stop('sp<2||s[sp-1]===0')}sp--;{let r=s[sp-1]%s[sp];if(r!==0&&(r^s[sp])<0)r+=s[sp];s[sp-1]=r|0;}s[sp]=0;`,
+        1,
+      ];
+    case Op.DUP:
+      return [`${stop('sp<1||sp>=n')}s[sp]=s[sp-1];sp++;`, 1];
+    case Op.DROP:
+      return [`${stop('sp<1')}s[--sp]=0;`, 1];
+    case Op.SWAP:
+      return [`${stop('sp<2')}{const t=s[sp-1];s[sp-1]=s[sp-2];s[sp-2]=t;}`, 1];
+    case Op.OVER:
+      return [`${stop('sp<2||sp>=n')}s[sp]=s[sp-2];sp++;`, 1];
+    case Op.NOP:
+      return [`if(f<1){ip=${pc};break}f--;`, 1];
+    case Op.JUMP:
+      return [`${stop('sp<1')}ip=s[--sp];s[sp]=0;continue;`, 1];
+    case Op.JUMPIF:
+      return [`${stop('sp<2')}sp-=2;{const c=s[sp+1],a=s[sp];s[sp]=0;s[sp+1]=0;if(c!==0){ip=a;continue}}`, 1];
+    default:
+      return undefined;
+  }
+}
+
+/** Inline instructions with a pure value, by opcode: how to combine the popped operands. */
+const PURE_BINARY: Readonly<Record<number, (a: string, b: string) => string>> = {
+  [Op.ADD]: (a, b) => `(${a}+${b})|0`,
+  [Op.SUB]: (a, b) => `(${a}-${b})|0`,
+  [Op.MUL]: (a, b) => `Math.imul(${a},${b})`,
+  [Op.AND]: (a, b) => `${a}&${b}`,
+  [Op.OR]: (a, b) => `${a}|${b}`,
+  [Op.XOR]: (a, b) => `${a}^${b}`,
+  [Op.EQ]: (a, b) => `${a}===${b}?1:0`,
+  [Op.NE]: (a, b) => `${a}!==${b}?1:0`,
+  [Op.LT]: (a, b) => `${a}<${b}?1:0`,
+  [Op.LE]: (a, b) => `${a}<=${b}?1:0`,
+  [Op.GT]: (a, b) => `${a}>${b}?1:0`,
+  [Op.GE]: (a, b) => `${a}>=${b}?1:0`,
+  [Op.SHL]: (a, b) => `${a}<<${b}`,
+  [Op.SHR]: (a, b) => `${a}>>${b}`,
+  [Op.SHRU]: (a, b) => `(${a}>>>${b})|0`,
+};
+const PURE_UNARY: Readonly<Record<number, (a: string) => string>> = {
+  [Op.NOT]: (a) => `~${a}`,
+  [Op.NEG]: (a) => `-${a}|0`,
+  [Op.ISZERO]: (a) => `${a}===0?1:0`,
+};
+
+/**
+ * The fast form of the basic block starting at `start`: the stack lives in JS
+ * temporaries, and one guard at entry (fuel for every instruction, enough words
+ * below, room for the block's peak) replaces the per-instruction checks. Returns
+ * undefined when the block has nothing worth compiling. The block ends at a jump
+ * (taken through dispatch), before an instruction it cannot compile (the
+ * per-instruction code or the interpreter runs that), or at the end of the code.
+ */
+function fastBlock(code: Int32Array, start: number): string | undefined {
+  const out: string[] = [];
+  const st: string[] = []; // symbolic values above what the block consumed
+  let consumed = 0; // words taken from below the entry stack pointer
+  let peak = 0; // highest depth above the entry stack pointer
+  let temps = 0;
+  let count = 0;
+  let pc = start;
+  const pop = (): string => {
+    const v = st.pop();
+    if (v !== undefined) return v;
+    consumed++;
+    const t = `t${temps++}`;
+    out.push(`const ${t}=s[sp-${consumed}];`);
+    return t;
+  };
+  const push = (expr: string, constant = false): void => {
+    if (constant) st.push(expr);
+    else {
+      const t = `t${temps++}`;
+      out.push(`const ${t}=${expr};`);
+      st.push(t);
+    }
+    peak = Math.max(peak, st.length - consumed);
+  };
+  // Relative to the entry stack pointer: the block leaves st at [-consumed, delta) and,
+  // as the interpreter does by zeroing every popped word, zeros in [delta, peak).
+  const at = (i: number) => `s[sp${i >= 0 ? '+' : ''}${i}]`;
+  const writeBack = (): string => {
+    const delta = st.length - consumed;
+    const parts = st.map((v, i) => `${at(i - consumed)}=${v};`);
+    for (let i = delta; i < peak; i++) parts.push(`${at(i)}=0;`);
+    if (delta !== 0) parts.push(`sp+=${delta};`);
+    return parts.join('');
+  };
+  let end: string | undefined;
+  while (end === undefined) {
+    const op = code[pc];
+    if (op === undefined) {
+      end = `${writeBack()}ip=${pc};continue;`;
+      break;
+    }
+    const bin = PURE_BINARY[op];
+    const un = PURE_UNARY[op];
+    if (op === Op.PUSH && pc + 1 < code.length) {
+      push(literal(code[pc + 1]!), true);
+      pc += 2;
+    } else if (bin !== undefined) {
+      const b = pop();
+      const a = pop();
+      push(bin(a, b));
+      pc++;
+    } else if (un !== undefined) {
+      push(un(pop()));
+      pc++;
+    } else if (op === Op.DUP) {
+      const a = pop();
+      push(a, true);
+      push(a, true);
+      pc++;
+    } else if (op === Op.DROP) {
+      pop();
+      pc++;
+    } else if (op === Op.SWAP) {
+      const b = pop();
+      const a = pop();
+      push(b, true);
+      push(a, true);
+      pc++;
+    } else if (op === Op.OVER) {
+      const b = pop();
+      const a = pop();
+      push(a, true);
+      push(b, true);
+      push(a, true);
+      pc++;
+    } else if (op === Op.NOP) {
+      pc++;
+    } else if (op === Op.JUMP) {
+      const addr = pop();
+      count++;
+      end = `${writeBack()}ip=${addr};continue;`;
+      break;
+    } else if (op === Op.JUMPIF) {
+      const cond = pop();
+      const addr = pop();
+      count++;
+      end = `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue;`;
+      break;
+    } else {
+      // DIV, MOD (a divisor that may be zero), heavy, unknown or a truncated PUSH.
+      end = `${writeBack()}ip=${pc};continue;`;
+      break;
+    }
+    count++;
+  }
+  if (count < 2) return undefined;
+  const guard = `f>=${count}&&sp>=${consumed}&&sp+${peak}<=n`;
+  return `if(${guard}){f-=${count};${out.join('')}${end}}`;
+}
+
+/** Compile a code page's words, or null when it is too large to be worth it. */
+export function compileCode(code: Int32Array): CompiledCode | null {
+  if (code.length > JIT_MAX_WORDS || code.length === 0) return null;
+  const body: string[] = ['let ip=r[0],sp=r[1],f=r[2];const n=r[3];', 'for(;;){switch(ip){default:break;'];
+  // Likely jump targets: pushed constants that are instruction offsets.
+  const starts = new Set<number>();
+  const pushed = new Set<number>();
+  for (let pc = 0; pc < code.length; pc += code[pc] === Op.PUSH ? 2 : 1) {
+    starts.add(pc);
+    if (code[pc] === Op.PUSH && pc + 1 < code.length) pushed.add(code[pc + 1]!);
+  }
+  let pc = 0;
+  let leader = true; // a basic block starts here: at 0, at likely targets, after a jump
+  while (pc < code.length) {
+    body.push(`case ${pc}:`);
+    if (leader || (pushed.has(pc) && starts.has(pc))) {
+      const fast = fastBlock(code, pc);
+      if (fast !== undefined) body.push(fast);
+    }
+    const op = code[pc];
+    const compiled = emit(code, pc);
+    // Blocks start after a jump, after what the interpreter runs, and after DIV/MOD (where a
+    // fast block stops because the divisor may be zero).
+    leader = op === Op.JUMP || op === Op.JUMPIF || op === Op.DIV || op === Op.MOD || compiled === undefined;
+    if (compiled === undefined) {
+      // Heavy, unknown or truncated: the interpreter runs it, then comes back.
+      body.push(`ip=${pc};break;`);
+      pc += op === Op.PUSH ? 2 : 1;
+      continue;
+    }
+    body.push(compiled[0]);
+    pc += compiled[1];
+  }
+  // Falling off the last instruction: the interpreter sees the IP leave the code.
+  body.push(`ip=${code.length};break;`, '}break;}', 'r[0]=ip;r[1]=sp;r[2]=f;');
+  return new Function('s', 'r', body.join('\n')) as CompiledCode;
+}
+
+interface CacheEntry {
+  readonly changes: number;
+  readonly fn: CompiledCode | null;
+}
+const cache = new WeakMap<DataPage, CacheEntry>();
+
+/** The compiled form of a code page, compiling it (again) when it changed since. */
+export function compiledFor(page: DataPage): CompiledCode | null {
+  const hit = cache.get(page);
+  if (hit !== undefined && hit.changes === page.changes) return hit.fn;
+  const fn = compileCode(page.words);
+  cache.set(page, { changes: page.changes, fn });
+  return fn;
+}
