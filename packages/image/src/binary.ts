@@ -17,7 +17,7 @@ import {
   type ObjectRecord,
   storeFromModel,
 } from './model.js';
-import { checkPageSize, type Locator, validateModel } from './validate.js';
+import { checkPageSize, type Locator, maxPageSize, validateModel } from './validate.js';
 
 /** The binary format version this module writes and reads. */
 export const IMAGE_FORMAT_VERSION = 1;
@@ -419,8 +419,10 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
     const version = u32(p + DATA.version);
     if (tag === ObjectKind.dataPage) {
       const size = u32(p + DATA.size);
-      checkPageSize(tag, size, obj(p + DATA.size));
-      need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
+      // (Checks written out: no location or message is built for a good page.)
+      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + DATA.size));
+      if (p + DATA.words + 4 * size > objectsEnd)
+        need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
       // The core's page itself (a DataPageRecord): storeFromModel adopts it.
       objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
       p += DATA.words + 4 * size;
@@ -430,7 +432,7 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
       if ((flags & ~FLAG_DOMAIN) !== 0)
         refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
       const size = u32(p + KPAGE.size);
-      checkPageSize(tag, size, obj(p + KPAGE.size));
+      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + KPAGE.size));
       slotsDeclared += size;
       if (meterCount + slotsDeclared > keyCount)
         refuse(
@@ -452,7 +454,8 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
       p += KPAGE.end;
     } else {
       const size = u32(p + DEV.size);
-      need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
+      if (p + DEV.transcript + 4 * size > objectsEnd)
+        need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
       const transcript: number[] = new Array(size);
       for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
       const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
@@ -474,12 +477,14 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
   let q = keysStart;
   let n = 0;
   const readKey = (): KeyRecord => {
-    const where: Where = { section: 'keys', offset: q };
-    if (q >= keysEnd) refuse('truncated', where, 'a key runs past the end of the keys section');
+    // (Locations written out: nothing is allocated for a good key.)
+    if (q >= keysEnd)
+      refuse('truncated', { section: 'keys', offset: q }, 'a key runs past the end of the keys section');
     const kind = u8(q);
     const size = keySize(kind);
-    if (size === 0) refuse('bad-key', where, `key kind ${kind} is unknown`);
-    if (q + size > keysEnd) refuse('truncated', where, 'a key runs past the end of the keys section');
+    if (size === 0) refuse('bad-key', { section: 'keys', offset: q }, `key kind ${kind} is unknown`);
+    if (q + size > keysEnd)
+      refuse('truncated', { section: 'keys', offset: q }, 'a key runs past the end of the keys section');
     keyAt[n++] = q;
     let k: KeyRecord;
     if (kind === KeyKind.null) k = NO_KEY;

@@ -51,7 +51,7 @@ export const isAmount = (n: number): boolean => n === UNLIMITED || isCount(n);
  * allocate the page; the validator calls it again for models from any source.
  */
 export function checkPageSize(kind: number, size: number, where: Where | (() => Where)): void {
-  const max = kind === ObjectKind.dataPage ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
+  const max = maxPageSize(kind);
   if (size > max)
     refuse(
       'limit',
@@ -59,6 +59,10 @@ export function checkPageSize(kind: number, size: number, where: Where | (() => 
       `a page of ${size} ${kind === ObjectKind.dataPage ? 'words' : 'slots'} is larger than ${max}`,
     );
 }
+
+/** The largest size of a data page (in words) or key page (in slots). */
+export const maxPageSize = (kind: number): number =>
+  kind === ObjectKind.dataPage ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
 
 /** What a key's target must be, per key kind. */
 type Target =
@@ -104,8 +108,10 @@ export function validateModel(model: ImageModel, at: Locator): void {
     },
   };
   const depth: number[] = [];
-  // Locations are computed only on failure: this loop runs once per object.
-  const checkId = (id: number, prev: number, where: () => Where, what: string): void => {
+  // Locations are computed only on failure, and nothing is allocated per record:
+  // these loops run once per object.
+  const checkId = (id: number, prev: number, i: number, what: 'meter' | 'object'): void => {
+    const where = () => (what === 'meter' ? at.meter(i, 'id') : at.object(i, 'id'));
     if (!Number.isInteger(id) || id <= prev || id >= nextId)
       refuse('bad-id', where(), `${what} id ${id} is not above ${prev} and below nextId ${nextId}`);
     if (what === 'object' && findIndex(meters, id, meters.length) >= 0)
@@ -116,7 +122,7 @@ export function validateModel(model: ImageModel, at: Locator): void {
   let prev = 0;
   for (let i = 0; i < meters.length; i++) {
     const m = meters[i]!;
-    checkId(m.id, prev, () => at.meter(i, 'id'), 'meter');
+    checkId(m.id, prev, i, 'meter');
     prev = m.id;
     if (!isU32(m.version))
       refuse('bad-meter', at.meter(i, 'version'), `meter #${m.id} version ${m.version} is not a u32`);
@@ -174,7 +180,7 @@ export function validateModel(model: ImageModel, at: Locator): void {
   prev = 0;
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]!;
-    checkId(o.id, prev, () => at.object(i, 'id'), 'object');
+    checkId(o.id, prev, i, 'object');
     prev = o.id;
     if (!isU32(o.version))
       refuse('bad-object', at.object(i, 'version'), `object #${o.id} version ${o.version} is not a u32`);
@@ -182,10 +188,9 @@ export function validateModel(model: ImageModel, at: Locator): void {
       case ObjectKind.dataPage:
       case ObjectKind.keyPage: {
         const size = o.kind === ObjectKind.dataPage ? o.words.length : o.slots.length;
-        checkPageSize(o.kind, size, () => at.object(i, 'size'));
+        if (size > maxPageSize(o.kind)) checkPageSize(o.kind, size, at.object(i, 'size'));
         const mi = findIndex(meters, o.meter, meters.length);
-        const meter = mi < 0 ? undefined : { kind: 'meter' as const, rec: meters[mi]! };
-        if (meter === undefined || meter.kind !== 'meter' || meter.rec.resource !== Resource.memory)
+        if (mi < 0 || meters[mi]!.resource !== Resource.memory)
           refuse(
             'bad-object',
             at.object(i, 'meter'),
