@@ -18,6 +18,11 @@ export class DataPage {
    * `words` directly after the page ran as code must bump it.
    */
   changes = 0;
+  /**
+   * Derived from `words` by whoever runs them (the interpreter keeps compiled code
+   * here, checked against `changes`). Not state: never encoded, never compared.
+   */
+  runCache: unknown = undefined;
   constructor(
     readonly id: number,
     /** Bumped by SEVER; keys with another version are void. */

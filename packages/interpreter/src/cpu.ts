@@ -151,8 +151,6 @@ export class Cpu {
     this.meter = null;
     this.code = EMPTY;
     this.stack = EMPTY;
-    this.codePage = null;
-    this.compiled = null;
     this.#borrow();
     this.reloadPages();
   }
@@ -637,7 +635,6 @@ export class Cpu {
     if (this.lastSteps >= limit) return Stop.steps;
     const gasBefore = this.gasLeft;
     this.gasLeft -= cost;
-    this.writeRegisters();
     let next: Next;
     try {
       next = executeHeavy(this, op);

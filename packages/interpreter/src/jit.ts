@@ -261,13 +261,12 @@ interface CacheEntry {
   readonly changes: number;
   readonly fn: CompiledCode | null;
 }
-const cache = new WeakMap<DataPage, CacheEntry>();
 
 /** The compiled form of a code page, compiling it (again) when it changed since. */
 export function compiledFor(page: DataPage): CompiledCode | null {
-  const hit = cache.get(page);
+  const hit = page.runCache as CacheEntry | undefined;
   if (hit !== undefined && hit.changes === page.changes) return hit.fn;
   const fn = compileCode(page.words);
-  cache.set(page, { changes: page.changes, fn });
+  page.runCache = { changes: page.changes, fn } satisfies CacheEntry;
   return fn;
 }

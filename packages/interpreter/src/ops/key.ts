@@ -9,7 +9,10 @@ function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
   const s = cpu.stack;
   const [dPage, dIdx, sPage, sIdx] = [s[b]!, s[b + 1]!, s[b + 2]!, s[b + 3]!];
   const store = cpu.store;
-  const key = store.getSlot(ownSlot(cpu, sPage), sIdx);
+  const source = ownSlot(cpu, sPage);
+  // Reading the running domain's own page: its IP and POINTER slots must be current.
+  if (source.target === cpu.domain!.id) cpu.writeRegisters();
+  const key = store.getSlot(source, sIdx);
   // What lands in the destination: attenuation keeps a key's kind, but for page keys.
   const [kind, resource] = kindOf(cpu, key);
   const landing = attenuate && s[b + 4] !== 0 && kind === KeyKind.page ? KeyKind.readPage : kind;

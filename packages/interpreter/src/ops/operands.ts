@@ -8,6 +8,7 @@ import {
   type Key,
   KeyKind,
   type KeyPage,
+  numberKey,
   type Resource,
   SPECIAL_SLOTS,
 } from '@keyvm/core';
@@ -21,7 +22,8 @@ export function operands(cpu: Cpu, n: number, name: string): number {
 
 /** Pop the running domain's stack down to `base`, zeroing the popped words (as every pop does). */
 export function popTo(cpu: Cpu, base: number): void {
-  cpu.stack.fill(0, base, cpu.sp);
+  const stack = cpu.stack;
+  for (let i = base; i < cpu.sp; i++) stack[i] = 0; // a loop: fill() costs more for a few words
   cpu.sp = base;
 }
 
@@ -34,12 +36,17 @@ export function complete(cpu: Cpu, base: number, ...results: number[]): void {
   cpu.ip += 1;
 }
 
-/** The key in slot `slot` of the running domain's page, as it reads now. */
+/**
+ * The key in slot `slot` of the running domain's page, as it reads now. Its IP and
+ * POINTER live in registers while it runs, so those slots read the registers.
+ */
 export function ownSlot(cpu: Cpu, slot: number): Key {
   const page = cpu.domain!;
   if (!Number.isInteger(slot) || slot < 0 || slot >= page.size) {
     fail('out-of-bounds', `slot ${slot} is outside the domain page (size ${page.size})`);
   }
+  if (slot === DomainSlot.IP) return numberKey(cpu.ip);
+  if (slot === DomainSlot.POINTER) return numberKey(cpu.sp);
   return cpu.store.normalize(page.slots[slot]!);
 }
 
