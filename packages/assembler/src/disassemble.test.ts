@@ -84,6 +84,15 @@ describe('disassemble', () => {
     `);
   });
 
+  it('keeps a space before the comment of a line longer than the comment column', () => {
+    const data = Array.from({ length: 12 }, (_, i) => 1000 + i);
+    const text = disassemble(new Int32Array(0), { data });
+    const line = text.split('\n').find((l) => l.startsWith('.data'))!;
+    expect(line.length).toBeGreaterThan(32);
+    expect(line).toMatch(/\d ; data 0000$/);
+    expect(Array.from(assemble(text).data)).toEqual(data);
+  });
+
   it('leaves out labels it cannot print faithfully', () => {
     const labels: Label[] = [
       { name: 'ok', address: 1, section: 'code' },

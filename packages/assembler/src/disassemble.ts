@@ -17,6 +17,9 @@ export interface DisassembleOptions {
 const DATA_PER_LINE = 8;
 /** Column where `; line:col` comments start. */
 const COMMENT_COLUMN = 32;
+/** `text` padded to the comment column, with at least one space before the comment. */
+const withComment = (text: string, comment: string): string =>
+  `${text.padEnd(COMMENT_COLUMN - 1)} ; ${comment}`;
 
 /**
  * Prints code words in the flat syntax, e.g. `0005: PUSH 10`. Every word
@@ -87,7 +90,7 @@ function printData(lines: string[], data: ArrayLike<number>, labels: readonly La
       i++;
     } while (i < data.length && values.length < DATA_PER_LINE && !byAddress.has(i));
     const text = `.data ${values.join(', ')}`;
-    lines.push(`${text.padEnd(COMMENT_COLUMN)}; data ${pad(start, data.length)}`);
+    lines.push(withComment(text, `data ${pad(start, data.length)}`));
   }
   const atEnd = byAddress.get(data.length);
   if (atEnd !== undefined) {
@@ -108,7 +111,7 @@ function printCode(
   const emit = (pc: number, text: string): void => {
     const where = places.get(pc);
     const line = `${pad(pc, code.length)}: ${text}`;
-    lines.push(where === undefined ? line : `${line.padEnd(COMMENT_COLUMN)}; ${where.line}:${where.col}`);
+    lines.push(where === undefined ? line : withComment(line, `${where.line}:${where.col}`));
   };
   let pc = 0;
   while (pc < code.length) {
