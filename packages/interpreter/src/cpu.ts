@@ -148,10 +148,16 @@ export class Cpu {
     this.domain = page;
     this.ip = numberSlot(page, DomainSlot.IP);
     this.sp = numberSlot(page, DomainSlot.POINTER);
-    this.meter = null;
-    this.code = EMPTY;
-    this.stack = EMPTY;
-    this.#borrow();
+    // A borrow left pending by a switch (suspend) goes on when this domain runs on the
+    // same live meter, as servers called on their caller's meter do: no settle, no chain walk.
+    const key = page.slots[DomainSlot.TIME]!;
+    const m = this.meter;
+    if (m !== null && key.kind === KeyKind.meter && key.target === m.id && key.version === m.version) {
+      this.timeKey = key;
+    } else {
+      this.settle();
+      this.#borrow();
+    }
     this.reloadPages();
   }
 
@@ -247,7 +253,7 @@ export class Cpu {
    */
   halt(): void {
     const page = this.domain!;
-    this.leave();
+    this.suspend();
     this.setState(page, DomainState.halted);
     this.store.kernel.active = 0;
     const resume = this.store.normalize(page.slots[DomainSlot.RESUME]!);
@@ -275,12 +281,21 @@ export class Cpu {
     page.slots[DomainSlot.POINTER] = numberKey(this.sp);
   }
 
-  /** Leave the running domain: registers into its page, the borrow settled. */
-  leave(): void {
+  /**
+   * Leave the running domain for another (CALL, RETURN, HALT, YIELD, a blocked read):
+   * registers into its page; its borrow stays pending for the next domain to enter,
+   * which goes on with it on the same meter or settles it.
+   */
+  suspend(): void {
     if (this.domain === null) return;
     this.writeRegisters();
-    this.settle();
     this.domain = null;
+  }
+
+  /** Leave the running domain and settle the borrow: registers into its page, gas paid. */
+  leave(): void {
+    this.suspend();
+    this.settle();
   }
 
   // ---- the dispatch loop ------------------------------------------------------------

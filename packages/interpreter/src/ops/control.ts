@@ -19,7 +19,7 @@ function call(cpu: Cpu, withWord: boolean): Next {
   popTo(cpu, b);
   cpu.ip += 1;
   cpu.setState(caller, withWord ? DomainState.waitingWord : DomainState.waiting);
-  cpu.leave();
+  cpu.suspend();
   cpu.activate(callee);
   return Next.switched;
 }
@@ -65,7 +65,7 @@ export function returnOp(cpu: Cpu): Next {
   popTo(cpu, b);
   cpu.ip += 1;
   cpu.setState(me, DomainState.available);
-  cpu.leave();
+  cpu.suspend();
   cpu.activate(target);
   return Next.switched;
 }
@@ -84,7 +84,7 @@ export function forkOp(cpu: Cpu): Next {
 export function yieldOp(cpu: Cpu): Next {
   const me = cpu.domain!;
   cpu.ip += 1;
-  cpu.leave();
+  cpu.suspend();
   cpu.enqueue(me);
   cpu.store.kernel.active = 0;
   return Next.switched;

@@ -62,7 +62,7 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
       cpu.gasLeft += gas;
       cpu.lastSteps--;
       cpu.setState(me, DomainState.blocked);
-      cpu.leave();
+      cpu.suspend();
       cpu.enqueue(me);
       cpu.store.kernel.active = 0;
       return Next.switched;
