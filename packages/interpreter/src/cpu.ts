@@ -221,22 +221,18 @@ export class Cpu {
 
   /** Reload pages after an instruction; a failure becomes the next instruction's fault. */
   refresh(): void {
-    try {
-      this.reloadPages();
-    } catch (e) {
-      if (!(e instanceof GuestFault)) throw e;
-      this.broken = e;
-      this.code = EMPTY;
-      this.stack = EMPTY;
-      this.codePage = null;
-      this.compiled = null;
-    }
+    this.#deferring(() => this.reloadPages());
   }
 
   /** Borrow again after a meter instruction settled; a failure is deferred like refresh's. */
   refreshMeter(): void {
+    this.#deferring(() => this.reborrow());
+  }
+
+  /** Run `f`; a guest fault it throws is kept for the next instruction, and the domain can fetch nothing. */
+  #deferring(f: () => void): void {
     try {
-      this.reborrow();
+      f();
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       this.broken = e;

@@ -6,6 +6,7 @@ import {
   DomainSlot,
   describeKey,
   type FaultName,
+  type KernelState,
   type Key,
   type KeyPage,
   numberKey,
@@ -107,17 +108,7 @@ export function pageWords(m: Machine, key: Key): number[] {
 export interface Snapshot {
   nextId: number;
   objectCount: number;
-  kernel: {
-    root: number;
-    active: number;
-    runQueue: number[];
-    steps: number;
-    quantum: number;
-    sliceLeft: number;
-    faultCode: number;
-    faultPc: number;
-    faultDomain: number;
-  };
+  kernel: KernelState;
   objects: Record<string, unknown>[];
   output: string;
 }
