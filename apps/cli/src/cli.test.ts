@@ -173,6 +173,40 @@ describe.concurrent('run: outcomes and exit codes', () => {
     expect(readFileSync(join(dir, 'rest.kvmi'))).toEqual(readFileSync(join(dir, 'whole.kvmi')));
   });
 
+  it('--compress saves a gzip image with the same hash; every verb reads it', async () => {
+    const plain = await keyvmJson([
+      'run',
+      METER_KEEPER,
+      '--max-steps',
+      '5000',
+      '--save',
+      join(dir, 'p.kvmi'),
+    ]);
+    const packed = await keyvmJson([
+      'run',
+      METER_KEEPER,
+      '--max-steps',
+      '5000',
+      '--save',
+      join(dir, 'z.kvmi'),
+      '--compress',
+    ]);
+    expect(packed.json.imageHash).toBe(plain.json.imageHash);
+    const bytes = readFileSync(join(dir, 'z.kvmi'));
+    expect([bytes[0], bytes[1]]).toEqual([0x1f, 0x8b]);
+    expect(bytes.length).toBeLessThan(readFileSync(join(dir, 'p.kvmi')).length);
+    const a = await keyvmJson(['resume', join(dir, 'p.kvmi')]);
+    const b = await keyvmJson(['resume', join(dir, 'z.kvmi')]);
+    expect(b.json).toEqual(a.json);
+    expect((await keyvm(['inspect', join(dir, 'z.kvmi')])).code).toBe(0);
+    const junk = join(dir, 'junk.kvmi');
+    writeFileSync(junk, bytes.subarray(0, bytes.length - 10));
+    const bad = await keyvm(['resume', junk]);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/bad-compression/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('resume --gas gives an out-of-gas image a new budget; run on an image resumes too', async () => {
     const seed = join(EXAMPLES, 'keyvm-seed.ism');
     const image = join(dir, 'seed.kvmi');

@@ -5,7 +5,14 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
-import { decodeImage, IMAGE_MAGIC, saveImageFile } from '@keyvm/image';
+import {
+  compressImage,
+  decodeImage,
+  decompressImage,
+  IMAGE_MAGIC,
+  isCompressedImage,
+  saveImageFile,
+} from '@keyvm/image';
 import { ioError, malformed, toCliError } from './errors.js';
 
 /** The name `-` stands for in messages. */
@@ -67,9 +74,11 @@ export const KIND_TEXT: Readonly<Record<InputKind, string>> = {
  * program, or else UTF-8 assembly text. Malformed input throws a CliError (exit 4).
  */
 export async function loadInput(path: string): Promise<Input> {
-  const bytes = await readBytes(path);
+  const read = await readBytes(path);
   const name = displayName(path);
   try {
+    // A gzip-compressed file (--compress) holds an image: unpack it (capped) and go on.
+    const bytes = isCompressedImage(read) ? decompressImage(read) : read;
     if (startsWith(bytes, IMAGE_MAGIC)) return { kind: 'image', name, bytes, store: decodeImage(bytes) };
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
     return { kind: 'source', name, program: assemble(decodeUtf8(bytes, name), { file: name }) };
@@ -114,10 +123,10 @@ export async function writeOutput(path: string, data: string | Uint8Array): Prom
 }
 
 /** Save an image crash-safely to `path`, or write it to stdout for `-`. */
-export async function writeImage(path: string, bytes: Uint8Array): Promise<void> {
-  if (path === '-') return writeOutput(path, bytes);
+export async function writeImage(path: string, bytes: Uint8Array, compress = false): Promise<void> {
+  if (path === '-') return writeOutput(path, compress ? compressImage(bytes) : bytes);
   try {
-    await saveImageFile(path, bytes);
+    await saveImageFile(path, bytes, { compress });
   } catch (e) {
     throw ioError('write', path, e);
   }

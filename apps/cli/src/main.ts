@@ -49,6 +49,7 @@ function addRunOptions(cmd: Command, resume: boolean): Command {
         .default(resume ? undefined : RUN_DEFAULTS.memory, resume ? undefined : '16,777,216 = 64 MiB'),
     )
     .option('--save <image>', 'save the machine as an image after the run (- for stdout)')
+    .option('--compress', 'gzip the saved image (its hash stays that of the uncompressed image)')
     .option('--json', 'print one JSON object with the outcome on stdout')
     .addOption(
       new Option('--trace [format]', 'trace every step to stderr: text or jsonl (EIP-3155 fields)')

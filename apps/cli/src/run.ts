@@ -34,6 +34,7 @@ export interface RunFlags {
   gas?: number;
   memory?: number;
   save?: string;
+  compress?: boolean;
   json?: boolean;
   trace?: TraceFormat | true;
   traceFile?: string;
@@ -143,7 +144,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
         cause: e,
       });
     }
-    await writeImage(flags.save, bytes);
+    await writeImage(flags.save, bytes, flags.compress === true);
     hash = imageHash(bytes);
     savedBytes = bytes.length;
   }

@@ -24,6 +24,10 @@ export const IMAGE_ERROR_TABLE = Object.freeze([
   { code: 'bad-meter', doc: 'A meter has a bad resource, parent, depth or amount.' },
   { code: 'bad-kernel', doc: 'A machine register is out of range or names something that is not a domain.' },
   { code: 'bad-json', doc: 'The JSON form does not have the shape of an image.' },
+  {
+    code: 'bad-compression',
+    doc: 'A compressed image file is not valid gzip, or unpacks to more than the limit.',
+  },
 ] as const);
 
 export type ImageErrorCode = (typeof IMAGE_ERROR_TABLE)[number]['code'];
@@ -34,7 +38,7 @@ export const IMAGE_ERROR_CODES = Object.freeze(
 ) as { readonly [C in ImageErrorCode]: C };
 
 /** The parts of an image an error can point into. */
-export type ImageSection = 'header' | 'meters' | 'objects' | 'keys' | 'kernel' | 'checksum';
+export type ImageSection = 'header' | 'meters' | 'objects' | 'keys' | 'kernel' | 'checksum' | 'compression';
 
 /** Where something is: a section and a byte offset (binary) or a JSON path (JSON form, store). */
 export interface Where {

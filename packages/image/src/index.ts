@@ -19,13 +19,20 @@ export {
   imageHash,
 } from './binary.js';
 export {
+  compressImage,
+  decompressImage,
+  GZIP_MAGIC,
+  isCompressedImage,
+  MAX_UNPACKED_BYTES,
+} from './compress.js';
+export {
   IMAGE_ERROR_CODES,
   IMAGE_ERROR_TABLE,
   ImageError,
   type ImageErrorCode,
   type ImageSection,
 } from './errors.js';
-export { loadImageFile, saveImageFile } from './file.js';
+export { loadImageFile, type SaveOptions, saveImageFile } from './file.js';
 export {
   type DataPageJson,
   type DeviceJson,

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { richStore } from './fixtures.js';
+import {
+  compressImage,
+  decodeImage,
+  decompressImage,
+  encodeImage,
+  ImageError,
+  imageHash,
+  isCompressedImage,
+  loadImageFile,
+  saveImageFile,
+} from './index.js';
+
+describe('optional compression (a transport around the canonical bytes)', () => {
+  it('round-trips, and the canonical bytes and hash are those of the uncompressed image', () => {
+    const bytes = encodeImage(richStore());
+    const packed = compressImage(bytes);
+    expect(isCompressedImage(packed)).toBe(true);
+    expect(isCompressedImage(bytes)).toBe(false);
+    const unpacked = decompressImage(packed);
+    expect(Buffer.from(unpacked).equals(Buffer.from(bytes))).toBe(true);
+    expect(imageHash(unpacked)).toBe(imageHash(bytes));
+    expect(Buffer.from(encodeImage(decodeImage(unpacked))).equals(Buffer.from(bytes))).toBe(true);
+  });
+
+  it('saves compressed only when asked, and loads either form', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keyvm-compress-'));
+    const bytes = encodeImage(richStore());
+    await saveImageFile(join(dir, 'plain.kvmi'), bytes);
+    await saveImageFile(join(dir, 'packed.kvmi'), bytes, { compress: true });
+    expect(Buffer.from(readFileSync(join(dir, 'plain.kvmi'))).equals(Buffer.from(bytes))).toBe(true);
+    expect(isCompressedImage(readFileSync(join(dir, 'packed.kvmi')))).toBe(true);
+    for (const f of ['plain.kvmi', 'packed.kvmi']) {
+      expect(Buffer.from(encodeImage(await loadImageFile(join(dir, f)))).equals(Buffer.from(bytes))).toBe(
+        true,
+      );
+    }
+  });
+
+  it('refuses broken gzip and streams that unpack past the cap (no decompression bombs)', async () => {
+    const bytes = encodeImage(richStore());
+    const packed = compressImage(bytes);
+    const broken = packed.slice(0, packed.length - 9);
+    expect(() => decompressImage(broken)).toThrow(ImageError);
+    expect(() => decompressImage(Uint8Array.of(1, 2, 3))).toThrow(/not a gzip stream/);
+    const bomb = gzipSync(new Uint8Array(1 << 20));
+    expect(bomb.length).toBeLessThan(2000);
+    try {
+      decompressImage(bomb, 4096);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toBeInstanceOf(ImageError);
+      expect((e as ImageError).code).toBe('bad-compression');
+      expect((e as ImageError).section).toBe('compression');
+      expect((e as ImageError).reason).toMatch(/more than 4096 bytes/);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'keyvm-compress-'));
+    writeFileSync(join(dir, 'broken.kvmi'), broken);
+    await expect(loadImageFile(join(dir, 'broken.kvmi'))).rejects.toThrow(ImageError);
+  });
+});

@@ -1,0 +1,41 @@
+// Optional compression of image files, off by default: gzip around the canonical
+// bytes. The canonical form, and imageHash, are always those of the uncompressed
+// image (deflate output is not byte-stable across zlib versions); a compressed
+// file is only a way to carry it. Unpacking is capped, so a small hostile file
+// cannot unpack into gigabytes.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { refuse } from './errors.js';
+
+/** The first two bytes of every gzip stream. */
+export const GZIP_MAGIC: Uint8Array = Uint8Array.of(0x1f, 0x8b);
+
+/** The most an image may unpack to: 2 GiB, larger than any image the limits allow in practice. */
+export const MAX_UNPACKED_BYTES = 2 ** 31 - 1;
+
+/** True when `bytes` looks like a compressed (gzip) image file. */
+export function isCompressedImage(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/** Compress an encoded image for storage or transport. */
+export function compressImage(bytes: Uint8Array): Uint8Array {
+  return gzipSync(bytes, { level: 6 });
+}
+
+/**
+ * The image bytes inside a compressed file; throws ImageError ('bad-compression')
+ * for a stream that is not valid gzip or that unpacks past `maxBytes`.
+ */
+export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES): Uint8Array {
+  if (!isCompressedImage(bytes))
+    refuse('bad-compression', { section: 'compression', offset: 0 }, 'not a gzip stream');
+  try {
+    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+  } catch (e) {
+    const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+    const reason = tooBig
+      ? `it unpacks to more than ${maxBytes} bytes`
+      : `not valid gzip (${(e as Error).message})`;
+    return refuse('bad-compression', { section: 'compression', offset: 0 }, reason);
+  }
+}
