@@ -1,10 +1,10 @@
 // Host devices (console, input, clock; transcripts and replay), the step hook,
 // single steps, and the Anoma-style evaluate.
-import { DomainSlot, KeyKind, ObjectKind } from '@keyvm/core';
+import { DomainSlot, KeyKind, numberKey, ObjectKind } from '@keyvm/core';
 import { Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
-import { BootSlot, type Machine } from './machine.js';
+import { BootSlot, Machine } from './machine.js';
 import { code, op } from './test-support.js';
 import { addDomain, boot, runHalted, snapshot } from './testing.test-helpers.js';
 import type { StepInfo } from './types.js';
@@ -366,5 +366,26 @@ describe('evaluate', () => {
 
   it('has no devices', () => {
     expect(evaluate({ code: code(...op('DEVICE', CONSOLE, 0, 65)) }, [], 10).fault?.code).toBe('null-key');
+  });
+});
+
+describe('page views for debuggers', () => {
+  it('shows data and key pages as copies, with a stopped domain’s registers in its slots', () => {
+    const m = Machine.boot({ code: code(...op('PAGEWRITE', 8, 2, 77), 'PUSH', 5), data: [1, 2, 3] });
+    m.run({ maxSteps: 4 });
+    const root = m.domain(m.rootDomain);
+    const dataId = root.slots[DomainSlot.DATA]!.target;
+    const data = m.page(dataId);
+    expect(data?.kind).toBe('data');
+    if (data?.kind !== 'data') throw new Error('not a data page');
+    expect(data.words.slice(0, 4)).toEqual([1, 2, 77, 0]);
+    (data.words as number[])[0] = 99;
+    expect(m.page(dataId)).toMatchObject({ words: expect.arrayContaining([1, 2, 77]) });
+    const self = m.page(m.rootDomain);
+    expect(self).toMatchObject({ kind: 'keys', isDomain: true });
+    if (self?.kind !== 'keys') throw new Error('not a key page');
+    expect(self.slots[DomainSlot.IP]).toEqual(numberKey(7));
+    expect(m.page(9999)).toBeUndefined();
+    expect(m.page(1)).toBeUndefined(); // a meter, not a page
   });
 });

@@ -10,6 +10,7 @@ export {
   Machine,
   MachineError,
   type MachineOptions,
+  type PageView,
   type Program,
 } from './machine.js';
 export { NoProofError, PROOF_SYSTEM, type Proof, prove, verify } from './provable.js';

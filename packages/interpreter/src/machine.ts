@@ -63,6 +63,22 @@ export class MachineError extends Error {
   override readonly name = 'MachineError';
 }
 
+/** A read-only view of one page (a copy). */
+export type PageView =
+  | {
+      readonly kind: 'data';
+      readonly id: number;
+      readonly version: number;
+      readonly words: readonly number[];
+    }
+  | {
+      readonly kind: 'keys';
+      readonly id: number;
+      readonly version: number;
+      readonly isDomain: boolean;
+      readonly slots: readonly Key[];
+    };
+
 /** A read-only view of one domain. */
 export interface DomainView {
   readonly id: number;
@@ -410,6 +426,29 @@ export class Machine {
       sp: running ? this.#cpu.sp : num(DomainSlot.POINTER),
       slots: page.slots.map((key) => this.store.normalize(key)),
     };
+  }
+
+  /**
+   * A read-only view of any object by id, for debuggers: a data page's words or a
+   * key page's keys (as they read now), or undefined when there is no such page.
+   * Copies: changing what it returns changes nothing in the machine.
+   */
+  page(id: number): PageView | undefined {
+    const o = this.store.object(id);
+    if (o === undefined) return undefined;
+    if (o.kind === ObjectKind.dataPage) {
+      return { kind: 'data', id, version: o.version, words: Array.from(o.words) };
+    }
+    if (o.kind === ObjectKind.keyPage) {
+      const running = this.#cpu.domain === o;
+      const slots = o.slots.map((key, slot) => {
+        if (running && slot === DomainSlot.IP) return numberKey(this.#cpu.ip);
+        if (running && slot === DomainSlot.POINTER) return numberKey(this.#cpu.sp);
+        return this.store.normalize(key);
+      });
+      return { kind: 'keys', id, version: o.version, isDomain: o.isDomain, slots };
+    }
+    return undefined;
   }
 
   /** Every domain, in id order. */
