@@ -73,8 +73,10 @@ const EMPTY = new Int32Array(0);
 const CONTINUE = -1;
 /** The dispatch loop's counter stays a small integer: work is done in chunks of at most this. */
 const CHUNK = 1 << 30;
+/** While a code page is not compiled yet, the loop looks again this often to count its warm-up. */
+const WARM_CHUNK = 1024;
 /** Instructions the loop may run before it must look again: bounded by gas, steps and the chunk. */
-const fuelFor = (gas: number, steps: number): number => Math.min(gas, steps, CHUNK);
+const fuelFor = (gas: number, steps: number, chunk: number): number => Math.min(gas, steps, chunk);
 
 /** Why the dispatch loop stopped. */
 export const Stop = Object.freeze({
@@ -108,8 +110,8 @@ export class Cpu {
   /** The code page and its compiled form (null when not compiled or the JIT is off). */
   codePage: DataPage | null = null;
   compiled: CompiledCode | null = null;
-  /** Use compiled code for the inline instructions (never changes results). */
-  jit = true;
+  /** Use compiled code for the inline instructions (never changes results); 'eager' skips the warm-up. */
+  jit: boolean | 'eager' = true;
   /** Registers handed to compiled code: ip, sp, fuel, stack size. */
   readonly #regs = new Int32Array(4);
   ip = 0;
@@ -318,7 +320,7 @@ export class Cpu {
     // Gas left and steps taken at the last synchronisation point.
     let gasBase = this.gasLeft;
     let stepsBase = 0;
-    let fuel0 = fuelFor(gasBase, limit);
+    let fuel0 = fuelFor(gasBase, limit, this.#chunk());
     let fuel = fuel0;
     let stop: Stop | typeof CONTINUE = Stop.steps;
     let fault: GuestFault | null = null;
@@ -338,10 +340,11 @@ export class Cpu {
           stop = Stop.gas;
           break;
         }
-        // Only the chunk cap ran out: take the next chunk.
+        // Only the chunk cap ran out: count the chunk towards compiling, take the next.
+        this.#warm(fuel0);
         gasBase -= fuel0;
         stepsBase += fuel0;
-        fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+        fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
         if (this.compiled !== null) {
           this.#runCompiled(stack, ip, sp, fuel);
           ip = regs[0]!;
@@ -570,6 +573,7 @@ export class Cpu {
           this.sp = sp;
           this.lastSteps = stepsBase + (fuel0 - fuel);
           this.gasLeft = gasBase - (fuel0 - fuel);
+          this.#warm(fuel0 - fuel);
           stop = this.#slowPath(op, limit);
           if (stop !== CONTINUE) return stop;
           ip = this.ip;
@@ -579,7 +583,7 @@ export class Cpu {
           stackLen = stack.length;
           gasBase = this.gasLeft;
           stepsBase = this.lastSteps;
-          fuel0 = fuel = fuelFor(gasBase, limit - stepsBase);
+          fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
           if (this.compiled !== null) {
             this.#runCompiled(stack, ip, sp, fuel);
             ip = regs[0]!;
@@ -599,6 +603,7 @@ export class Cpu {
     const used = fuel0 - fuel;
     this.lastSteps = stepsBase + used;
     this.gasLeft = gasBase - used;
+    this.#warm(used);
     // On a fault ip and sp are those before the faulting instruction: nothing changed.
     this.ip = ip;
     this.sp = sp;
@@ -612,11 +617,23 @@ export class Cpu {
   /** The `changes` count of the code page when it was compiled. */
   #compiledAt = -1;
 
-  /** Take `page` as the running code page and its compiled form. */
+  /** Take `page` as the running code page and its compiled form, if it has one yet. */
   #compile(page: DataPage): void {
     this.codePage = page;
-    this.compiled = this.jit ? compiledFor(page) : null;
     this.#compiledAt = page.changes;
+    this.compiled = this.jit ? compiledFor(page, 0, this.jit === 'eager') : null;
+  }
+
+  /** Count `ran` interpreted instructions towards compiling the running code page. */
+  #warm(ran: number): void {
+    if (this.compiled === null && this.jit && this.codePage !== null && ran > 0) {
+      this.compiled = compiledFor(this.codePage, ran, this.jit === 'eager');
+    }
+  }
+
+  /** How far the loop may run before it looks again: short chunks while the code page warms up. */
+  #chunk(): number {
+    return this.compiled === null && this.jit && this.codePage !== null ? WARM_CHUNK : CHUNK;
   }
 
   /** Run compiled code from (ip, sp) with `fuel`; the results are left in the registers array. */

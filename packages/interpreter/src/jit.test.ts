@@ -1,12 +1,16 @@
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCode, JIT_MAX_WORDS } from './jit.js';
+import { compileCode, compiledFor, JIT_MAX_WORDS, warmupFor } from './jit.js';
 import { Machine } from './machine.js';
 import { code, op } from './test-support.js';
 import { SEED, snapshot } from './testing.test-helpers.js';
 
-const run = (words: Int32Array, jit: boolean, options: { gas?: number; maxSteps?: number } = {}) => {
+const run = (
+  words: Int32Array,
+  jit: boolean | 'eager',
+  options: { gas?: number; maxSteps?: number } = {},
+) => {
   const m = Machine.boot(
     { code: words, data: [5, 6, 7] },
     { jit, time: options.gas ?? 100_000, stackSize: 16 },
@@ -95,8 +99,8 @@ describe('the JIT never changes a result', () => {
   it('single-stepping a compiled machine ends where one compiled run does', () => {
     fc.assert(
       fc.property(program, (words) => {
-        const whole = run(words, true, { gas: 500 });
-        const m = Machine.boot({ code: words, data: [5, 6, 7] }, { time: 500, stackSize: 16 });
+        const whole = run(words, 'eager', { gas: 500 });
+        const m = Machine.boot({ code: words, data: [5, 6, 7] }, { time: 500, stackSize: 16, jit: 'eager' });
         let steps = 0;
         for (let r = m.step(); r.status === 'paused' && steps < 1000; r = m.step()) steps++;
         expect(snapshot(m)).toEqual(whole.state);
@@ -109,10 +113,51 @@ describe('the JIT never changes a result', () => {
     // PAGEWRITE into the CODE page (slot 5) turns the ADD at offset 11 into a SUB before it runs.
     const words = code(...op('PAGEWRITE', 5, 11, Op.SUB), 'PUSH', 7, 'PUSH', 3, 'ADD', 'HALT');
     expect(words[11]).toBe(Op.ADD);
-    for (const jit of [true, false]) {
+    for (const jit of [true, false, 'eager'] as const) {
       const m = Machine.boot({ code: words }, { jit });
       expect(m.run().status).toBe('halted');
       expect(m.stack()).toEqual([4]);
     }
+  });
+});
+
+describe('compiling is paid for by gas already spent', () => {
+  it('compiles a page only after it ran its warm-up, and starts over after every change', () => {
+    const mem = Machine.boot({ code: [Op.HALT] }, { devices: false }).store;
+    const key = mem.createPage(0, mem.meterKey(mem.primeMemory, false), 100);
+    const page = mem.dataPage(key, true);
+    const warm = warmupFor(100);
+    expect(compiledFor(page, warm - 1)).toBeNull();
+    expect(compiledFor(page, 1)).toBeTypeOf('function');
+    mem.writeWord(key, 0, Op.NOP); // any change: the page must warm up again
+    expect(compiledFor(page, warm - 1)).toBeNull();
+    expect(compiledFor(page, 0, true)).toBeTypeOf('function'); // eager
+  });
+
+  it('a loop that rewrites its own large code page runs interpreted, never recompiling each round', () => {
+    // 2000 NOPs of padding make the page large; the loop writes a NOP over a NOP on
+    // each round (a change), so the page never stays unchanged long enough to warm up.
+    // loop (at 2): PAGEWRITE(CODE, 3000, NOP); counter - 1; DUP; jump to 2 while non-zero.
+    const body = [...op('PAGEWRITE', 5, 3000, Op.NOP), ...op('SUB', 1), 'DUP', 'PUSH', 2, 'SWAP', 'JUMPIF'];
+    const loop = code('PUSH', 100_000, ...body);
+    const words = new Int32Array(3001).fill(Op.NOP);
+    words.set(loop);
+    words[3000] = Op.HALT;
+    const steps = 3 * warmupFor(words.length); // well past the warm-up of an unchanging page
+    const cacheAfter = (program: Int32Array) => {
+      const m = Machine.boot({ code: program }, { time: 10_000_000 });
+      expect(m.run({ maxSteps: steps }).status).toBe('paused');
+      const codePage = m.store.dataPage(m.domain(m.rootDomain).slots[5]!, false);
+      return codePage.runCache as { fn: unknown; ran: number } | undefined;
+    };
+    const rewriting = cacheAfter(words);
+    expect(rewriting?.fn).toBeUndefined(); // never compiled: every round changed the page
+    expect(rewriting?.ran ?? 0).toBeLessThan(20);
+    // The same loop writing to its DATA page (slot 8, word 0) instead is compiled once warm.
+    const still = words.slice();
+    expect([still[3], still[5]]).toEqual([5, 3000]);
+    still[3] = 8;
+    still[5] = 0;
+    expect(typeof cacheAfter(still)?.fn).toBe('function');
   });
 });

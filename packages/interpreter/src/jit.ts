@@ -257,16 +257,36 @@ export function compileCode(code: Int32Array): CompiledCode | null {
   return new Function('s', 'r', body.join('\n')) as CompiledCode;
 }
 
+/**
+ * Instructions a code page must have run in the interpreter (since it last changed)
+ * before it is compiled. Compiling costs host time in proportion to its size, so the
+ * gas already spent pays for it: a guest cannot make the host compile for free by
+ * writing to a large code page and entering it again and again.
+ */
+export const warmupFor = (words: number): number => 4 * words + 64;
+
 interface CacheEntry {
   readonly changes: number;
-  readonly fn: CompiledCode | null;
+  /** undefined: not compiled yet; null: not worth compiling. */
+  fn: CompiledCode | null | undefined;
+  /** Instructions interpreted on this version of the page so far. */
+  ran: number;
 }
 
-/** The compiled form of a code page, compiling it (again) when it changed since. */
-export function compiledFor(page: DataPage): CompiledCode | null {
-  const hit = page.runCache as CacheEntry | undefined;
-  if (hit !== undefined && hit.changes === page.changes) return hit.fn;
-  const fn = compileCode(page.words);
-  page.runCache = { changes: page.changes, fn } satisfies CacheEntry;
-  return fn;
+/**
+ * The compiled form of a code page, or null. `ran` more instructions were just
+ * interpreted on it; once it has run its warm-up (or at once when `eager`), it is
+ * compiled, and compiled again after every change.
+ */
+export function compiledFor(page: DataPage, ran: number, eager = false): CompiledCode | null {
+  let entry = page.runCache as CacheEntry | undefined;
+  if (entry === undefined || entry.changes !== page.changes) {
+    entry = { changes: page.changes, fn: undefined, ran: 0 };
+    page.runCache = entry;
+  }
+  if (entry.fn !== undefined) return entry.fn;
+  entry.ran += ran;
+  if (!eager && entry.ran < warmupFor(page.words.length)) return null;
+  entry.fn = compileCode(page.words);
+  return entry.fn;
 }

@@ -32,8 +32,12 @@ export interface MachineOptions {
   host?: DeviceHost;
   /** Answer device reads from the recorded transcripts first (bit-for-bit replay). */
   replay?: boolean;
-  /** Compile hot code pages to JavaScript (default true). Results are identical either way. */
-  jit?: boolean;
+  /**
+   * Compile hot code pages to JavaScript (default true): a page is compiled once it
+   * has run 4 x its size + 64 instructions since it last changed; 'eager' compiles at
+   * first entry (for tests). Results are identical either way.
+   */
+  jit?: boolean | 'eager';
 }
 
 export interface BootOptions extends MachineOptions {
