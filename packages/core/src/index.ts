@@ -36,6 +36,7 @@ export {
   SPECIAL_SLOTS,
 } from './layout.js';
 export { DataPage, Device, KeyPage, Meter, ObjectKind, type StoreObject, UNLIMITED } from './objects.js';
+export { type StoreSnapshot, snapshotStore } from './snapshot.js';
 export {
   defaultKernel,
   type KernelState,

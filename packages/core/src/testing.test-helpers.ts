@@ -3,50 +3,11 @@
 // Not exported from index.ts.
 import { expect } from 'vitest';
 import { type FaultName, GuestFault } from './faults.js';
-import { describeKey } from './keys.js';
-import { ObjectKind } from './objects.js';
+import { snapshotStore } from './snapshot.js';
 import type { Store } from './store.js';
 
 /** Everything observable in a store, as plain data that `toEqual` can compare. */
-export function snapshot(store: Store): unknown {
-  const objects: unknown[] = [];
-  for (const o of store.objects()) {
-    switch (o.kind) {
-      case ObjectKind.dataPage:
-        objects.push({ data: o.id, v: o.version, meter: o.meter, words: Array.from(o.words) });
-        break;
-      case ObjectKind.keyPage:
-        objects.push({
-          keys: o.id,
-          v: o.version,
-          meter: o.meter,
-          slots: o.slots.map(describeKey),
-          isDomain: o.isDomain,
-          resumeGen: o.resumeGen,
-        });
-        break;
-      case ObjectKind.meter:
-        objects.push({
-          meter: o.id,
-          v: o.version,
-          resource: o.resource,
-          parent: o.parent?.id ?? null,
-          remaining: o.remaining,
-          keeper: describeKey(o.keeper),
-        });
-        break;
-      case ObjectKind.device:
-        objects.push({ device: o.id, v: o.version, type: o.deviceType, transcript: [...o.transcript] });
-        break;
-    }
-  }
-  return {
-    nextId: store.nextId,
-    objectCount: store.objectCount,
-    kernel: structuredClone(store.kernel),
-    objects,
-  };
-}
+export const snapshot = snapshotStore;
 
 /** The GuestFault `op` throws, or undefined when it throws nothing (other errors rethrow). */
 export function guestFaultOf(op: () => unknown): GuestFault | undefined {

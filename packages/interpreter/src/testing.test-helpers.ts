@@ -4,14 +4,13 @@
 import {
   DOMAIN_SLOTS,
   DomainSlot,
-  describeKey,
   type FaultName,
-  type KernelState,
   type Key,
   type KeyPage,
   numberKey,
-  ObjectKind,
   PageType,
+  type StoreSnapshot,
+  snapshotStore,
 } from '@keyvm/core';
 import { expect } from 'vitest';
 import { type BootOptions, Machine } from './machine.js';
@@ -105,52 +104,12 @@ export function pageWords(m: Machine, key: Key): number[] {
 }
 
 /** Everything observable in a machine, as plain data that `toEqual` compares. */
-export interface Snapshot {
-  nextId: number;
-  objectCount: number;
-  kernel: KernelState;
-  objects: Record<string, unknown>[];
-  output: string;
+export interface Snapshot extends StoreSnapshot {
+  readonly output: string;
 }
 
 export function snapshot(m: Machine): Snapshot {
-  const objects: Record<string, unknown>[] = [];
-  for (const o of m.store.objects()) {
-    switch (o.kind) {
-      case ObjectKind.dataPage:
-        objects.push({ data: o.id, v: o.version, meter: o.meter, words: Array.from(o.words) });
-        break;
-      case ObjectKind.keyPage:
-        objects.push({
-          keys: o.id,
-          v: o.version,
-          meter: o.meter,
-          slots: o.slots.map(describeKey),
-          isDomain: o.isDomain,
-          resumeGen: o.resumeGen,
-        });
-        break;
-      case ObjectKind.meter:
-        objects.push({
-          meter: o.id,
-          v: o.version,
-          parent: o.parent?.id ?? null,
-          remaining: o.remaining,
-          keeper: describeKey(o.keeper),
-        });
-        break;
-      case ObjectKind.device:
-        objects.push({ device: o.id, v: o.version, type: o.deviceType, transcript: [...o.transcript] });
-        break;
-    }
-  }
-  return {
-    nextId: m.store.nextId,
-    objectCount: m.store.objectCount,
-    kernel: structuredClone(m.store.kernel),
-    objects,
-    output: m.output,
-  };
+  return { ...snapshotStore(m.store), output: m.output };
 }
 
 /**
