@@ -109,6 +109,8 @@ export class Cpu {
   stack: Int32Array = EMPTY;
   /** The code page and its compiled form (null when not compiled or the JIT is off). */
   codePage: DataPage | null = null;
+  /** The stack page (compiled code is never used for a code page that is also the stack). */
+  stackPage: DataPage | null = null;
   compiled: CompiledCode | null = null;
   /** Use compiled code for the inline instructions (never changes results); 'eager' skips the warm-up. */
   jit: boolean | 'eager' = true;
@@ -210,9 +212,15 @@ export class Cpu {
     const stack = this.store.dataPage(page.slots[DomainSlot.STACK]!, true);
     if (this.sp < 0 || this.sp > stack.size)
       fail('bad-argument', `the stack pointer ${this.sp} is outside the stack page`);
+    // Stack words are written outside the store. A page that also runs as code (it
+    // has a run cache) counts a change, so code compiled from it is dropped.
+    if (stack.runCache !== undefined) stack.changes++;
     this.code = code.words;
     this.stack = stack.words;
-    if (code !== this.codePage || code.changes !== this.#compiledAt) this.#compile(code);
+    if (code !== this.codePage || code.changes !== this.#compiledAt || stack !== this.stackPage) {
+      this.stackPage = stack;
+      this.#compile(code);
+    }
   }
 
   /**
@@ -241,6 +249,7 @@ export class Cpu {
       this.code = EMPTY;
       this.stack = EMPTY;
       this.codePage = null;
+      this.stackPage = null;
       this.compiled = null;
     }
   }
@@ -621,19 +630,24 @@ export class Cpu {
   #compile(page: DataPage): void {
     this.codePage = page;
     this.#compiledAt = page.changes;
-    this.compiled = this.jit ? compiledFor(page, 0, this.jit === 'eager') : null;
+    this.compiled = this.#jitting() ? compiledFor(page, 0, this.jit === 'eager') : null;
   }
 
   /** Count `ran` interpreted instructions towards compiling the running code page. */
   #warm(ran: number): void {
-    if (this.compiled === null && this.jit && this.codePage !== null && ran > 0) {
-      this.compiled = compiledFor(this.codePage, ran, this.jit === 'eager');
+    if (this.compiled === null && ran > 0 && this.#jitting()) {
+      this.compiled = compiledFor(this.codePage!, ran, this.jit === 'eager');
     }
   }
 
   /** How far the loop may run before it looks again: short chunks while the code page warms up. */
   #chunk(): number {
-    return this.compiled === null && this.jit && this.codePage !== null ? WARM_CHUNK : CHUNK;
+    return this.compiled === null && this.#jitting() ? WARM_CHUNK : CHUNK;
+  }
+
+  /** Whether the running code page may be compiled: the JIT is on and the page is not also the stack. */
+  #jitting(): boolean {
+    return this.jit !== false && this.codePage !== null && this.codePage !== this.stackPage;
   }
 
   /** Run compiled code from (ip, sp) with `fuel`; the results are left in the registers array. */
@@ -752,6 +766,7 @@ export class Cpu {
     const sp = numberSlot(target, DomainSlot.POINTER);
     if (sp < 0 || sp >= stack.size) fail('stack-overflow', `domain #${target.id} has no room on its stack`);
     if (check) return;
+    if (stack.runCache !== undefined) stack.changes++; // as in reloadPages: the page may run as code
     stack.words[sp] = word | 0;
     target.slots[DomainSlot.POINTER] = numberKey(sp + 1);
   }

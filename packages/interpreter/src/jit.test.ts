@@ -1,3 +1,4 @@
+import { DOMAIN_SLOTS, DomainSlot, type KeyPage, numberKey, PageType } from '@keyvm/core';
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -118,6 +119,66 @@ describe('the JIT never changes a result', () => {
       expect(m.run().status).toBe('halted');
       expect(m.stack()).toEqual([4]);
     }
+  });
+});
+
+describe('stack pages that are also code pages', () => {
+  // Stack words are written outside the store (no `changes` bump), so compiled code
+  // must never outlive a write to its page through a stack.
+  it('a domain whose stack page is its own code page runs as interpreted', () => {
+    // PUSH HALT overwrites offset 0 with HALT; PUSH 0, JUMP then jumps back to it.
+    const words = code('PUSH', Op.HALT, 'PUSH', 7, 'PUSH', 0, 'JUMP', 'NOP');
+    const ends = ([false, true, 'eager'] as const).map((jit) => {
+      const m = Machine.boot({ code: words }, { jit, devices: false });
+      const root = m.store.object(m.store.kernel.root) as KeyPage;
+      root.slots[DomainSlot.STACK] = root.slots[DomainSlot.CODE]!;
+      return { r: m.run({ maxSteps: 100 }), state: snapshot(m) };
+    });
+    expect(ends[0]!.r).toMatchObject({ status: 'halted', steps: 5 });
+    expect(ends[1]).toEqual(ends[0]);
+    expect(ends[2]).toEqual(ends[0]);
+  });
+
+  it('code compiled for one domain is dropped after another domain pushed onto that page', () => {
+    // The server's stack is the root's code page from offset 8: its pushes (and the
+    // zeroing of what RETURN pops) rewrite the root's PUSH 2, ADD, HALT.
+    const rootCode = code(
+      'PUSH',
+      12,
+      'PUSH',
+      20,
+      'CALL',
+      'PUSH',
+      1,
+      'PUSH',
+      2,
+      'ADD',
+      'HALT',
+      'NOP',
+      'NOP',
+      'NOP',
+    );
+    const serverCode = code('PUSH', 40, 'PUSH', 11, 'PUSH', 20, 'PUSH', 0, 'RETURN');
+    const ends = ([false, true, 'eager'] as const).map((jit) => {
+      const m = Machine.boot({ code: rootCode }, { jit, devices: false });
+      const store = m.store;
+      const root = store.object(store.kernel.root) as KeyPage;
+      const mem = root.slots[DomainSlot.MEMORY]!;
+      const serverCodeKey = store.createPage(PageType.data, mem, serverCode.length);
+      store.dataPage(serverCodeKey, true).words.set(serverCode);
+      const pageKey = store.createPage(PageType.keys, mem, DOMAIN_SLOTS);
+      const slots = store.keyPage(pageKey, true).slots;
+      slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME]!;
+      slots[DomainSlot.CODE] = serverCodeKey;
+      slots[DomainSlot.STACK] = root.slots[DomainSlot.CODE]!;
+      slots[DomainSlot.POINTER] = numberKey(8);
+      root.slots[12] = store.makeDomain(pageKey);
+      return { r: m.run(), stack: m.stack(), state: snapshot(m) };
+    });
+    expect(ends[0]!.r.status).toBe('halted');
+    expect(ends[0]!.stack).toEqual([1, 40, 0, Op.NOP]);
+    expect(ends[1]).toEqual(ends[0]);
+    expect(ends[2]).toEqual(ends[0]);
   });
 });
 
