@@ -58,8 +58,8 @@ export function numberKey(word: number): Key {
 
 /** Make a key value (store-internal and for image decoding; guests never call it). */
 export function makeKey(kind: KeyKind, target: number, version: number, value = 0): Key {
-  if (kind === KeyKind.null) return NULL_KEY;
-  if (kind === KeyKind.number) return numberKey(value);
+  if (kind === (0 satisfies typeof KeyKind.null)) return NULL_KEY;
+  if (kind === (1 satisfies typeof KeyKind.number)) return numberKey(value);
   return { kind, target, version, value };
 }
 

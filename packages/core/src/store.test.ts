@@ -891,6 +891,35 @@ describe('setMeter / setMeterKeeper', () => {
   });
 });
 
+describe('epoch', () => {
+  it('moves when a key may have become void or words were replaced, and only then', () => {
+    const { s, mem, time, data, keys } = setup();
+    const child = s.createMeter(time, 10);
+    let last = s.epoch;
+    const moved = () => {
+      const m = s.epoch !== last;
+      last = s.epoch;
+      return m;
+    };
+    s.writeWord(data, 0, 5);
+    s.readWord(data, 0);
+    s.setSlot(keys, 0, data);
+    s.attenuate(data, 1);
+    s.createPage(PageType.data, mem, 2);
+    const { obj } = domainOf(s, mem);
+    s.consumeResume(s.resumeKey(obj));
+    expect(moved()).toBe(false);
+    s.resizePage(data, 8);
+    expect(moved()).toBe(true);
+    const fresh = s.sever(data);
+    expect(moved()).toBe(true);
+    s.sever(child);
+    expect(moved()).toBe(true);
+    s.destroyPage(fresh);
+    expect(moved()).toBe(true);
+  });
+});
+
 describe('Store.restore', () => {
   function populated() {
     const { s, mem, time, data, keys } = setup();

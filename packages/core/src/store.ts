@@ -86,6 +86,12 @@ export class Store {
   /** Count of live objects. */
   #live = 0;
   kernel: KernelState = defaultKernel();
+  /**
+   * Bumped whenever a key may have become void or a page's words were replaced
+   * (sever, destroy, resize). Not state: it lets whoever caches what keys resolve
+   * to know the cache still holds without resolving them again.
+   */
+  epoch = 0;
 
   constructor(options: StoreOptions = {}) {
     const time = options.time ?? UNLIMITED;
@@ -167,12 +173,17 @@ export class Store {
     return o !== undefined && o.version === key.version ? o : undefined;
   }
 
+  // Resolution is on every domain switch: kinds are literals checked with `satisfies`
+  // (an imported frozen constant costs several dependent loads per use in V8).
+
   /** A key as it reads now: a void key (severed, destroyed, used-up resume) reads as null. */
   normalize(key: Key): Key {
-    if (key.kind === KeyKind.null || key.kind === KeyKind.number) return key;
+    if (key.kind === (0 satisfies typeof KeyKind.null) || key.kind === (1 satisfies typeof KeyKind.number))
+      return key;
     const o = this.deref(key);
     if (o === undefined) return NULL_KEY;
-    if (key.kind === KeyKind.resume && (o as KeyPage).resumeGen !== key.value) return NULL_KEY;
+    if (key.kind === (5 satisfies typeof KeyKind.resume) && (o as KeyPage).resumeGen !== key.value)
+      return NULL_KEY;
     return key;
   }
 
@@ -184,10 +195,13 @@ export class Store {
 
   /** The data page a key designates; `write` demands a read-write page key. */
   dataPage(key: Key, write: boolean): DataPage {
-    if (key.kind !== KeyKind.page && key.kind !== KeyKind.readPage) this.#wrongKind(key, 'a page key');
+    if (key.kind !== (2 satisfies typeof KeyKind.page) && key.kind !== (3 satisfies typeof KeyKind.readPage))
+      this.#wrongKind(key, 'a page key');
     const o = this.#live_(key, 'page');
-    if (o.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the page is a key page, not a data page');
-    if (write && key.kind !== KeyKind.page) fail('rights-violation', 'the key to this page is read-only');
+    if (o.kind !== (0 satisfies typeof ObjectKind.dataPage))
+      fail('wrong-kind', 'the page is a key page, not a data page');
+    if (write && key.kind !== (2 satisfies typeof KeyKind.page))
+      fail('rights-violation', 'the key to this page is read-only');
     return o;
   }
 
@@ -208,7 +222,7 @@ export class Store {
 
   /** The domain a gate (domain) key designates. */
   domain(key: Key): KeyPage {
-    if (key.kind !== KeyKind.domain) this.#wrongKind(key, 'a domain key');
+    if (key.kind !== (4 satisfies typeof KeyKind.domain)) this.#wrongKind(key, 'a domain key');
     return this.#live_(key, 'domain') as KeyPage;
   }
 
@@ -395,6 +409,7 @@ export class Store {
     const delta = size - page.size;
     if (delta > 0) this.#chargeMemory(meter, delta);
     else if (delta < 0) this.#refundMemory(meter, -delta);
+    this.epoch++;
     if (page.kind === ObjectKind.dataPage) {
       page.changes++;
       const words = new Int32Array(size);
@@ -428,6 +443,7 @@ export class Store {
     this.#refundMemory(this.#objects[page.meter] as Meter, page.size);
     this.#objects[page.id] = undefined;
     this.#live--;
+    this.epoch++;
   }
 
   // ---- key operations ---------------------------------------------------------------
@@ -472,12 +488,14 @@ export class Store {
     if (key.kind === KeyKind.page) {
       const page = this.page(key);
       page.version++;
+      this.epoch++;
       return this.pageKey(page);
     }
     if (key.kind === KeyKind.meter) {
       const m = this.meter(key, true);
       if (m.parent === null) fail('rights-violation', 'a prime meter cannot be severed');
       m.version++;
+      this.epoch++;
       return this.meterKey(m, true);
     }
     if (this.normalize(key).kind === KeyKind.null)
@@ -494,7 +512,7 @@ export class Store {
 
   /** The domain a resume key designates; consumes it, voiding every copy. */
   consumeResume(key: Key): KeyPage {
-    if (key.kind !== KeyKind.resume) this.#wrongKind(key, 'a resume key');
+    if (key.kind !== (5 satisfies typeof KeyKind.resume)) this.#wrongKind(key, 'a resume key');
     const d = this.#live_(key, 'resume') as KeyPage;
     if (d.resumeGen !== key.value) fail('null-key', 'the resume key was used already');
     d.resumeGen++;

@@ -2,6 +2,7 @@
 // keepers on faults, meter keepers, out-of-gas and resuming, FORK / YIELD and time
 // slices.
 import { DomainSlot, Fault, KeyKind, type KeyPage, UNLIMITED } from '@keyvm/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Machine } from './machine.js';
 import { op } from './test-support.js';
@@ -12,6 +13,7 @@ import {
   pageWords,
   rootPage,
   runHalted,
+  SEED,
   type Snapshot,
   snapshot,
 } from './testing.test-helpers.js';
@@ -157,6 +159,162 @@ describe('CALL / RETURN and resume keys', () => {
     });
     expect(runHalted(m)).toEqual([7, 7, 7]);
     expect(view(m, child).stateName).toBe('available');
+  });
+});
+
+describe('the dispatch loop follows CALL and RETURN without leaving', () => {
+  // A caller counting down through CALLW to a server that doubles the word it gets
+  // and RETURNs it; the server may run on its own child meter (the loop then goes
+  // through the scheduler to settle and borrow again).
+  const pingPong = (jit: boolean | 'eager', ownMeter: boolean, time = UNLIMITED) => {
+    const m = boot(
+      [
+        'PUSH',
+        6,
+        'loop:',
+        'DUP',
+        'PUSH',
+        15,
+        'SWAP',
+        'PUSH',
+        0,
+        'SWAP',
+        'CALLW',
+        'DROP',
+        'PUSH',
+        1,
+        'SUB',
+        'DUP',
+        ':loop',
+        'SWAP',
+        'JUMPIF',
+        'HALT',
+      ],
+      { jit, time, quantum: 1000 },
+    );
+    const meter = ownMeter ? m.store.createMeter(rootPage(m).slots[DomainSlot.TIME]!, 10_000) : undefined;
+    const server = addDomain(
+      m,
+      ['serve:', 'PUSH', 2, 'MUL', ...returnTop(), ':serve', 'JUMP'],
+      meter === undefined ? { slot: 15 } : { slot: 15, time: meter },
+    );
+    return { m, server };
+  };
+  const modes = [false, true, 'eager'] as const;
+
+  it('ends where the interpreter does, in every JIT mode, on one meter or two', () => {
+    for (const ownMeter of [false, true]) {
+      const ends = modes.map((jit) => {
+        const { m } = pingPong(jit, ownMeter);
+        return { r: m.run(), state: snapshot(m) };
+      });
+      expect(ends[0]!.r.status).toBe('halted');
+      expect(ends[0]!.state.objects.length).toBeGreaterThan(0);
+      expect(ends[1]).toEqual(ends[0]);
+      expect(ends[2]).toEqual(ends[0]);
+    }
+    const { m, server } = pingPong(true, false);
+    expect(runHalted(m)).toEqual([0]);
+    expect(m.domain(server.id).stateName).toBe('available');
+  });
+
+  it('any split into step-limited runs ends in the same machine', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...modes),
+        fc.boolean(),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 30 }),
+        (jit, ownMeter, chunks) => {
+          const whole = pingPong(jit, ownMeter).m;
+          const all = whole.run();
+          expect(all.status).toBe('halted');
+          const { m } = pingPong(jit, ownMeter);
+          let steps = 0;
+          let gas = 0;
+          for (let i = 0; ; i++) {
+            const r = m.run({ maxSteps: chunks[i % chunks.length]! });
+            steps += r.steps;
+            gas += r.gasUsed;
+            if (r.status !== 'paused') break;
+          }
+          expect({ steps, gas }).toEqual({ steps: all.steps, gas: all.gasUsed });
+          expect(snapshot(m)).toEqual(snapshot(whole));
+        },
+      ),
+      { seed: SEED, numRuns: 200 },
+    );
+  });
+
+  it('running out of gas at any instruction and resuming ends in the same machine', () => {
+    const all = pingPong(true, false);
+    const total = all.m.run().gasUsed;
+    for (const jit of modes) {
+      for (let g = 0; g <= total; g++) {
+        const { m } = pingPong(jit, false, g);
+        const first = m.run();
+        expect(first.gasUsed).toBe(g);
+        if (g < total) {
+          expect(first.status).toBe('out-of-gas');
+          expect(m.run({ gas: total - g }).status).toBe('halted');
+        }
+        expect(m.store.primeTime.remaining).toBe(0);
+        const ref = pingPong(jit, false, total);
+        ref.m.run();
+        expect(snapshot(m)).toEqual(snapshot(ref.m));
+      }
+    }
+  });
+
+  it('entering again sees a severed code page, a destroyed stack page and a replaced CODE key', () => {
+    const afterFirstReturn = (jit: boolean | 'eager') => {
+      const { m, server } = pingPong(jit, false);
+      // Run until the server has answered once and the caller runs again.
+      const done = () =>
+        m.domain(server.id).ip !== 0 &&
+        m.domain(server.id).stateName === 'available' &&
+        m.store.kernel.active === m.rootDomain;
+      while (!done()) expect(m.step().status).toBe('paused');
+      return { m, server };
+    };
+    for (const jit of modes) {
+      let { m, server } = afterFirstReturn(jit);
+      m.store.sever(server.slots[DomainSlot.CODE]!);
+      expect(m.run().fault).toMatchObject({ code: 'null-key', domain: server.id });
+
+      ({ m, server } = afterFirstReturn(jit));
+      m.store.destroyPage(server.slots[DomainSlot.STACK]!);
+      // CALLW cannot push its word onto the server's stack: the caller's CALLW faults.
+      expect(m.run().fault).toMatchObject({ code: 'null-key', domain: m.rootDomain });
+
+      ({ m, server } = afterFirstReturn(jit));
+      // New code for the server, which goes on at its IP (10, after its RETURN): it
+      // answers 7 whatever it is sent, so its RETURN now sits at 19.
+      const other = addDomain(m, [
+        ...Array<string>(10).fill('NOP'),
+        'again:',
+        'DROP',
+        'PUSH',
+        7,
+        ...returnTop(),
+        ':again',
+        'JUMP',
+      ]);
+      expect(m.domain(server.id).ip).toBe(10);
+      server.slots[DomainSlot.CODE] = other.slots[DomainSlot.CODE]!;
+      expect(m.run().status).toBe('halted');
+      expect(m.domain(server.id).ip).toBe(20);
+      expect(m.stack()).toEqual([0]);
+    }
+  });
+
+  it('a callee that cannot be entered faults the same way as before it ran', () => {
+    for (const jit of modes) {
+      const { m, server } = pingPong(jit, false);
+      server.slots[DomainSlot.CODE] = m.store.domainKey(server); // not a page key
+      const r = m.run();
+      expect(r.status).toBe('fault');
+      expect(r.fault).toMatchObject({ code: 'wrong-kind', domain: server.id, pc: 0 });
+    }
   });
 });
 

@@ -1,6 +1,11 @@
 // The processor: the entered domain's registers held in fields, the dispatch loop
 // with hot arithmetic inline, entering and leaving domains (borrowing and settling
 // the time meter), faults, keepers and scheduling. Internal to the package.
+//
+// Code on the domain-switch path writes layout numbers as literals checked with
+// `satisfies` (`slots[3 satisfies typeof DomainSlot.STATE]`), as the loop's case
+// labels do: in V8 each use of an imported frozen constant costs several dependent
+// loads, which measurably slowed CALL + RETURN.
 import {
   type DataPage,
   DomainSlot,
@@ -24,6 +29,7 @@ import {
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
+import { transfer } from './ops/control.js';
 import { executeHeavy } from './ops/index.js';
 import type { FaultInfo, StepHook } from './types.js';
 
@@ -62,9 +68,14 @@ export const INLINE_OPS: readonly number[] = [
   Op.SHR,
   Op.SHRU,
 ];
-for (const op of INLINE_OPS) {
-  if (GAS[op] !== 1)
-    throw new Error(`internal: inline instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
+/**
+ * Instructions that pass control to another domain and that the loop follows
+ * without leaving, while the next domain runs on the same borrow. Each must
+ * cost exactly 1 gas, so the loop's fuel pays for them as for inline ones.
+ */
+export const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
+for (const op of [...INLINE_OPS, ...TRANSFER_OPS]) {
+  if (GAS[op] !== 1) throw new Error(`internal: instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
 }
 /** A local budget stand-in for an unlimited meter chain. */
 const BIG = Number.MAX_SAFE_INTEGER;
@@ -99,8 +110,17 @@ export type Next = (typeof Next)[keyof typeof Next];
 
 const numberSlot = (page: KeyPage, slot: number): number => {
   const k = page.slots[slot]!;
-  return k.kind === KeyKind.number ? k.value : 0;
+  return k.kind === (1 satisfies typeof KeyKind.number) ? k.value : 0;
 };
+
+/** What a domain's CODE and STACK slots resolved to, while `epoch` and the key objects are unchanged. */
+interface DomainPages {
+  readonly codeKey: Key;
+  readonly stackKey: Key;
+  readonly epoch: number;
+  readonly code: DataPage;
+  readonly stack: DataPage;
+}
 
 export class Cpu {
   /** The entered (running) domain, or null between domains. */
@@ -150,13 +170,18 @@ export class Cpu {
   enter(page: KeyPage): void {
     this.broken = null;
     this.domain = page;
-    this.ip = numberSlot(page, DomainSlot.IP);
-    this.sp = numberSlot(page, DomainSlot.POINTER);
+    this.ip = numberSlot(page, 4 satisfies typeof DomainSlot.IP);
+    this.sp = numberSlot(page, 6 satisfies typeof DomainSlot.POINTER);
     // A borrow left pending by a switch (suspend) goes on when this domain runs on the
     // same live meter, as servers called on their caller's meter do: no settle, no chain walk.
-    const key = page.slots[DomainSlot.TIME]!;
+    const key = page.slots[0 satisfies typeof DomainSlot.TIME]!;
     const m = this.meter;
-    if (m !== null && key.kind === KeyKind.meter && key.target === m.id && key.version === m.version) {
+    if (
+      m !== null &&
+      key.kind === (6 satisfies typeof KeyKind.meter) &&
+      key.target === m.id &&
+      key.version === m.version
+    ) {
       this.timeKey = key;
     } else {
       this.settle();
@@ -198,20 +223,21 @@ export class Cpu {
   /** Re-read the code and stack pages (after an instruction that may have replaced or resized them). */
   reloadPages(): void {
     const page = this.domain!;
-    if (page.slots[DomainSlot.TIME] !== this.timeKey || this.meter === null) this.reborrow();
-    const code = this.store.deref(page.slots[DomainSlot.CODE]!);
-    const codeKey = page.slots[DomainSlot.CODE]!;
-    if (codeKey.kind !== KeyKind.page && codeKey.kind !== KeyKind.readPage) {
-      fail(
-        this.store.normalize(codeKey).kind === KeyKind.null ? 'null-key' : 'wrong-kind',
-        'the CODE slot holds no page key',
-      );
+    const slots = page.slots;
+    if (slots[0 satisfies typeof DomainSlot.TIME] !== this.timeKey || this.meter === null) this.reborrow();
+    let pages = page.runCache as DomainPages | undefined;
+    if (
+      pages === undefined ||
+      pages.codeKey !== slots[5 satisfies typeof DomainSlot.CODE] ||
+      pages.stackKey !== slots[7 satisfies typeof DomainSlot.STACK] ||
+      pages.epoch !== this.store.epoch
+    ) {
+      pages = this.#resolvePages(page);
     }
-    if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
-    if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
-    const stack = this.store.dataPage(page.slots[DomainSlot.STACK]!, true);
+    const stack = pages.stack;
     if (this.sp < 0 || this.sp > stack.size)
       fail('bad-argument', `the stack pointer ${this.sp} is outside the stack page`);
+    const code = pages.code;
     // Stack words are written outside the store. A page that also runs as code (it
     // has a run cache) counts a change, so code compiled from it is dropped.
     if (stack.runCache !== undefined) stack.changes++;
@@ -221,6 +247,30 @@ export class Cpu {
       this.stackPage = stack;
       this.#compile(code);
     }
+  }
+
+  /**
+   * Resolve a domain's CODE and STACK keys, checking them, and keep the result on
+   * the domain page. Keys are immutable, so while the same key objects sit in the
+   * slots and the store's epoch is unchanged (nothing severed, destroyed or
+   * resized), the result still holds and entering the domain need not check again.
+   */
+  #resolvePages(page: KeyPage): DomainPages {
+    const codeKey = page.slots[DomainSlot.CODE]!;
+    const stackKey = page.slots[DomainSlot.STACK]!;
+    if (codeKey.kind !== KeyKind.page && codeKey.kind !== KeyKind.readPage) {
+      fail(
+        this.store.normalize(codeKey).kind === KeyKind.null ? 'null-key' : 'wrong-kind',
+        'the CODE slot holds no page key',
+      );
+    }
+    const code = this.store.deref(codeKey);
+    if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
+    if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
+    const stack = this.store.dataPage(stackKey, true);
+    const pages: DomainPages = { codeKey, stackKey, epoch: this.store.epoch, code, stack };
+    page.runCache = pages;
+    return pages;
   }
 
   /**
@@ -284,8 +334,8 @@ export class Cpu {
   /** Write the registers into the domain page (IP, POINTER), so anyone can look. */
   writeRegisters(): void {
     const page = this.domain!;
-    page.slots[DomainSlot.IP] = numberKey(this.ip);
-    page.slots[DomainSlot.POINTER] = numberKey(this.sp);
+    page.slots[4 satisfies typeof DomainSlot.IP] = numberKey(this.ip);
+    page.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(this.sp);
   }
 
   /**
@@ -331,6 +381,10 @@ export class Cpu {
     let stepsBase = 0;
     let fuel0 = fuelFor(gasBase, limit, this.#chunk());
     let fuel = fuel0;
+    // Fuel when the running code page last counted its warm-up (a transfer changes page mid-chunk).
+    let mark = fuel0;
+    // Set by a case that changed the registers through the fields: reload the locals from them.
+    let reload = false;
     let stop: Stop | typeof CONTINUE = Stop.steps;
     let fault: GuestFault | null = null;
     const regs = this.#regs;
@@ -350,10 +404,10 @@ export class Cpu {
           break;
         }
         // Only the chunk cap ran out: count the chunk towards compiling, take the next.
-        this.#warm(fuel0);
+        this.#warm(mark);
         gasBase -= fuel0;
         stepsBase += fuel0;
-        fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
+        mark = fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
         if (this.compiled !== null) {
           this.#runCompiled(stack, ip, sp, fuel);
           ip = regs[0]!;
@@ -574,7 +628,47 @@ export class Cpu {
           stack[sp] = 0;
           stack[sp + 1] = 0;
           continue;
-        default:
+        case 14 satisfies typeof Op.CALL:
+        case 38 satisfies typeof Op.CALLW:
+        case 39 satisfies typeof Op.RETURN: {
+          // A transfer: fuel already paid for it. The handler changes nothing when it faults.
+          this.ip = ip;
+          this.sp = sp;
+          try {
+            transfer(this, op);
+          } catch (e) {
+            if (!(e instanceof GuestFault)) throw e;
+            fuel++;
+            fault = e;
+            break loop;
+          }
+          this.#warm(mark - fuel);
+          mark = fuel;
+          // The common case: the next domain runs on the same borrow, so the counters go
+          // on and the loop follows it at once (through the fields only when its code
+          // page is still warming up, for the shorter chunk).
+          if (fuel > 0 && this.#enterOnBorrow() && (this.compiled !== null || !this.#jitting())) {
+            ip = this.ip;
+            sp = this.sp;
+            code = this.code;
+            stack = this.stack;
+            stackLen = stack.length;
+            if (this.compiled !== null) {
+              this.#runCompiled(stack, ip, sp, fuel);
+              ip = regs[0]!;
+              sp = regs[1]!;
+              fuel = regs[2]!;
+            }
+            continue;
+          }
+          const used = fuel0 - fuel;
+          this.lastSteps = stepsBase + used;
+          this.gasLeft = gasBase - used;
+          if (this.domain === null && !(this.lastSteps < limit && this.#enterActive())) return Stop.switched;
+          reload = true;
+          break;
+        }
+        default: {
           // Off the code, a bad opcode or a heavy instruction: the slow path, with
           // the registers and counters synchronised through the fields.
           fuel++;
@@ -582,26 +676,33 @@ export class Cpu {
           this.sp = sp;
           this.lastSteps = stepsBase + (fuel0 - fuel);
           this.gasLeft = gasBase - (fuel0 - fuel);
-          this.#warm(fuel0 - fuel);
+          this.#warm(mark - fuel);
           stop = this.#slowPath(op, limit);
           if (stop !== CONTINUE) return stop;
-          ip = this.ip;
-          sp = this.sp;
-          code = this.code;
-          stack = this.stack;
-          stackLen = stack.length;
-          gasBase = this.gasLeft;
-          stepsBase = this.lastSteps;
-          fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
-          if (this.compiled !== null) {
-            this.#runCompiled(stack, ip, sp, fuel);
-            ip = regs[0]!;
-            sp = regs[1]!;
-            fuel = regs[2]!;
-          }
-          continue;
+          reload = true;
+          break;
+        }
       }
-      // Reached only by a `break` out of the switch: a stack underflow.
+      if (reload) {
+        // Go on from the fields: registers, pages and counters.
+        reload = false;
+        ip = this.ip;
+        sp = this.sp;
+        code = this.code;
+        stack = this.stack;
+        stackLen = stack.length;
+        gasBase = this.gasLeft;
+        stepsBase = this.lastSteps;
+        mark = fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
+        if (this.compiled !== null) {
+          this.#runCompiled(stack, ip, sp, fuel);
+          ip = regs[0]!;
+          sp = regs[1]!;
+          fuel = regs[2]!;
+        }
+        continue;
+      }
+      // Otherwise reached only by a `break` out of the switch: a stack underflow.
       fuel++;
       fault = new GuestFault(
         'stack-underflow',
@@ -612,7 +713,7 @@ export class Cpu {
     const used = fuel0 - fuel;
     this.lastSteps = stepsBase + used;
     this.gasLeft = gasBase - used;
-    this.#warm(used);
+    this.#warm(mark - fuel);
     // On a fault ip and sp are those before the faulting instruction: nothing changed.
     this.ip = ip;
     this.sp = sp;
@@ -722,6 +823,35 @@ export class Cpu {
     }
   }
 
+  /**
+   * After a transfer, enter the domain it activated when that domain runs on the
+   * meter of the pending borrow, so the borrow (and the loop's counters) go on.
+   * False when it runs on another meter or cannot be entered; the general path
+   * (`#enterActive`, the scheduler) then takes it, and reports any entry fault.
+   */
+  #enterOnBorrow(): boolean {
+    const m = this.meter;
+    const page = this.#activated;
+    if (m === null || page === null || page.id !== this.store.kernel.active) return false;
+    const key = page.slots[0 satisfies typeof DomainSlot.TIME]!;
+    if (key.kind !== (6 satisfies typeof KeyKind.meter) || key.target !== m.id || key.version !== m.version)
+      return false;
+    if (
+      !page.isDomain ||
+      page.slots[3 satisfies typeof DomainSlot.STATE]!.value !== (1 satisfies typeof DomainState.running)
+    )
+      return false;
+    try {
+      this.enter(page);
+      return true;
+    } catch (e) {
+      if (!(e instanceof GuestFault)) throw e;
+      // Entering only read the page; the general path enters it again and reports the fault.
+      this.domain = null;
+      return false;
+    }
+  }
+
   /** Gas cost of the instruction at the current IP (for meter exhaustion). */
   costAtIp(): number {
     const op = this.code[this.ip];
@@ -731,12 +861,16 @@ export class Cpu {
   // ---- domain state and scheduling ----------------------------------------------------
 
   setState(page: KeyPage, state: DomainState): void {
-    page.slots[DomainSlot.STATE] = numberKey(state);
+    page.slots[3 satisfies typeof DomainSlot.STATE] = numberKey(state);
   }
+
+  /** The page `activate` was last given: the active domain, when its id is the kernel's. */
+  #activated: KeyPage | null = null;
 
   /** Make `page` the next domain to run (the running one must have been left). */
   activate(page: KeyPage): void {
     this.store.kernel.active = page.id;
+    this.#activated = page;
   }
 
   /** Queue a runnable domain behind the others. */
@@ -751,24 +885,26 @@ export class Cpu {
    * when the target cannot take it.
    */
   deliver(target: KeyPage, recv: Key, resume: Key, word: number | null): void {
-    if (numberSlot(target, DomainSlot.STATE) !== DomainState.available)
+    if (
+      numberSlot(target, 3 satisfies typeof DomainSlot.STATE) !== (0 satisfies typeof DomainState.available)
+    )
       fail('busy', `domain #${target.id} is not available`);
     if (word !== null) this.pushOnto(target, word, true);
-    target.slots[DomainSlot.RECV] = recv;
-    target.slots[DomainSlot.RESUME] = resume;
+    target.slots[9 satisfies typeof DomainSlot.RECV] = recv;
+    target.slots[11 satisfies typeof DomainSlot.RESUME] = resume;
     if (word !== null) this.pushOnto(target, word, false);
-    this.setState(target, DomainState.running);
+    this.setState(target, 1 satisfies typeof DomainState.running);
   }
 
   /** Push a word on a non-running domain's stack (`check` only validates). */
   pushOnto(target: KeyPage, word: number, check: boolean): void {
-    const stack = this.store.dataPage(target.slots[DomainSlot.STACK]!, true);
-    const sp = numberSlot(target, DomainSlot.POINTER);
+    const stack = this.store.dataPage(target.slots[7 satisfies typeof DomainSlot.STACK]!, true);
+    const sp = numberSlot(target, 6 satisfies typeof DomainSlot.POINTER);
     if (sp < 0 || sp >= stack.size) fail('stack-overflow', `domain #${target.id} has no room on its stack`);
     if (check) return;
     if (stack.runCache !== undefined) stack.changes++; // as in reloadPages: the page may run as code
     stack.words[sp] = word | 0;
-    target.slots[DomainSlot.POINTER] = numberKey(sp + 1);
+    target.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(sp + 1);
   }
 
   /** Describe the pending fault for results and the kernel record. */

@@ -1,24 +1,37 @@
 // Control instructions that move between domains: CALL, CALLW, RETURN, FORK,
 // YIELD, HALT. KeyKOS semantics: CALL hands the callee a fresh one-shot resume key
 // to the caller; RETURN through it wakes the caller; using it voids every copy.
-import { DomainSlot, DomainState, fail, KeyKind, type KeyPage, NULL_KEY } from '@keyvm/core';
+// CALL, CALLW and RETURN are on the switch path: literal layout numbers (see cpu.ts).
+import {
+  type DomainSlot,
+  type DomainState,
+  fail,
+  type Key,
+  KeyKind,
+  type KeyPage,
+  NULL_KEY,
+} from '@keyvm/core';
+import type { Op } from '@keyvm/isa';
 import { type Cpu, Next } from '../cpu.js';
-import { operands, ownSlot, popTo } from './operands.js';
+import { operands, ownSlot, popTo, slotKey } from './operands.js';
 
-const stateOf = (page: KeyPage): number => page.slots[DomainSlot.STATE]!.value;
+const stateOf = (page: KeyPage): number => page.slots[3 satisfies typeof DomainSlot.STATE]!.value;
 
 function call(cpu: Cpu, withWord: boolean): Next {
   const b = operands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL');
   const s = cpu.stack;
   const store = cpu.store;
-  const callee = store.domain(ownSlot(cpu, s[b]!));
+  const callee = store.domain(slotKey(cpu, s[b]!));
   const message = ownSlot(cpu, s[b + 1]!);
   const caller = cpu.domain!;
   // deliver() checks the callee can take the call before changing anything.
   cpu.deliver(callee, message, store.resumeKey(caller), withWord ? s[b + 2]! : null);
   popTo(cpu, b);
   cpu.ip += 1;
-  cpu.setState(caller, withWord ? DomainState.waitingWord : DomainState.waiting);
+  cpu.setState(
+    caller,
+    withWord ? (6 satisfies typeof DomainState.waitingWord) : (2 satisfies typeof DomainState.waiting),
+  );
   cpu.suspend();
   cpu.activate(callee);
   return Next.switched;
@@ -27,44 +40,53 @@ function call(cpu: Cpu, withWord: boolean): Next {
 export const callOp = (cpu: Cpu): Next => call(cpu, false);
 export const callWordOp = (cpu: Cpu): Next => call(cpu, true);
 
+/** CALL, CALLW or RETURN, as the dispatch loop runs them (it then enters the next domain). */
+export function transfer(cpu: Cpu, op: number): void {
+  if (op === (39 satisfies typeof Op.RETURN)) returnOp(cpu);
+  else call(cpu, op === (38 satisfies typeof Op.CALLW));
+}
+
 /**
  * Wake `target` through the resume key `resume` with a reply key and word. A
  * waiting caller gets the key in RECV (and the word pushed, after CALLW); a
  * faulted domain (restart key) simply continues. Checks everything first.
  */
-export function resumeThrough(
-  cpu: Cpu,
-  resume: ReturnType<typeof ownSlot>,
-  reply: typeof NULL_KEY,
-  word: number,
-): KeyPage {
+export function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, word: number): KeyPage {
   const store = cpu.store;
-  if (resume.kind !== KeyKind.resume) {
-    fail(resume.kind === KeyKind.null ? 'null-key' : 'wrong-kind', 'RETURN needs a resume key');
+  const target = store.deref(resume) as KeyPage | undefined;
+  if (resume.kind !== (5 satisfies typeof KeyKind.resume) || target?.resumeGen !== resume.value) {
+    fail(
+      store.normalize(resume).kind === KeyKind.null ? 'null-key' : 'wrong-kind',
+      'RETURN needs a resume key',
+    );
   }
-  const target = store.deref(resume) as KeyPage;
   const state = stateOf(target);
-  if (state !== DomainState.waiting && state !== DomainState.waitingWord && state !== DomainState.faulted) {
+  if (
+    state !== (2 satisfies typeof DomainState.waiting) &&
+    state !== (6 satisfies typeof DomainState.waitingWord) &&
+    state !== (3 satisfies typeof DomainState.faulted)
+  ) {
     fail('busy', `domain #${target.id} is not waiting to be resumed`);
   }
-  if (state === DomainState.waitingWord) cpu.pushOnto(target, word, true);
+  if (state === (6 satisfies typeof DomainState.waitingWord)) cpu.pushOnto(target, word, true);
   store.consumeResume(resume);
-  if (state !== DomainState.faulted) target.slots[DomainSlot.RECV] = reply;
-  if (state === DomainState.waitingWord) cpu.pushOnto(target, word, false);
-  cpu.setState(target, DomainState.running);
+  if (state !== (3 satisfies typeof DomainState.faulted))
+    target.slots[9 satisfies typeof DomainSlot.RECV] = reply;
+  if (state === (6 satisfies typeof DomainState.waitingWord)) cpu.pushOnto(target, word, false);
+  cpu.setState(target, 1 satisfies typeof DomainState.running);
   return target;
 }
 
 export function returnOp(cpu: Cpu): Next {
   const b = operands(cpu, 3, 'RETURN');
   const s = cpu.stack;
-  const resume = ownSlot(cpu, s[b]!);
+  const resume = slotKey(cpu, s[b]!);
   const reply = ownSlot(cpu, s[b + 1]!);
   const me = cpu.domain!;
   const target = resumeThrough(cpu, resume, reply, s[b + 2]!);
   popTo(cpu, b);
   cpu.ip += 1;
-  cpu.setState(me, DomainState.available);
+  cpu.setState(me, 0 satisfies typeof DomainState.available);
   cpu.suspend();
   cpu.activate(target);
   return Next.switched;

@@ -37,17 +37,23 @@ export function complete(cpu: Cpu, base: number, ...results: number[]): void {
 }
 
 /**
- * The key in slot `slot` of the running domain's page, as it reads now. Its IP and
- * POINTER live in registers while it runs, so those slots read the registers.
+ * The key in slot `slot` of the running domain's page as stored, which may be void
+ * (for handlers whose store call checks liveness itself). Its IP and POINTER live
+ * in registers while it runs, so those slots read the registers.
  */
-export function ownSlot(cpu: Cpu, slot: number): Key {
+export function slotKey(cpu: Cpu, slot: number): Key {
   const page = cpu.domain!;
-  if (!Number.isInteger(slot) || slot < 0 || slot >= page.size) {
+  if (!Number.isInteger(slot) || slot < 0 || slot >= page.slots.length) {
     fail('out-of-bounds', `slot ${slot} is outside the domain page (size ${page.size})`);
   }
-  if (slot === DomainSlot.IP) return numberKey(cpu.ip);
-  if (slot === DomainSlot.POINTER) return numberKey(cpu.sp);
-  return cpu.store.normalize(page.slots[slot]!);
+  if (slot === (4 satisfies typeof DomainSlot.IP)) return numberKey(cpu.ip);
+  if (slot === (6 satisfies typeof DomainSlot.POINTER)) return numberKey(cpu.sp);
+  return page.slots[slot]!;
+}
+
+/** The key in slot `slot` of the running domain's page, as it reads now (a void key reads as null). */
+export function ownSlot(cpu: Cpu, slot: number): Key {
+  return cpu.store.normalize(slotKey(cpu, slot));
 }
 
 /**
