@@ -796,6 +796,19 @@ export class Cpu {
     return this.lastSteps < limit && this.#enterActive() ? CONTINUE : Stop.switched;
   }
 
+  /** The domain the kernel made active, when it is a running domain (`activate`'s page saves the lookup). */
+  #runnableActive(): KeyPage | null {
+    const id = this.store.kernel.active;
+    if (id === 0) return null;
+    const hint = this.#activated;
+    const page = hint !== null && hint.id === id ? hint : this.store.object(id);
+    return page instanceof KeyPage &&
+      page.isDomain &&
+      page.slots[3 satisfies typeof DomainSlot.STATE]!.value === (1 satisfies typeof DomainState.running)
+      ? page
+      : null;
+  }
+
   /**
    * After a switch, enter the domain the kernel made active (a callee, a resumed
    * caller, a keeper) without leaving the dispatch loop. False when there is none
@@ -803,16 +816,8 @@ export class Cpu {
    * the entry fault).
    */
   #enterActive(): boolean {
-    const id = this.store.kernel.active;
-    if (id === 0) return false;
-    const page = this.store.object(id);
-    if (
-      !(page instanceof KeyPage) ||
-      !page.isDomain ||
-      page.slots[DomainSlot.STATE]!.value !== DomainState.running
-    ) {
-      return false;
-    }
+    const page = this.#runnableActive();
+    if (page === null) return false;
     try {
       this.enter(page);
       return true;
@@ -831,15 +836,10 @@ export class Cpu {
    */
   #enterOnBorrow(): boolean {
     const m = this.meter;
-    const page = this.#activated;
-    if (m === null || page === null || page.id !== this.store.kernel.active) return false;
+    const page = this.#runnableActive();
+    if (m === null || page === null) return false;
     const key = page.slots[0 satisfies typeof DomainSlot.TIME]!;
     if (key.kind !== (6 satisfies typeof KeyKind.meter) || key.target !== m.id || key.version !== m.version)
-      return false;
-    if (
-      !page.isDomain ||
-      page.slots[3 satisfies typeof DomainSlot.STATE]!.value !== (1 satisfies typeof DomainState.running)
-    )
       return false;
     try {
       this.enter(page);
