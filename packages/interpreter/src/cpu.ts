@@ -89,6 +89,10 @@ const WARM_CHUNK = 1024;
 /** Instructions the loop may run before it must look again: bounded by gas, steps and the chunk. */
 const fuelFor = (gas: number, steps: number, chunk: number): number => Math.min(gas, steps, chunk);
 
+/** What the dispatch loop reloads from the fields after a case that went through them. */
+const Reload = Object.freeze({ none: 0, registers: 1, all: 2 } as const);
+type Reload = (typeof Reload)[keyof typeof Reload];
+
 /** Why the dispatch loop stopped. */
 export const Stop = Object.freeze({
   /** The step allowance (time slice or maxSteps) is used up. */
@@ -384,7 +388,7 @@ export class Cpu {
     // Fuel when the running code page last counted its warm-up (a transfer changes page mid-chunk).
     let mark = fuel0;
     // Set by a case that changed the registers through the fields: reload the locals from them.
-    let reload = false;
+    let reload: Reload = Reload.none;
     let stop: Stop | typeof CONTINUE = Stop.steps;
     let fault: GuestFault | null = null;
     const regs = this.#regs;
@@ -648,24 +652,14 @@ export class Cpu {
           // on and the loop follows it at once (through the fields only when its code
           // page is still warming up, for the shorter chunk).
           if (fuel > 0 && this.#enterOnBorrow() && (this.compiled !== null || !this.#jitting())) {
-            ip = this.ip;
-            sp = this.sp;
-            code = this.code;
-            stack = this.stack;
-            stackLen = stack.length;
-            if (this.compiled !== null) {
-              this.#runCompiled(stack, ip, sp, fuel);
-              ip = regs[0]!;
-              sp = regs[1]!;
-              fuel = regs[2]!;
-            }
-            continue;
+            reload = Reload.registers;
+            break;
           }
           const used = fuel0 - fuel;
           this.lastSteps = stepsBase + used;
           this.gasLeft = gasBase - used;
           if (this.domain === null && !(this.lastSteps < limit && this.#enterActive())) return Stop.switched;
-          reload = true;
+          reload = Reload.all;
           break;
         }
         default: {
@@ -679,21 +673,23 @@ export class Cpu {
           this.#warm(mark - fuel);
           stop = this.#slowPath(op, limit);
           if (stop !== CONTINUE) return stop;
-          reload = true;
+          reload = Reload.all;
           break;
         }
       }
-      if (reload) {
-        // Go on from the fields: registers, pages and counters.
-        reload = false;
+      if (reload !== Reload.none) {
+        // Go on from the fields: registers and pages, and the counters unless they go on.
+        if (reload === Reload.all) {
+          gasBase = this.gasLeft;
+          stepsBase = this.lastSteps;
+          mark = fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
+        }
+        reload = Reload.none;
         ip = this.ip;
         sp = this.sp;
         code = this.code;
         stack = this.stack;
         stackLen = stack.length;
-        gasBase = this.gasLeft;
-        stepsBase = this.lastSteps;
-        mark = fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.#chunk());
         if (this.compiled !== null) {
           this.#runCompiled(stack, ip, sp, fuel);
           ip = regs[0]!;
