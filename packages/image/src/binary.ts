@@ -95,7 +95,8 @@ function keySize(kind: number): number {
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 /**
  * The CRC-32 is computed in steps of about this many bytes, right after they are
- * written (save) or just before they are copied (load), while they are in cache.
+ * written (save), or just before they are copied and their object records are read
+ * (load), while they are in cache.
  */
 const CRC_STEP = 1 << 16;
 
@@ -123,11 +124,13 @@ function writeModel(model: ImageModel): Uint8Array {
   let objectsLength = 0;
   let keyCount = meters.length;
   let keysLength = 0;
+  const keyPages: KeyPageRecord[] = [];
   for (const m of meters) keysLength += keySize(m.keeper.kind);
   for (const o of objects) {
     if (o.kind === ObjectKind.dataPage) objectsLength += DATA.words + 4 * o.words.length;
     else if (o.kind === ObjectKind.device) objectsLength += DEV.transcript + 4 * o.transcript.length;
     else {
+      keyPages.push(o);
       objectsLength += KPAGE.end;
       keyCount += o.slots.length;
       for (const k of o.slots) keysLength += keySize(k.kind);
@@ -224,7 +227,7 @@ function writeModel(model: ImageModel): Uint8Array {
     p += keySize(k.kind);
   };
   for (const m of meters) writeKey(m.keeper);
-  for (const o of objects) if (o.kind === ObjectKind.keyPage) for (const k of o.slots) writeKey(k);
+  for (const o of keyPages) for (const k of o.slots) writeKey(k);
 
   u32(p + K.root, kernel.root);
   u32(p + K.active, kernel.active);
@@ -351,32 +354,45 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
   if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
     refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
 
-  // The checksum, and the data words. Data pages are views of one Int32Array,
-  // `words32`, whose element k is the word at byte wordsBase + 4k of the image:
-  // either `bytes` itself (adopted) or one copy of the whole objects section (one
-  // allocation, bounded by the input, made while the CRC-32 passes over it).
+  // The data words. Data pages are views of one Int32Array, `words32`, whose
+  // element k is the word at byte wordsBase + 4k of the image: either `bytes`
+  // itself (adopted) or one copy of the whole objects section (one allocation,
+  // bounded by the input, made while the CRC-32 passes over it).
   const objectsEnd = objectsStart + objectsLength;
   let words32: Int32Array;
   let wordsBase: number;
-  let crc: number;
+  let copy: Uint8Array | undefined;
   if (adopt && LITTLE_ENDIAN_HOST && (bytes.byteOffset & 3) === 0) {
-    crc = crc32(bytes.subarray(0, start));
     words32 = new Int32Array(bytes.buffer, bytes.byteOffset, Math.floor(len / 4));
     wordsBase = 0;
   } else {
     words32 = new Int32Array(Math.ceil(objectsLength / 4));
     wordsBase = objectsStart;
-    const copy = new Uint8Array(words32.buffer, 0, objectsLength);
-    crc = crc32(bytes.subarray(0, objectsStart));
-    for (let at = 0; at < objectsLength; at += CRC_STEP) {
-      const step = bytes.subarray(objectsStart + at, objectsStart + Math.min(objectsLength, at + CRC_STEP));
-      crc = crc32(step, crc);
-      copy.set(step, at);
-    }
-    crc = crc32(bytes.subarray(objectsEnd, start), crc);
+    copy = new Uint8Array(words32.buffer, 0, objectsLength);
   }
-  if (crc !== u32(start))
-    refuse('bad-checksum', { section: 'checksum', offset: start }, 'the CRC-32 does not match the image');
+  // The CRC-32 of bytes[0, sealed), extended a step at a time (copying the objects
+  // section as it goes). Object records are read right behind it, while their bytes
+  // are in cache; the checksum still comes first: an object that fails to read lets
+  // the CRC-32 finish, and a bad checksum is what is reported.
+  let crc = 0;
+  let sealed = 0;
+  const sealTo = (to: number) => {
+    const limit = Math.min(to, start);
+    while (sealed < limit) {
+      const stepEnd = Math.min(start, sealed + CRC_STEP);
+      crc = crc32(bytes.subarray(sealed, stepEnd), crc);
+      if (copy !== undefined && stepEnd > objectsStart && sealed < objectsEnd) {
+        const from = Math.max(sealed, objectsStart);
+        copy.set(bytes.subarray(from, Math.min(stepEnd, objectsEnd)), from - objectsStart);
+      }
+      sealed = stepEnd;
+    }
+  };
+  const checkCrc = () => {
+    sealTo(start);
+    if (crc !== u32(start))
+      refuse('bad-checksum', { section: 'checksum', offset: start }, 'the CRC-32 does not match the image');
+  };
 
   // ---- meters
   const meters: MeterRecord[] = new Array(meterCount);
@@ -393,7 +409,7 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
 
   // ---- objects
   const objects: ObjectRecord[] = new Array(objectCount);
-  const objectAt: number[] = new Array(objectCount);
+  const objectAt = new Float64Array(objectCount);
   const keyPages: KeyPageRecord[] = [];
   let slotsDeclared = 0;
   let p = objectsStart;
@@ -405,71 +421,83 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
   const pageWords = (at: number, n: number): Int32Array => {
     const k = (at - wordsBase) / 4;
     const words = words32.subarray(k, k + n);
-    if (!LITTLE_ENDIAN_HOST) for (let i = 0; i < n; i++) words[i] = i32(at + 4 * i); // (a copy)
+    if (!LITTLE_ENDIAN_HOST) {
+      sealTo(at + 4 * n); // copied as bytes first, then turned around here
+      for (let i = 0; i < n; i++) words[i] = i32(at + 4 * i);
+    }
     return words;
   };
-  for (let i = 0; i < objectCount; i++) {
-    need(4, 'an object tag');
-    objectAt[i] = p;
-    const tag = u32(p);
-    if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
-      refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
-    need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
-    const id = u32(p + DATA.id);
-    const version = u32(p + DATA.version);
-    if (tag === ObjectKind.dataPage) {
-      const size = u32(p + DATA.size);
-      // (Checks written out: no location or message is built for a good page.)
-      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + DATA.size));
-      if (p + DATA.words + 4 * size > objectsEnd)
-        need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
-      // The core's page itself (a DataPageRecord): storeFromModel adopts it.
-      objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
-      p += DATA.words + 4 * size;
-    } else if (tag === ObjectKind.keyPage) {
-      need(KPAGE.end, 'a key page record');
-      const flags = u32(p + KPAGE.flags);
-      if ((flags & ~FLAG_DOMAIN) !== 0)
-        refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
-      const size = u32(p + KPAGE.size);
-      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + KPAGE.size));
-      slotsDeclared += size;
-      if (meterCount + slotsDeclared > keyCount)
-        refuse(
-          'bad-header',
-          obj(p + KPAGE.size),
-          `key pages declare more slots than the header's ${keyCount} keys`,
-        );
-      const rec: KeyPageRecord = {
-        kind: tag,
-        id,
-        version,
-        meter: u32(p + KPAGE.meter),
-        isDomain: flags === FLAG_DOMAIN,
-        resumeGen: u32(p + KPAGE.resumeGen),
-        slots: new Array<KeyRecord>(size),
-      };
-      objects[i] = rec;
-      keyPages.push(rec);
-      p += KPAGE.end;
-    } else {
-      const size = u32(p + DEV.size);
-      if (p + DEV.transcript + 4 * size > objectsEnd)
-        need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
-      const transcript: number[] = new Array(size);
-      for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
-      const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
-      objects[i] = rec;
-      p += DEV.transcript + 4 * size;
+  /** Bytes of a record checksummed (and so in cache) before it is read: any header. */
+  const AHEAD = 64;
+  try {
+    for (let i = 0; i < objectCount; i++) {
+      if (p + AHEAD > sealed) sealTo(p + AHEAD);
+      need(4, 'an object tag');
+      objectAt[i] = p;
+      const tag = u32(p);
+      if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
+        refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
+      need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
+      const id = u32(p + DATA.id);
+      const version = u32(p + DATA.version);
+      if (tag === ObjectKind.dataPage) {
+        const size = u32(p + DATA.size);
+        // (Checks written out: no location or message is built for a good page.)
+        if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + DATA.size));
+        if (p + DATA.words + 4 * size > objectsEnd)
+          need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
+        // The core's page itself (a DataPageRecord): storeFromModel adopts it.
+        objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
+        p += DATA.words + 4 * size;
+      } else if (tag === ObjectKind.keyPage) {
+        need(KPAGE.end, 'a key page record');
+        const flags = u32(p + KPAGE.flags);
+        if ((flags & ~FLAG_DOMAIN) !== 0)
+          refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
+        const size = u32(p + KPAGE.size);
+        if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + KPAGE.size));
+        slotsDeclared += size;
+        if (meterCount + slotsDeclared > keyCount)
+          refuse(
+            'bad-header',
+            obj(p + KPAGE.size),
+            `key pages declare more slots than the header's ${keyCount} keys`,
+          );
+        const rec: KeyPageRecord = {
+          kind: tag,
+          id,
+          version,
+          meter: u32(p + KPAGE.meter),
+          isDomain: flags === FLAG_DOMAIN,
+          resumeGen: u32(p + KPAGE.resumeGen),
+          slots: new Array<KeyRecord>(size),
+        };
+        objects[i] = rec;
+        keyPages.push(rec);
+        p += KPAGE.end;
+      } else {
+        const size = u32(p + DEV.size);
+        if (p + DEV.transcript + 4 * size > objectsEnd)
+          need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
+        const transcript: number[] = new Array(size);
+        for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
+        const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
+        objects[i] = rec;
+        p += DEV.transcript + 4 * size;
+      }
     }
+    if (p !== objectsEnd) refuse('trailing-bytes', obj(p), `${objectsEnd - p} bytes follow the last object`);
+    if (meterCount + slotsDeclared !== keyCount)
+      refuse(
+        'bad-header',
+        head(H.keyCount),
+        `the header declares ${keyCount} keys, the objects ${meterCount + slotsDeclared}`,
+      );
+  } catch (e) {
+    checkCrc(); // a damaged image is reported as damaged, whatever it then reads as
+    throw e;
   }
-  if (p !== objectsEnd) refuse('trailing-bytes', obj(p), `${objectsEnd - p} bytes follow the last object`);
-  if (meterCount + slotsDeclared !== keyCount)
-    refuse(
-      'bad-header',
-      head(H.keyCount),
-      `the header declares ${keyCount} keys, the objects ${meterCount + slotsDeclared}`,
-    );
+  checkCrc();
 
   // ---- keys
   const keyAt = new Float64Array(keyCount);
@@ -524,16 +552,23 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
     faultDomain: u32(kp + K.faultDomain),
   };
 
-  // Key offsets of each key page's first slot, for error locations.
-  const slotBase = new Map<number, number>();
-  let base = meterCount;
-  for (let i = 0; i < objectCount; i++) {
-    const o = objects[i]!;
-    if (o.kind === ObjectKind.keyPage) {
-      slotBase.set(i, base);
-      base += o.slots.length;
+  // Key offsets of each key page's first slot, for error locations (built on the
+  // first failure that needs one).
+  let slotBase: Map<number, number> | undefined;
+  const firstSlot = (i: number): number => {
+    if (slotBase === undefined) {
+      slotBase = new Map();
+      let base = meterCount;
+      for (let j = 0; j < objectCount; j++) {
+        const o = objects[j]!;
+        if (o.kind === ObjectKind.keyPage) {
+          slotBase.set(j, base);
+          base += o.slots.length;
+        }
+      }
     }
-  }
+    return slotBase.get(i)!;
+  };
   const fieldOffset = (o: ObjectRecord, field: string | undefined, index = 0): number => {
     if (field === undefined) return 0;
     const table: Record<string, number> =
@@ -548,7 +583,7 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
     }),
     object: (i, field, index) => obj(objectAt[i]! + fieldOffset(objects[i]!, field, index)),
     keeper: (i) => ({ section: 'keys', offset: keyAt[i]! }),
-    slot: (i, s) => ({ section: 'keys', offset: keyAt[slotBase.get(i)! + s]! }),
+    slot: (i, s) => ({ section: 'keys', offset: keyAt[firstSlot(i) + s]! }),
     kernel: (field, index) => ({
       section: 'kernel',
       offset: kp + (K[field as keyof typeof K] ?? 0) + (index === undefined ? 0 : 4 * index),

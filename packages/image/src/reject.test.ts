@@ -2,6 +2,7 @@
 // (binary) or JSON path (JSON form). Offsets below follow the layout of the tiny
 // fixture, spelled out so that the test checks the decoder's arithmetic.
 import { crc32 } from 'node:zlib';
+import { PageType, Store } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
 import { catchImageError, tinyStore } from './fixtures.js';
 import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
@@ -42,6 +43,14 @@ const binaryCases: [string, Uint8Array, string, string, number][] = [
   ['a data page beyond the limit', edit(u32(136 + 16, 2 ** 24 + 1)), 'limit', 'objects', 152],
   ['a data page beyond its section', edit(u32(136 + 16, 1000)), 'truncated', 'objects', 136],
   ['an unknown object tag', edit(u8(136, 2)), 'bad-object', 'objects', 136],
+  ['an unknown object tag, checksum not resealed', edit(u8(136, 2), false), 'bad-checksum', 'checksum', 367],
+  [
+    'a data page past its section, not resealed',
+    edit(u32(136 + 16, 1000), false),
+    'bad-checksum',
+    'checksum',
+    367,
+  ],
   ['an object tag with high bits', edit(u8(139, 1)), 'bad-object', 'objects', 136],
   ['unknown key page flags', edit(u8(164 + 16, 2)), 'bad-object', 'objects', 180],
   ['an unknown key kind', edit(u8(227, 9)), 'bad-key', 'keys', 227],
@@ -83,6 +92,71 @@ describe('the binary decoder refuses', () => {
     expect([e.code, e.section, e.offset]).toEqual([code, section, offset]);
     expect(e.message).toContain(`${section} at byte ${offset}`);
   });
+});
+
+describe('an image of several checksum steps', () => {
+  // 200 data pages of 256 words (about 210 KB): the decoder runs the CRC-32 and the
+  // copy in 64 KiB steps and reads object records right behind them.
+  const store = new Store();
+  const mem = store.meterKey(store.primeMemory, true);
+  for (let p = 0; p < 200; p++) {
+    const words = store.dataPage(store.createPage(PageType.data, mem, 256), true).words;
+    for (let i = 0; i < 256; i++) words[i] = Math.imul(p * 256 + i, 0x9e3779b1);
+  }
+  store.createPage(PageType.keys, mem, 3);
+  const BIG = encodeImage(store);
+  const page150 = 64 + 2 * 24 + 150 * (20 + 4 * 256); // in the third step
+  const changed = (f: (dv: DataView, b: Uint8Array) => void, reseal: boolean) => {
+    const b = Uint8Array.from(BIG);
+    f(new DataView(b.buffer), b);
+    if (reseal) new DataView(b.buffer).setUint32(b.length - 4, crc32(b.subarray(0, b.length - 4)), true);
+    return b;
+  };
+  const checksumAt = BIG.length - 4;
+
+  it.each([false, true])('decodes and re-encodes to the same bytes (adopt: %s)', (adopt) => {
+    expect(BIG.length).toBeGreaterThan(3 * 65536);
+    expect(Buffer.from(encodeImage(decodeImage(Uint8Array.from(BIG), { adopt }))).equals(BIG)).toBe(true);
+    const odd = new Uint8Array(BIG.length + 1).subarray(1);
+    odd.set(BIG);
+    expect(Buffer.from(encodeImage(decodeImage(odd, { adopt }))).equals(BIG)).toBe(true);
+  });
+  const cases: [string, Uint8Array, string, string, number][] = [
+    ['a late unknown object tag', changed(u32(page150, 2), true), 'bad-object', 'objects', page150],
+    [
+      'a late page beyond the limit',
+      changed(u32(page150 + 16, 2 ** 24 + 1), true),
+      'limit',
+      'objects',
+      page150 + 16,
+    ],
+    [
+      'a late unknown tag, not resealed',
+      changed(u32(page150, 2), false),
+      'bad-checksum',
+      'checksum',
+      checksumAt,
+    ],
+    [
+      'a late page too long, not resealed',
+      changed(u32(page150 + 16, 300), false),
+      'bad-checksum',
+      'checksum',
+      checksumAt,
+    ],
+    [
+      'a flipped bit in the last page',
+      changed((_, b) => (b[checksumAt - 200]! ^= 1), false),
+      'bad-checksum',
+      'checksum',
+      checksumAt,
+    ],
+  ];
+  for (const adopt of [false, true])
+    it.each(cases)(`refuses %s (adopt: ${adopt})`, (_what, bytes, code, section, offset) => {
+      const e = catchImageError(() => decodeImage(Uint8Array.from(bytes), { adopt }));
+      expect([e.code, e.section, e.offset]).toEqual([code, section, offset]);
+    });
 });
 
 type Mutable = { [k: string]: unknown };
