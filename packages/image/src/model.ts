@@ -139,18 +139,20 @@ function toKey(k: KeyRecord): Key {
  * never pass a model whose pages belong to a live store.
  */
 export function storeFromModel(model: ImageModel): Store {
-  const built: StoreObject[] = [];
+  const { meters, objects } = model;
+  const built = new Array<StoreObject>(meters.length + objects.length);
+  let n = 0;
   const meterById = new Map<number, Meter>();
-  for (const m of model.meters) {
+  for (const m of meters) {
     const parent = m.parent === 0 ? null : meterById.get(m.parent)!;
     const meter = new Meter(m.id, m.version, m.resource as Resource, parent, m.remaining, toKey(m.keeper));
     meterById.set(m.id, meter);
-    built.push(meter);
+    built[n++] = meter;
   }
-  for (const o of model.objects) {
+  for (const o of objects) {
     switch (o.kind) {
       case ObjectKind.dataPage:
-        built.push(o instanceof DataPage ? o : new DataPage(o.id, o.version, o.words, o.meter));
+        built[n++] = o instanceof DataPage ? o : new DataPage(o.id, o.version, o.words, o.meter);
         break;
       case ObjectKind.keyPage: {
         const slots = new Array<Key>(o.slots.length);
@@ -158,11 +160,11 @@ export function storeFromModel(model: ImageModel): Store {
           const k = o.slots[i]!;
           slots[i] = k.kind === KeyKind.null || k.kind === KeyKind.number ? toKey(k) : (k as Key);
         }
-        built.push(new KeyPage(o.id, o.version, slots, o.meter, o.isDomain, o.resumeGen));
+        built[n++] = new KeyPage(o.id, o.version, slots, o.meter, o.isDomain, o.resumeGen);
         break;
       }
       case ObjectKind.device:
-        built.push(new Device(o.id, o.version, o.deviceType, [...o.transcript]));
+        built[n++] = new Device(o.id, o.version, o.deviceType, [...o.transcript]);
         break;
     }
   }

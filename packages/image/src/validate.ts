@@ -15,7 +15,7 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import { refuse, type Where } from './errors.js';
-import type { ImageModel, KeyRecord, MeterRecord, ObjectRecord } from './model.js';
+import type { ImageModel, KeyPageRecord, KeyRecord, MeterRecord, ObjectRecord } from './model.js';
 
 /** Limits of the image format beyond the core's page limits. */
 export const IMAGE_LIMITS = Object.freeze({
@@ -178,6 +178,8 @@ export function validateModel(model: ImageModel, at: Locator): void {
 
   // ---- pages and devices
   prev = 0;
+  /** Indexes of the key pages in `objects`, for the key checks below. */
+  const keyPages: number[] = [];
   for (let i = 0; i < objects.length; i++) {
     const o = objects[i]!;
     checkId(o.id, prev, i, 'object');
@@ -197,6 +199,7 @@ export function validateModel(model: ImageModel, at: Locator): void {
             `page #${o.id} is charged to #${o.meter}, which is not a memory meter`,
           );
         if (o.kind === ObjectKind.keyPage) {
+          keyPages.push(i);
           if (!isU32(o.resumeGen))
             refuse(
               'bad-object',
@@ -307,9 +310,8 @@ export function validateModel(model: ImageModel, at: Locator): void {
         `meter #${meters[i]!.id} keeper is a ${KIND_WORDS[keeper.kind]} key, not a domain key`,
       );
   }
-  for (let i = 0; i < objects.length; i++) {
-    const o = objects[i]!;
-    if (o.kind !== ObjectKind.keyPage) continue;
+  for (const i of keyPages) {
+    const o = objects[i] as KeyPageRecord;
     const slots = o.slots;
     for (let s = 0; s < slots.length; s++) checkKey(slots[s]!, () => at.slot(i, s));
     if (o.isDomain) checkDomainSlots(o.id, slots, (s) => at.slot(i, s), meterResource);
