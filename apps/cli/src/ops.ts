@@ -1,7 +1,7 @@
 // `keyvm ops`: the opcode reference, read from the ISA table (no second list).
 import { FAULT_TABLE } from '@keyvm/core';
 import { BootSlot, DEVICE_TABLE } from '@keyvm/interpreter';
-import { INSTRUCTIONS, instructionByName } from '@keyvm/isa';
+import { INSTRUCTIONS, instructionByName, SIZE_GAS } from '@keyvm/isa';
 import { ExitCode, usageError } from './errors.js';
 import { writeStream } from './io.js';
 
@@ -18,6 +18,7 @@ export async function opsCommand(names: readonly string[], flags: OpsFlags): Pro
       immediates: r.immediates,
       effect: r.effect,
       gas: r.gas,
+      sizeGas: r.sizeGas,
       family: r.family,
       keyvm: r.keyvm,
       doc: r.doc,
@@ -33,7 +34,8 @@ export async function opsCommand(names: readonly string[], flags: OpsFlags): Pro
     `CODE  ${'NAME'.padEnd(width.name)}  ${'EFFECT'.padEnd(width.effect)}  GAS  DOC`,
     ...rows.map((r) => {
       const name = r.immediates > 0 ? `${r.name} n` : r.name;
-      return `${String(r.code).padStart(4)}  ${name.padEnd(width.name)}  ${r.effect.padEnd(width.effect)}  ${String(r.gas).padStart(3)}  ${r.doc}`;
+      const gas = `${r.gas}${r.sizeGas ? '+' : ''}`;
+      return `${String(r.code).padStart(4)}  ${name.padEnd(width.name)}  ${r.effect.padEnd(width.effect)}  ${gas.padStart(3)}  ${r.doc}`;
     }),
   ];
   if (names.length === 0) {
@@ -47,6 +49,7 @@ export async function opsCommand(names: readonly string[], flags: OpsFlags): Pro
     lines.push(
       '',
       `${rows.length} instructions; codes 0-20 are the original KeyVM's. Stack effects: a b -- c pops b (the top), then a.`,
+      `GAS n+ also charges for the size on top of the stack: 1 more per ${SIZE_GAS.wordsPerGas} words beyond ${SIZE_GAS.free}.`,
     );
   await writeStream(process.stdout, `${lines.join('\n')}\n`);
   return ExitCode.ok;

@@ -165,3 +165,27 @@ const pp20 = best(3, vmPingPong(20));
 console.log(
   `CALL + RETURN with the callee 20 meters deep: ${(pp20 / N2).toFixed(1)} ns vs ${(pp1 / N2).toFixed(1)} ns at depth 1`,
 );
+
+// --- 4. gas pays for host work: a guest resizing a 16M-word page back and forth
+// (each PAGESIZESET allocates and copies 64 MB) against the countdown loop, in gas
+// per second of host time. Without gas for sizes this was ~100 gas/s.
+function churnRate() {
+  const W = 1 << 24;
+  // biome-ignore format: one instruction per group
+  const code = [
+    Op.PUSH, 20, Op.PUSH, 0, Op.PUSH, DomainSlot.MEMORY, Op.PUSH, W, Op.CREATEPAGE,
+    // loop at 9
+    Op.PUSH, 20, Op.PUSH, W - 1, Op.PAGESIZESET, Op.PUSH, 20, Op.PUSH, W, Op.PAGESIZESET, Op.PUSH, 9, Op.JUMP,
+  ];
+  const m = Machine.boot({ code }, { devices: false });
+  const t0 = process.hrtime.bigint();
+  const r = m.run({ gas: 50_000_000 });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  return r.gasUsed / s;
+}
+const churn = churnRate();
+const loopRate = (N * PER_ITER) / (tVm / 1e9);
+console.log(
+  `gas per host second: page churn ${(churn / 1e6).toFixed(0)} M/s vs countdown loop ${(loopRate / 1e6).toFixed(0)} M/s ` +
+    `(the loop gets ${(loopRate / churn).toFixed(1)}x more gas through per second)`,
+);

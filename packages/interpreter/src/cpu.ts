@@ -26,7 +26,7 @@ import {
   Resource,
   type Store,
 } from '@keyvm/core';
-import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
@@ -769,7 +769,7 @@ export class Cpu {
       this.pendingFault = new GuestFault('bad-opcode', `code word ${op} at ${this.ip} is not an instruction`);
       return Stop.fault;
     }
-    const cost = GAS[op]!;
+    const cost = this.costOf(op);
     if (this.gasLeft < cost) return Stop.gas;
     if (this.lastSteps >= limit) return Stop.steps;
     const gasBefore = this.gasLeft;
@@ -848,10 +848,16 @@ export class Cpu {
     }
   }
 
-  /** Gas cost of the instruction at the current IP (for meter exhaustion). */
+  /** Gas the heavy instruction `op` costs now: the table's, plus its size's (`gasFor`). */
+  costOf(op: number): number {
+    const row = INSTRUCTIONS[op]!;
+    return row.sizeGas ? gasFor(row, this.sp > 0 ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
+  }
+
+  /** Gas cost of the instruction at the current IP (for meter exhaustion and the step hook). */
   costAtIp(): number {
     const op = this.code[this.ip];
-    return op !== undefined && op >= 0 && op < N_OPS ? GAS[op]! : 1;
+    return op !== undefined && op >= 0 && op < N_OPS ? this.costOf(op) : 1;
   }
 
   // ---- domain state and scheduling ----------------------------------------------------

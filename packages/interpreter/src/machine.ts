@@ -387,7 +387,7 @@ export class Machine {
       op,
       opName: row?.name ?? `?${op}`,
       gas: cpu.gasLeft,
-      gasCost: row?.gas ?? 0,
+      gasCost: row === undefined ? 0 : cpu.costAtIp(),
       stack: Array.from(cpu.stack.subarray(0, cpu.sp)),
       depth: this.callDepth(cpu.domain.id),
       domain: cpu.domain.id,

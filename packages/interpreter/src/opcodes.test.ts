@@ -1099,4 +1099,39 @@ describe('metered instructions', () => {
     expect(m.store.primeTime.remaining).toBe(1000 - cost);
     expect(UNLIMITED).toBe(Number.POSITIVE_INFINITY);
   });
+
+  it('allocating and copying large pages costs gas for the size, atomically', () => {
+    // 1 + (4096 - 1024) / 4 = 769 for a 4096-word CREATEPAGE; 1 + 1024 / 4 = 257 to grow it to 2048.
+    const program = [...op('CREATEPAGE', FREE, 0, 1, 4096), ...op('PAGESIZESET', FREE, 2048), 'PUSH', 7];
+    const pushes = 4 + 2;
+    const total = pushes + 769 + 257 + 1;
+    const whole = boot(program);
+    expect(whole.run()).toMatchObject({ status: 'halted', gasUsed: total });
+
+    // One gas short of the CREATEPAGE: it waits, changing nothing, and goes on with more.
+    const m = boot(program, { time: 4 + 768 });
+    expect(m.run()).toMatchObject({ status: 'out-of-gas', gasUsed: 4 });
+    expect(m.stack()).toEqual([FREE, 0, 1, 4096]);
+    expect(m.domain(m.rootDomain).ip).toBe(8);
+    // run({ gas }) sets the budget: enough for CREATEPAGE and two PUSHes, one short of PAGESIZESET.
+    expect(m.run({ gas: 769 + 2 + 256 })).toMatchObject({ status: 'out-of-gas', gasUsed: 769 + 2 });
+    expect(m.run({ gas: 257 + 1 })).toMatchObject({ status: 'halted', gasUsed: 258 });
+    expect(m.stack()).toEqual(whole.stack());
+
+    // The step hook reports the cost with the size.
+    const costs: number[] = [];
+    const traced = boot(program);
+    traced.onStep = (s) => {
+      if (s.opName === 'CREATEPAGE' || s.opName === 'PAGESIZESET') costs.push(s.gasCost);
+    };
+    traced.run();
+    expect(costs).toEqual([769, 257]);
+
+    // KeyVM-size pages cost the base; a size no page can have faults at the base.
+    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1024)]).run()).toMatchObject({ gasUsed: 5 });
+    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1 << 30)]).run()).toMatchObject({
+      status: 'fault',
+      fault: { code: 'bad-argument' },
+    });
+  });
 });

@@ -1,5 +1,5 @@
 // Renders the instruction table as the Markdown reference in docs/isa.md.
-import { INSTRUCTIONS } from './table.js';
+import { INSTRUCTIONS, SIZE_GAS } from './table.js';
 
 const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
 
@@ -19,12 +19,16 @@ export function renderIsaMarkdown(): string {
     'Codes 0 to 20 are the original KeyVM instructions (marked ✓), at its numbers and with its',
     'stack effects.',
     '',
+    `Gas marked *+size* grows with the size operand (the words or slots allocated and copied):`,
+    `a size above ${SIZE_GAS.free} costs 1 more per ${SIZE_GAS.wordsPerGas} beyond ${SIZE_GAS.free}, so a guest cannot`,
+    'make the host copy megabytes for one unit of gas. Pages of KeyVM size cost only the base.',
+    '',
     '| code | name | KeyVM | imm | pops | pushes | gas | effect | meaning |',
     '| ---: | :--- | :---: | ---: | ---: | ---: | ---: | :--- | :--- |',
   ];
   for (const r of INSTRUCTIONS) {
     lines.push(
-      `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas} | \`${escapeCell(r.effect)}\` | ${escapeCell(r.doc)} |`,
+      `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas}${r.sizeGas ? ' +size' : ''} | \`${escapeCell(r.effect)}\` | ${escapeCell(r.doc)} |`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -11,10 +11,12 @@ export {
 } from './lookup.js';
 export {
   type Family,
+  gasFor,
   INSTRUCTIONS,
   type InstructionInfo,
   type InstructionRow,
   type Mnemonic,
   Op,
   type Opcode,
+  SIZE_GAS,
 } from './table.js';

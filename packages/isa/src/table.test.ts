@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  gasFor,
   INSTRUCTIONS,
   instructionByCode,
   instructionByName,
@@ -9,6 +10,7 @@ import {
   OPCODE_COUNT,
   Op,
   renderIsaMarkdown,
+  SIZE_GAS,
 } from './index.js';
 
 const KEYVM_21 = [
@@ -106,5 +108,20 @@ describe('docs/isa.md', () => {
   it('is up to date with the table (run `pnpm gen:docs` to regenerate)', () => {
     const onDisk = readFileSync(new URL('../../../docs/isa.md', import.meta.url), 'utf8');
     expect(onDisk).toBe(renderIsaMarkdown());
+  });
+});
+
+describe('gas for sizes', () => {
+  it('CREATEPAGE and PAGESIZESET pay for the words beyond the free size; nothing else does', () => {
+    expect(INSTRUCTIONS.filter((r) => r.sizeGas).map((r) => r.name)).toEqual(['CREATEPAGE', 'PAGESIZESET']);
+    const create = INSTRUCTIONS[Op.CREATEPAGE]!;
+    const { free, wordsPerGas } = SIZE_GAS;
+    expect([undefined, -1, 0, 256, free].map((n) => gasFor(create, n))).toEqual([1, 1, 1, 1, 1]);
+    expect(gasFor(create, free + 1)).toBe(2);
+    expect(gasFor(create, free + wordsPerGas)).toBe(2);
+    expect(gasFor(create, free + wordsPerGas + 1)).toBe(3);
+    expect(gasFor(create, 1 << 24)).toBe(1 + ((1 << 24) - free) / wordsPerGas);
+    expect(gasFor(create, (1 << 24) + 1)).toBe(1); // no page that large: it faults, unpaid
+    expect(gasFor(INSTRUCTIONS[Op.ADD]!, 1 << 20)).toBe(1);
   });
 });

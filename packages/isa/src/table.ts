@@ -35,8 +35,14 @@ export interface InstructionInfo {
   readonly pops: number;
   /** Words pushed on the stack. */
   readonly pushes: number;
-  /** Time-meter units charged before the instruction executes. */
+  /** Time-meter units charged before the instruction executes (the base, see `sizeGas`). */
   readonly gas: number;
+  /**
+   * The instruction's work grows with the size operand on top of the stack (the
+   * words or slots it allocates and copies), so it also costs `SIZE_GAS` for it:
+   * see `gasFor`.
+   */
+  readonly sizeGas: boolean;
   /** Stack effect in Forth notation. */
   readonly effect: string;
   /** One-line meaning. */
@@ -53,6 +59,7 @@ const row = <const C extends number, const N extends string, const F extends Fam
   pops: number;
   pushes: number;
   gas?: number;
+  sizeGas?: boolean;
   effect: string;
   doc: string;
   family: F;
@@ -65,6 +72,7 @@ const row = <const C extends number, const N extends string, const F extends Fam
     pops: r.pops,
     pushes: r.pushes,
     gas: r.gas ?? 1,
+    sizeGas: r.sizeGas ?? false,
     effect: r.effect,
     doc: r.doc,
     family: r.family,
@@ -85,9 +93,9 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 7, name: 'OR', pops: 2, pushes: 1, effect: 'a b -- a|b', doc: 'Bitwise or.', family: 'arith', keyvm: true }),
   row({ code: 8, name: 'XOR', pops: 2, pushes: 1, effect: 'a b -- a^b', doc: 'Bitwise exclusive or.', family: 'arith', keyvm: true }),
   row({ code: 9, name: 'NOT', pops: 1, pushes: 1, effect: 'a -- ~a', doc: 'Bitwise not.', family: 'arith', keyvm: true }),
-  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true }),
+  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true, sizeGas: true }),
   row({ code: 11, name: 'PAGETYPE', pops: 1, pushes: 1, effect: 'slot -- type', doc: 'Type of the page whose key is in `slot`: 0 data, 1 keys.', family: 'page', keyvm: true }),
-  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true }),
+  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true }),
   row({ code: 13, name: 'PAGESIZEGET', pops: 1, pushes: 1, effect: 'slot -- size', doc: 'Size in words (data page) or slots (key page) of the page in `slot`.', family: 'page', keyvm: true }),
   row({ code: 14, name: 'CALL', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true }),
   row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true }),
@@ -142,3 +150,24 @@ export type Mnemonic = InstructionRow['name'];
 export const Op = Object.freeze(Object.fromEntries(INSTRUCTIONS.map((r) => [r.name, r.code]))) as {
   readonly [R in InstructionRow as R['name']]: R['code'];
 };
+
+/**
+ * Gas for the size of instructions whose work grows with it (`sizeGas`): pages up
+ * to `free` words or slots (KeyVM's 256-word pages among them) cost only the base;
+ * beyond that, 1 more per `wordsPerGas`, so that allocating and copying a page
+ * costs about what running instructions for as long would.
+ */
+export const SIZE_GAS = Object.freeze({ free: 1024, wordsPerGas: 4 } as const);
+
+/**
+ * The gas an instruction costs when `top` is the word on top of the stack
+ * (undefined when the stack is empty). A size outside the page limits still
+ * costs only the base: the instruction faults without doing the work.
+ */
+export function gasFor(info: InstructionInfo, top: number | undefined): number {
+  if (!info.sizeGas || top === undefined || top <= SIZE_GAS.free || top > MAX_SIZED_WORDS) return info.gas;
+  return info.gas + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
+}
+
+/** Larger than any page can be (core's limits are below it), so such sizes fault, unpaid. */
+const MAX_SIZED_WORDS = 1 << 24;
