@@ -40,12 +40,6 @@ export class DataPage {
 /** A resizable array of key slots; a domain when `isDomain`. */
 export class KeyPage {
   readonly kind = ObjectKind.keyPage;
-  /**
-   * Derived by whoever runs the page as a domain (the interpreter keeps the pages
-   * its slots resolve to here, checked against the slots and the store's `epoch`).
-   * Not state: never encoded, never compared.
-   */
-  runCache: unknown = undefined;
   constructor(
     readonly id: number,
     public version: number,

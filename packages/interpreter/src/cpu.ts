@@ -117,14 +117,17 @@ const numberSlot = (page: KeyPage, slot: number): number => {
   return k.kind === (1 satisfies typeof KeyKind.number) ? k.value : 0;
 };
 
-/** What a domain's CODE and STACK slots resolved to, while `epoch` and the key objects are unchanged. */
+/** What a domain's CODE and STACK slots resolved to, while the store's epoch and the key objects are unchanged. */
 interface DomainPages {
+  readonly domain: KeyPage;
   readonly codeKey: Key;
   readonly stackKey: Key;
-  readonly epoch: number;
   readonly code: DataPage;
   readonly stack: DataPage;
 }
+
+/** Recently entered domains whose pages the CPU remembers (a power of two). */
+const PAGES_CACHED = 4;
 
 export class Cpu {
   /** The entered (running) domain, or null between domains. */
@@ -229,15 +232,7 @@ export class Cpu {
     const page = this.domain!;
     const slots = page.slots;
     if (slots[0 satisfies typeof DomainSlot.TIME] !== this.timeKey || this.meter === null) this.reborrow();
-    let pages = page.runCache as DomainPages | undefined;
-    if (
-      pages === undefined ||
-      pages.codeKey !== slots[5 satisfies typeof DomainSlot.CODE] ||
-      pages.stackKey !== slots[7 satisfies typeof DomainSlot.STACK] ||
-      pages.epoch !== this.store.epoch
-    ) {
-      pages = this.#resolvePages(page);
-    }
+    const pages = this.#pagesOf(page);
     const stack = pages.stack;
     if (this.sp < 0 || this.sp > stack.size)
       fail('bad-argument', `the stack pointer ${this.sp} is outside the stack page`);
@@ -254,11 +249,40 @@ export class Cpu {
   }
 
   /**
-   * Resolve a domain's CODE and STACK keys, checking them, and keep the result on
-   * the domain page. Keys are immutable, so while the same key objects sit in the
-   * slots and the store's epoch is unchanged (nothing severed, destroyed or
-   * resized), the result still holds and entering the domain need not check again.
+   * What a few recently entered domains' CODE and STACK slots resolved to. Keys are
+   * immutable, so while the same key objects sit in the slots and the store's
+   * epoch is unchanged (nothing severed, destroyed or resized), a result still
+   * holds and entering the domain need not check again. A change of epoch drops
+   * them all, so no freed page is kept alive by the cache.
    */
+  readonly #pages: (DomainPages | undefined)[] = new Array(PAGES_CACHED).fill(undefined);
+  #pagesEpoch = -1;
+  #pagesNext = 0;
+
+  #pagesOf(page: KeyPage): DomainPages {
+    const cache = this.#pages;
+    if (this.#pagesEpoch !== this.store.epoch) {
+      cache.fill(undefined);
+      this.#pagesEpoch = this.store.epoch;
+    }
+    const slots = page.slots;
+    for (let i = 0; i < PAGES_CACHED; i++) {
+      const e = cache[i];
+      if (
+        e !== undefined &&
+        e.domain === page &&
+        e.codeKey === slots[5 satisfies typeof DomainSlot.CODE] &&
+        e.stackKey === slots[7 satisfies typeof DomainSlot.STACK]
+      )
+        return e;
+    }
+    const e = this.#resolvePages(page);
+    cache[this.#pagesNext] = e;
+    this.#pagesNext = (this.#pagesNext + 1) & (PAGES_CACHED - 1);
+    return e;
+  }
+
+  /** Resolve a domain's CODE and STACK keys, checking them. */
   #resolvePages(page: KeyPage): DomainPages {
     const codeKey = page.slots[DomainSlot.CODE]!;
     const stackKey = page.slots[DomainSlot.STACK]!;
@@ -272,9 +296,7 @@ export class Cpu {
     if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
     const stack = this.store.dataPage(stackKey, true);
-    const pages: DomainPages = { codeKey, stackKey, epoch: this.store.epoch, code, stack };
-    page.runCache = pages;
-    return pages;
+    return { domain: page, codeKey, stackKey, code, stack };
   }
 
   /**
