@@ -168,26 +168,11 @@ describe('the dispatch loop follows CALL and RETURN without leaving', () => {
   // through the scheduler to settle and borrow again).
   const pingPong = (jit: boolean | 'eager', ownMeter: boolean, time = UNLIMITED) => {
     const m = boot(
+      // biome-ignore format: the program reads as one line per instruction group
       [
-        'PUSH',
-        6,
-        'loop:',
-        'DUP',
-        'PUSH',
-        15,
-        'SWAP',
-        'PUSH',
-        0,
-        'SWAP',
-        'CALLW',
-        'DROP',
-        'PUSH',
-        1,
-        'SUB',
-        'DUP',
-        ':loop',
-        'SWAP',
-        'JUMPIF',
+        'PUSH', 6,
+        'loop:', 'DUP', 'PUSH', 15, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW', // CALLW 15, null, n
+        'DROP', 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF',
         'HALT',
       ],
       { jit, time, quantum: 1000 },
