@@ -189,3 +189,37 @@ console.log(
   `gas per host second: page churn ${(churn / 1e6).toFixed(0)} M/s vs countdown loop ${(loopRate / 1e6).toFixed(0)} M/s ` +
     `(the loop gets ${(loopRate / churn).toFixed(1)}x more gas through per second)`,
 );
+
+// --- 5. scheduling past blocked domains: a domain that YIELDs in a loop while
+// 20,000 domains wait on input in the run queue, against none waiting.
+function yieldRate(blocked) {
+  const m = Machine.boot({ code: [Op.YIELD, Op.PUSH, 0, Op.JUMP] }, { quantum: 1 << 20 });
+  const store = m.store;
+  const root = store.object(m.rootDomain);
+  const mem = root.slots[DomainSlot.MEMORY];
+  const reader = [Op.PUSH, 13, Op.PUSH, 0, Op.PUSH, 0, Op.DEVICE]; // read input (slot 13): blocks
+  const codeKey = store.createPage(PageType.data, mem, reader.length);
+  store.dataPage(codeKey, true).words.set(reader);
+  for (let i = 0; i < blocked; i++) {
+    const pageKey = store.createPage(PageType.keys, mem, 28);
+    const slots = store.keyPage(pageKey, true).slots;
+    slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME];
+    slots[DomainSlot.CODE] = codeKey;
+    slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 4);
+    slots[13] = root.slots[13];
+    root.slots[16] = store.makeDomain(pageKey);
+    // FORK it from the host side: the root's first run lets each block.
+    store.kernel.runQueue.push(store.deref(root.slots[16]).id);
+    store.deref(root.slots[16]).slots[DomainSlot.STATE] = root.slots[DomainSlot.STATE];
+  }
+  m.run({ gas: 10 * blocked + 100 });
+  const t0 = process.hrtime.bigint();
+  const r = m.run({ gas: 300_000 });
+  return Number(process.hrtime.bigint() - t0) / r.gasUsed;
+}
+yieldRate(0);
+const y0 = Math.min(yieldRate(0), yieldRate(0));
+const yBlocked = Math.min(yieldRate(20_000), yieldRate(20_000));
+console.log(
+  `YIELD loop: ${yBlocked.toFixed(0)} ns per gas with 20,000 domains blocked on input vs ${y0.toFixed(0)} ns with none (${(yBlocked / y0).toFixed(1)}x)`,
+);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluate } from './evaluate.js';
 import { BootSlot, Machine } from './machine.js';
 import { code, op } from './test-support.js';
-import { addDomain, boot, runHalted, snapshot } from './testing.test-helpers.js';
+import { addDomain, boot, rootPage, runHalted, snapshot } from './testing.test-helpers.js';
 import type { StepInfo } from './types.js';
 
 const { console: CONSOLE, input: INPUT, clock: CLOCK } = BootSlot;
@@ -79,6 +79,30 @@ describe('input', () => {
     expect(m.domain(other.id).stateName).toBe('halted');
     m.provideInput([4]);
     expect(runHalted(m)).toEqual([4]);
+  });
+});
+
+describe('many blocked domains', () => {
+  it('stay blocked in FORK order while another yields past them, and get input in that order', () => {
+    const readers = 4;
+    const forks = Array.from({ length: readers }, (_, i) => op('FORK', 16 + i, 0)).flat();
+    // biome-ignore format: a countdown that yields each round, then halts
+    const m = boot([...forks, 'PUSH', 50, 'loop:', 'YIELD', 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF', 'HALT']);
+    const input = rootPage(m).slots[INPUT]!;
+    const pages = Array.from({ length: readers }, (_, i) =>
+      addDomain(m, [...READ(), 'PUSH', 100 + i, 'ADD'], { slot: 16 + i, slots: { [INPUT]: input } }),
+    );
+    const states = () => pages.map((p) => m.domain(p.id).stateName);
+    expect(m.run().status).toBe('waiting');
+    expect(m.stack()).toEqual([0]);
+    expect(states()).toEqual(['blocked', 'blocked', 'blocked', 'blocked']);
+    expect(m.store.kernel.runQueue).toEqual(pages.map((p) => p.id));
+    m.provideInput([1, 2]);
+    expect(m.run().status).toBe('waiting');
+    expect(states()).toEqual(['halted', 'halted', 'blocked', 'blocked']);
+    m.provideInput([3, 4]);
+    expect(m.run().status).toBe('halted');
+    expect(pages.map((p) => m.stack(p.id))).toEqual([[101], [103], [105], [107]]);
   });
 });
 
