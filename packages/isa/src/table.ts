@@ -159,6 +159,9 @@ export const Op = Object.freeze(Object.fromEntries(INSTRUCTIONS.map((r) => [r.na
  */
 export const SIZE_GAS = Object.freeze({ free: 1024, wordsPerGas: 4 } as const);
 
+/** The largest page the store allows (a data page of 1 << 24 words); a larger size faults, unpaid. */
+const MAX_SIZED_WORDS = 1 << 24;
+
 /**
  * The gas an instruction costs when `top` is the word on top of the stack
  * (undefined when the stack is empty). A size outside the page limits still
@@ -168,6 +171,3 @@ export function gasFor(info: InstructionInfo, top: number | undefined): number {
   if (!info.sizeGas || top === undefined || top <= SIZE_GAS.free || top > MAX_SIZED_WORDS) return info.gas;
   return info.gas + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
 }
-
-/** Larger than any page can be (core's limits are below it), so such sizes fault, unpaid. */
-const MAX_SIZED_WORDS = 1 << 24;
