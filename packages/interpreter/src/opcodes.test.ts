@@ -1,7 +1,7 @@
 // Every opcode: a passing case, and each of its fault cases checked for the fault
 // result and for atomicity (the faulting instruction changed nothing).
-import { DomainSlot, type FaultName, KeyKind, NULL_KEY, UNLIMITED } from '@keyvm/core';
-import { INSTRUCTIONS, type Mnemonic, Op } from '@keyvm/isa';
+import { DomainSlot, type FaultName, KeyKind, LIMITS, NULL_KEY, UNLIMITED } from '@keyvm/core';
+import { gasFor, INSTRUCTIONS, type Mnemonic, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Machine } from './machine.js';
 import { op } from './test-support.js';
@@ -1127,6 +1127,11 @@ describe('metered instructions', () => {
     traced.run();
     expect(costs).toEqual([769, 257]);
 
+    // The ISA's ceiling is the store's largest page.
+    const create = INSTRUCTIONS[Op.CREATEPAGE]!;
+    expect(gasFor(create, LIMITS.maxDataPageWords)).toBeGreaterThan(create.gas);
+    expect(gasFor(create, LIMITS.maxDataPageWords + 1)).toBe(create.gas);
+    expect(LIMITS.maxKeyPageSlots).toBeLessThanOrEqual(LIMITS.maxDataPageWords);
     // KeyVM-size pages cost the base; a size no page can have faults at the base.
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1024)]).run()).toMatchObject({ gasUsed: 5 });
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1 << 30)]).run()).toMatchObject({
