@@ -223,3 +223,31 @@ const yBlocked = Math.min(yieldRate(20_000), yieldRate(20_000));
 console.log(
   `YIELD loop: ${yBlocked.toFixed(0)} ns per gas with 20,000 domains blocked on input vs ${y0.toFixed(0)} ns with none (${(yBlocked / y0).toFixed(1)}x)`,
 );
+
+// --- 6. round robin: 20,000 domains all running `YIELD; JUMP 0`, against one.
+function roundRobin(n) {
+  const m = Machine.boot({ code: [Op.YIELD, Op.PUSH, 0, Op.JUMP] }, { quantum: 1 << 20, devices: false });
+  const store = m.store;
+  const root = store.object(m.rootDomain);
+  const mem = root.slots[DomainSlot.MEMORY];
+  for (let i = 0; i < n; i++) {
+    const pageKey = store.createPage(PageType.keys, mem, 28);
+    const slots = store.keyPage(pageKey, true).slots;
+    slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME];
+    slots[DomainSlot.CODE] = root.slots[DomainSlot.CODE];
+    slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 4);
+    const page = store.deref(store.makeDomain(pageKey));
+    page.slots[DomainSlot.STATE] = root.slots[DomainSlot.STATE]; // running, queued from the host side
+    store.kernel.runQueue.push(page.id);
+  }
+  m.run({ gas: 3 * n + 100 });
+  const t0 = process.hrtime.bigint();
+  const r = m.run({ gas: 300_000 });
+  return Number(process.hrtime.bigint() - t0) / r.gasUsed;
+}
+roundRobin(0);
+const rr0 = Math.min(roundRobin(0), roundRobin(0));
+const rrMany = Math.min(roundRobin(20_000), roundRobin(20_000));
+console.log(
+  `round robin: ${rrMany.toFixed(0)} ns per gas over 20,000 yielding domains vs ${rr0.toFixed(0)} ns alone (${(rrMany / rr0).toFixed(1)}x)`,
+);

@@ -303,6 +303,47 @@ describe('the dispatch loop follows CALL and RETURN without leaving', () => {
   });
 });
 
+describe('round robin over many domains', () => {
+  // The root and n domains (built from the host side, runnable and queued) all
+  // run `YIELD; JUMP 0`, so each YIELD passes control to the next in the queue.
+  const many = (n: number) => {
+    const m = boot(['top:', 'YIELD', ':top', 'JUMP'], { quantum: 1 << 20 });
+    const root = rootPage(m);
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const page = addDomain(m, ['top:', 'YIELD', ':top', 'JUMP']);
+      page.slots[DomainSlot.STATE] = root.slots[DomainSlot.STATE]!; // running
+      m.store.kernel.runQueue.push(page.id);
+      ids.push(page.id);
+    }
+    return { m, ids };
+  };
+
+  it('passes control in queue order, and the queue reads right whenever anyone can look', () => {
+    const { m, ids } = many(3);
+    const seen: number[][] = [];
+    m.onStep = (s) => {
+      if (s.opName === 'YIELD') seen.push([s.domain, ...m.store.kernel.runQueue]);
+    };
+    // Each starts at its YIELD; later turns run PUSH, JUMP, YIELD: 4 + 6 YIELDs in 22 steps.
+    m.run({ maxSteps: 4 + 3 * 6 });
+    const all = [m.rootDomain, ...ids];
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, i) => [...all.slice(i % 4), ...all.slice(0, i % 4)]));
+  });
+
+  it('one long run and single steps end alike with more domains than are ever dropped at once', () => {
+    const gas = 3 * 2600; // each of the 1,300 domains yields twice
+    const whole = many(1299);
+    expect(whole.m.run({ gas }).status).toBe('out-of-gas');
+    const stepped = many(1299);
+    stepped.m.store.primeTime.remaining = gas;
+    while (stepped.m.step().status === 'paused');
+    expect(snapshot(stepped.m)).toEqual(snapshot(whole.m));
+    expect(whole.m.store.kernel.runQueue).toHaveLength(1299);
+    expect(new Set(whole.m.store.kernel.runQueue).size).toBe(1299);
+  });
+});
+
 describe('keepers', () => {
   /** Root code with a keeper domain in its KEEPER slot. */
   function withKeeper(rootCode: (string | number)[], keeperCode: (string | number)[]) {

@@ -220,9 +220,11 @@ export class Machine {
         : wholeAtLeast(options.maxSteps, 0, 'maxSteps');
     cpu.spent = 0;
     let steps = 0;
+    this.#compactQueue();
     if (k.active !== 0 || k.runQueue.length > 0) k.faultCode = k.faultPc = k.faultDomain = 0;
     const result = (status: RunStatus, fault?: FaultInfo): RunResult => {
       cpu.leave();
+      this.#compactQueue();
       return fault ? { status, steps, gasUsed: cpu.spent, fault } : { status, steps, gasUsed: cpu.spent };
     };
     const faulted = (f: GuestFault): RunResult | null => {
@@ -236,7 +238,7 @@ export class Machine {
       if (cpu.domain === null) {
         const next = this.#pickNext();
         if (next === null) {
-          if (k.runQueue.length > 0) return result('waiting');
+          if (k.runQueue.length > this.#queue.taken) return result('waiting');
           if (k.faultCode !== 0) {
             const f = new GuestFault(Cpu.faultNameOf(k.faultCode), 'the machine stopped on this fault');
             return result('fault', cpu.faultInfo(f, k.faultPc, k.faultDomain));
@@ -274,6 +276,7 @@ export class Machine {
       if (cpu.hook !== null) {
         limit = 1;
         const info = this.#stepInfo();
+        this.#compactQueue(); // the hook may look at the kernel record
         if (info) cpu.hook(info);
       }
       let stop = cpu.execute(limit);
@@ -324,45 +327,71 @@ export class Machine {
       k.active = 0;
     }
     const q = k.runQueue;
-    for (let i = this.#skippable(q); i < q.length; ) {
+    const view = this.#queue;
+    for (let i = this.#scanStart(q); i < q.length; ) {
       const page = this.#domainPage(q[i]!);
       const state = stateOf(page);
       if (page && state === DomainState.blocked && this.#inputReady(page))
         page.slots[DomainSlot.STATE] = numberKey(DomainState.running);
       if (page && page.slots[DomainSlot.STATE]!.value === DomainState.running) {
-        q.splice(i, 1);
+        this.#take(q, i);
         k.active = page.id;
         // A domain taken from the queue starts a time slice of its own.
         k.sliceLeft = k.quantum;
         return page;
       }
       if (page && state === DomainState.blocked) {
-        if (i === this.#blocked.count && this.#blocked.queue === q) this.#blocked.count = i + 1;
+        if (i === view.taken + view.blocked) view.blocked++;
         i++;
-      } else q.splice(i, 1);
+      } else this.#take(q, i);
     }
     return null;
   }
 
   /**
-   * How many leading run-queue entries are known to be domains blocked on input
-   * (transient, not state). While no input is queued (and nothing is replayed)
-   * they stay blocked: only picking takes entries out of the queue, after them,
-   * and nothing else can wake or destroy a blocked domain. So picking and the
-   * time-slice check skip them instead of scanning every blocked domain again,
-   * which let a guest with many blocked domains make each YIELD cost O(n).
+   * A transient view of the run queue (not state) that keeps scheduling O(1) per
+   * pick however many domains are queued:
+   * - `taken` leading entries were picked already and are only dropped from the
+   *   array in bulk (before a hook or the caller can look, or once they are half
+   *   of it), instead of shifting the whole array at every pick;
+   * - after them, `blocked` entries are known to be domains blocked on input.
+   *   While no input is queued (and nothing is replayed) they stay blocked: only
+   *   picking takes entries out, after them, and nothing else can wake or destroy
+   *   a blocked domain. So scans start after them.
+   * Without it, a guest with many blocked or yielding domains made every YIELD
+   * cost O(n) host time for one unit of gas.
    */
-  readonly #blocked = { queue: null as number[] | null, count: 0 };
+  readonly #queue = { array: null as number[] | null, taken: 0, blocked: 0 };
 
-  /** Where a scan of the run queue `q` may start. */
-  #skippable(q: number[]): number {
+  /** Where a scan of the run queue `q` starts. */
+  #scanStart(q: number[]): number {
     const cpu = this.#cpu;
-    const b = this.#blocked;
-    if (b.queue !== q || cpu.input.length > 0 || cpu.replay !== null) {
-      b.queue = q;
-      b.count = 0;
+    const view = this.#queue;
+    if (view.array !== q) {
+      view.array = q;
+      view.taken = view.blocked = 0;
     }
-    return b.count;
+    if (cpu.input.length > 0 || cpu.replay !== null) view.blocked = 0;
+    return view.taken + view.blocked;
+  }
+
+  /** Take entry `i` out of the run queue `q` (a scan began with `#scanStart(q)`). */
+  #take(q: number[], i: number): void {
+    const view = this.#queue;
+    if (i !== view.taken) {
+      q.splice(i, 1);
+      return;
+    }
+    view.taken++;
+    if (view.taken >= 1024 && 2 * view.taken >= q.length) this.#compactQueue();
+  }
+
+  /** Drop the picked entries from the array, so the kernel record reads as the queue. */
+  #compactQueue(): void {
+    const view = this.#queue;
+    if (view.taken === 0) return;
+    if (view.array === this.store.kernel.runQueue) view.array.splice(0, view.taken);
+    view.taken = 0;
   }
 
   /**
@@ -385,7 +414,7 @@ export class Machine {
 
   #hasRunnable(): boolean {
     const q = this.store.kernel.runQueue;
-    for (let i = this.#skippable(q); i < q.length; i++) {
+    for (let i = this.#scanStart(q); i < q.length; i++) {
       const id = q[i]!;
       const st = stateOf(this.#domainPage(id));
       if (
