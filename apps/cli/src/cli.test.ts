@@ -99,6 +99,15 @@ describe.concurrent('run: outcomes and exit codes', () => {
     expect(r.stderr).toMatch(/^halted after 277 steps, 291 gas; stack \[14\]\n$/);
   });
 
+  it('--json keeps at most --output-limit characters of output and counts the rest', async () => {
+    const r = await keyvmJson(['run', HELLO, '--output-limit', '5']);
+    expect(r.code).toBe(0);
+    expect(Object.keys(r.json)).toEqual([...CONTRACT, 'output', 'outputDropped']);
+    expect(r.json).toMatchObject({ status: 'halted', output: 'Hello', outputDropped: 9 });
+    expect(r.stderr).toContain('console output beyond 5 characters was dropped (9 more)');
+    expect((await keyvmJson(['run', HELLO])).json).not.toHaveProperty('outputDropped');
+  });
+
   it('fault: exit 1, the fault with code, message and pc', async () => {
     const src = file('div.ism', 'div(1,0)\n');
     const r = await keyvmJson(['run', src]);

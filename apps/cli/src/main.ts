@@ -65,6 +65,11 @@ function addRunOptions(cmd: Command, resume: boolean): Command {
       'pause after N instructions (exit 7; save with --save, continue with resume)',
       whole(0),
     )
+    .option(
+      '--output-limit <n>',
+      'with --json: keep at most N characters of console output (default 16,777,216); the rest is dropped and counted',
+      whole(0),
+    )
     .option('-q, --quiet', 'no summary on stderr');
 }
 

@@ -42,6 +42,7 @@ export interface RunFlags {
   input?: string;
   inputFile?: string;
   maxSteps?: number;
+  outputLimit?: number;
   quiet?: boolean;
 }
 
@@ -111,7 +112,8 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
   let machine: Machine;
   let gas: number | undefined;
   if (input.kind === 'image') {
-    machine = new Machine(input.store, { host });
+    const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
+    machine = new Machine(input.store, { host, ...limit });
     const store = machine.store;
     gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
@@ -121,6 +123,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
       time: flags.gas ?? RUN_DEFAULTS.gas,
       memory: flags.memory ?? RUN_DEFAULTS.memory,
       host,
+      ...(flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit }),
     });
   }
   const inputText =
@@ -152,7 +155,14 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
   const report = contractReport(outcome, stack, hash);
   if (tracer) await tracer.finish(outcome);
   if (flags.json) {
-    await writeStream(process.stdout, `${JSON.stringify({ ...report, output: machine.output })}\n`);
+    const dropped = machine.outputDropped;
+    const json = { ...report, output: machine.output, ...(dropped > 0 ? { outputDropped: dropped } : {}) };
+    await writeStream(process.stdout, `${JSON.stringify(json)}\n`);
+    if (dropped > 0 && !flags.quiet)
+      await writeStream(
+        process.stderr,
+        `keyvm: console output beyond ${machine.output.length.toLocaleString('en-US')} characters was dropped (${dropped.toLocaleString('en-US')} more)\n`,
+      );
   } else {
     // Keep the summary on its own line when output and summary share a terminal.
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)

@@ -77,6 +77,12 @@ export const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
 for (const op of [...INLINE_OPS, ...TRANSFER_OPS]) {
   if (GAS[op] !== 1) throw new Error(`internal: instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
 }
+/**
+ * Console output kept for a host that gives no writer, in UTF-16 code units. Output
+ * is host side and no meter pays for it, so it is capped well below V8's longest
+ * string: a guest with gas enough cannot make the host run out of memory or crash.
+ */
+export const OUTPUT_LIMIT = 1 << 24;
 /** A local budget stand-in for an unlimited meter chain. */
 const BIG = Number.MAX_SAFE_INTEGER;
 const EMPTY = new Int32Array(0);
@@ -156,8 +162,19 @@ export class Cpu {
   spent = 0;
   /** Host input waiting to be read by input devices (not part of the image). */
   readonly input: number[] = [];
-  /** Console output when the host gives no writer. */
+  /** Console output when the host gives no writer (host side, not state), up to `outputLimit` characters. */
   output = '';
+  /** Characters of console output dropped beyond `outputLimit`. */
+  outputDropped = 0;
+
+  /** Keep console output for a host without a writer; what does not fit is dropped and counted. */
+  /** Most characters kept in `output` (see OUTPUT_LIMIT). */
+  outputLimit = OUTPUT_LIMIT;
+
+  collectOutput(text: string): void {
+    if (this.output.length + text.length <= this.outputLimit) this.output += text;
+    else this.outputDropped += text.length;
+  }
   hook: StepHook | null = null;
   /** Replay cursors per device id, when replaying transcripts. */
   replay: Map<number, number> | null = null;

@@ -3,6 +3,7 @@
 import { DomainSlot, KeyKind, numberKey, ObjectKind } from '@keyvm/core';
 import { Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
+import { OUTPUT_LIMIT } from './cpu.js';
 import { evaluate } from './evaluate.js';
 import { BootSlot, Machine } from './machine.js';
 import { code, op } from './test-support.js';
@@ -29,6 +30,17 @@ describe('console', () => {
     const m = boot(hello);
     expect(runHalted(m)).toEqual([0, 0, 0]);
     expect(m.output).toBe('H😀-42');
+  });
+
+  it('keeps at most outputLimit characters without a writer and counts what it drops', () => {
+    const m = boot(hello, { outputLimit: 3 });
+    expect(runHalted(m)).toEqual([0, 0, 0]);
+    // 'H' (1) and the emoji (2 UTF-16 units) fit; '-42' does not and is dropped whole.
+    expect(m.output).toBe('H😀');
+    expect(m.outputDropped).toBe(3);
+    expect(boot(hello).outputDropped).toBe(0);
+    expect(OUTPUT_LIMIT).toBe(1 << 24);
+    expect(() => boot(hello, { outputLimit: -1 })).toThrow(/output limit/);
   });
 
   it('writes to host.write when given, in order', () => {

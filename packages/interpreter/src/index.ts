@@ -1,5 +1,6 @@
 // Public API of @keyvm/interpreter: the machine, its results, devices, evaluate and
 // the (transparent) prove / verify of the Anoma provable-VM interface.
+export { OUTPUT_LIMIT } from './cpu.js';
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
 export { type Evaluation, evaluate } from './evaluate.js';
 export {

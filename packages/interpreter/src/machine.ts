@@ -38,6 +38,11 @@ export interface MachineOptions {
    * first entry (for tests). Results are identical either way.
    */
   jit?: boolean | 'eager';
+  /**
+   * Most console output kept in `output` when `host.write` is not given (default
+   * `OUTPUT_LIMIT`, 16 Mi characters); more is dropped and counted in `outputDropped`.
+   */
+  outputLimit?: number;
 }
 
 export interface BootOptions extends MachineOptions {
@@ -112,6 +117,8 @@ export class Machine {
     this.#cpu = new Cpu(store, options.host ?? {});
     if (options.replay) this.#cpu.replay = new Map();
     this.#cpu.jit = options.jit ?? true;
+    if (options.outputLimit !== undefined)
+      this.#cpu.outputLimit = wholeAtLeast(options.outputLimit, 0, 'output limit');
     const k = store.kernel;
     for (const id of [k.root, k.active, ...k.runQueue]) {
       if (id !== 0 && !this.#domainPage(id))
@@ -174,6 +181,7 @@ export class Machine {
     if (options.host) machineOptions.host = options.host;
     if (options.replay) machineOptions.replay = options.replay;
     if (options.jit !== undefined) machineOptions.jit = options.jit;
+    if (options.outputLimit !== undefined) machineOptions.outputLimit = options.outputLimit;
     return new Machine(store, machineOptions);
   }
 
@@ -182,6 +190,11 @@ export class Machine {
   /** Console output collected when the host gives no writer. */
   get output(): string {
     return this.#cpu.output;
+  }
+
+  /** Characters of console output dropped because `output` reached its cap (`OUTPUT_LIMIT`). */
+  get outputDropped(): number {
+    return this.#cpu.outputDropped;
   }
 
   /** Queue words for input devices; blocked readers become runnable. */

@@ -40,7 +40,7 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
         fail('bad-argument', `the console has no operation ${op}`);
       }
       if (cpu.host.write) cpu.host.write(text);
-      else cpu.output += text;
+      else cpu.collectOutput(text);
       complete(cpu, b, 0);
       return Next.continue;
     }
