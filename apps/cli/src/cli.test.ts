@@ -3,7 +3,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { INSTRUCTIONS } from '@keyvm/isa';
+import { DomainSlot, type KeyPage, PageType } from '@keyvm/core';
+import { encodeImage } from '@keyvm/image';
+import { Machine } from '@keyvm/interpreter';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, BIN, EXAMPLES, keyvm, keyvmJson, REPO, tempDir } from './spawn.test-helpers.js';
 
@@ -479,6 +482,22 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(a.stdout).toContain('8 DATA: read-only');
     expect(a.stdout.match(/<path /g)!.length).toBeGreaterThan(10);
     expect(readFileSync(out, 'utf8')).toBe(a.stdout);
+  });
+
+  it('graph draws a machine with more objects than a call takes arguments', async () => {
+    // 70,000 one-word data pages, all reached from one key page of the root domain.
+    const m = Machine.boot({ code: [Op.HALT] }, { devices: false });
+    const store = m.store;
+    const mem = (store.object(m.rootDomain) as KeyPage).slots[DomainSlot.MEMORY]!;
+    const pages = store.createPage(PageType.keys, mem, 70_000);
+    const slots = store.keyPage(pages, true).slots;
+    for (let i = 0; i < slots.length; i++) slots[i] = store.createPage(PageType.data, mem, 1);
+    (store.object(m.rootDomain) as KeyPage).slots[20] = pages;
+    const big = file('big.kvmi', encodeImage(store));
+    const svg = join(dir, 'big.svg');
+    const r = await keyvm(['graph', big, '--svg', '-o', svg]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(svg, 'utf8').match(/data page #/g)).toHaveLength(70_003); // and the root's code, stack and data pages
   });
 
   it('ops prints the instruction table from the ISA', async () => {

@@ -192,6 +192,35 @@ interface Rect {
 const overlaps = (a: Rect, b: Rect): boolean =>
   a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
 
+/** Rectangles by the grid cells they cover, so finding those near a rectangle is cheap. */
+class RectGrid {
+  static readonly CELL = 64;
+  readonly #cells = new Map<string, Rect[]>();
+
+  #keys(r: Rect): string[] {
+    const c = RectGrid.CELL;
+    const keys: string[] = [];
+    for (let gx = Math.floor(r.x / c); gx <= Math.floor((r.x + r.w) / c); gx++)
+      for (let gy = Math.floor(r.y / c); gy <= Math.floor((r.y + r.h) / c); gy++) keys.push(`${gx},${gy}`);
+    return keys;
+  }
+
+  add(r: Rect): void {
+    for (const k of this.#keys(r)) {
+      const cell = this.#cells.get(k);
+      if (cell === undefined) this.#cells.set(k, [r]);
+      else cell.push(r);
+    }
+  }
+
+  /** Every rectangle sharing a cell with `r`, each once. */
+  near(r: Rect): Set<Rect> {
+    const found = new Set<Rect>();
+    for (const k of this.#keys(r)) for (const o of this.#cells.get(k) ?? []) found.add(o);
+    return found;
+  }
+}
+
 const xml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (n: number): string => String(Math.round(n * 10) / 10);
@@ -216,12 +245,18 @@ export function toSvg(g: CapabilityGraph): string {
   );
   const boxes = new Map<number, Box>();
   const neighbours = new Map<number, number[]>();
+  const push = <K, V>(map: Map<K, V[]>, key: K, value: V): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [value]);
+    else list.push(value);
+  };
   for (const e of g.edges) {
     if (e.from === e.to) continue;
-    neighbours.set(e.from, [...(neighbours.get(e.from) ?? []), e.to]);
-    neighbours.set(e.to, [...(neighbours.get(e.to) ?? []), e.from]);
+    push(neighbours, e.from, e.to);
+    push(neighbours, e.to, e.from);
   }
-  const rowHeight = rows.map((row) => (row.length === 0 ? 0 : Math.max(...row.map((b) => b.h))));
+  // (Loops, not spreads: a row may hold more boxes than a call takes arguments.)
+  const rowHeight = rows.map((row) => row.reduce((m, b) => Math.max(m, b.h), 0));
   const rowTop: number[] = [];
   let y = MARGIN + TOP_ARCS;
   rows.forEach((_, i) => {
@@ -265,20 +300,25 @@ export function toSvg(g: CapabilityGraph): string {
     if (!a || !b || a === b) return;
     const sa = `${e.from}:${sideOf(a, b)}`;
     const sb = `${e.to}:${sideOf(b, a)}`;
-    ends.set(sa, [...(ends.get(sa) ?? []), { edge: i, other: b.x + b.w / 2 }]);
-    ends.set(sb, [...(ends.get(sb) ?? []), { edge: i, other: a.x + a.w / 2 }]);
+    push(ends, sa, { edge: i, other: b.x + b.w / 2 });
+    push(ends, sb, { edge: i, other: a.x + a.w / 2 });
   });
+  // Each side's ends in order, once: the position of every edge's end on it.
+  const slot = new Map<string, { at: number; of: number }>();
+  for (const [key, list] of ends) {
+    list.sort((p, q) => p.other - q.other || p.edge - q.edge);
+    list.forEach((p, at) => slot.set(`${key}:${p.edge}`, { at, of: list.length }));
+  }
   const anchor = (box: Box, side: Side, edge: number): [number, number] => {
-    const list = [...(ends.get(`${box.node.id}:${side}`) ?? [])].sort(
-      (p, q) => p.other - q.other || p.edge - q.edge,
-    );
-    const at = list.findIndex((p) => p.edge === edge);
-    const x = box.x + (box.w * (at + 1)) / (list.length + 1);
+    const { at, of } = slot.get(`${box.node.id}:${side}:${edge}`)!;
+    const x = box.x + (box.w * (at + 1)) / (of + 1);
     return [x, side === 'top' ? box.y : box.y + box.h];
   };
 
-  // Labels go where they overlap no box and no label placed before them.
-  const taken: Rect[] = [...boxes.values()].map((b) => ({ x: b.x - 2, y: b.y - 2, w: b.w + 4, h: b.h + 4 }));
+  // Labels go where they overlap no box and no label placed before them; what is
+  // taken is kept in a grid of cells, so a label is checked against its neighbours only.
+  const taken = new RectGrid();
+  for (const b of boxes.values()) taken.add({ x: b.x - 2, y: b.y - 2, w: b.w + 4, h: b.h + 4 });
   const labels: string[] = [];
   const placeLabel = (text: string, at: (t: number) => [number, number]): void => {
     const w = text.length * LABEL_CHAR_W + 6;
@@ -289,16 +329,16 @@ export function toSvg(g: CapabilityGraph): string {
     };
     const tries = [0.5, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.45, 0.55, 0.35, 0.65, 0.25, 0.75, 0.15, 0.85];
     // The first free place, or else the one overlapping the least.
-    const overlapArea = (c: Rect): number =>
-      taken.reduce(
-        (sum, o) =>
-          overlaps(c, o)
-            ? sum +
-              (Math.min(c.x + c.w, o.x + o.w) - Math.max(c.x, o.x)) *
-                (Math.min(c.y + c.h, o.y + o.h) - Math.max(c.y, o.y))
-            : sum,
-        0,
-      );
+    const overlapArea = (c: Rect): number => {
+      let sum = 0;
+      for (const o of taken.near(c)) {
+        if (overlaps(c, o))
+          sum +=
+            (Math.min(c.x + c.w, o.x + o.w) - Math.max(c.x, o.x)) *
+            (Math.min(c.y + c.h, o.y + o.h) - Math.max(c.y, o.y));
+      }
+      return sum;
+    };
     let r = rectAt(tries[0]!);
     let best = Number.POSITIVE_INFINITY;
     for (const t of tries) {
@@ -307,7 +347,7 @@ export function toSvg(g: CapabilityGraph): string {
       if (area < best) [r, best] = [c, area];
       if (area === 0) break;
     }
-    taken.push(r);
+    taken.add(r);
     labels.push(
       `<rect x="${num(r.x)}" y="${num(r.y)}" width="${num(w)}" height="${h}" rx="3" fill="#ffffff" fill-opacity="0.9"/>`,
       `<text x="${num(r.x + w / 2)}" y="${num(r.y + h / 2 + 3.5)}" text-anchor="middle" font-size="10" fill="#111827">${xml(text)}</text>`,
@@ -370,7 +410,7 @@ export function toSvg(g: CapabilityGraph): string {
       );
     });
   }
-  out.push(...labels);
+  for (const l of labels) out.push(l);
   out.push(
     `<text x="${MARGIN}" y="${num(height - 14)}" font-size="10" fill="#6b7280">dashed: read-only page key, use-only meter key, meter parent</text>`,
   );
