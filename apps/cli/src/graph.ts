@@ -307,7 +307,7 @@ export function toSvg(g: CapabilityGraph): string {
   const slot = new Map<string, { at: number; of: number }>();
   for (const [key, list] of ends) {
     list.sort((p, q) => p.other - q.other || p.edge - q.edge);
-    list.forEach((p, at) => slot.set(`${key}:${p.edge}`, { at, of: list.length }));
+    for (let at = 0; at < list.length; at++) slot.set(`${key}:${list[at]!.edge}`, { at, of: list.length });
   }
   const anchor = (box: Box, side: Side, edge: number): [number, number] => {
     const { at, of } = slot.get(`${box.node.id}:${side}:${edge}`)!;
