@@ -73,7 +73,7 @@ export const INLINE_OPS: readonly number[] = [
  * without leaving, while the next domain runs on the same borrow. Each must
  * cost exactly 1 gas, so the loop's fuel pays for them as for inline ones.
  */
-export const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
+const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
 for (const op of [...INLINE_OPS, ...TRANSFER_OPS]) {
   if (GAS[op] !== 1) throw new Error(`internal: instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
 }
@@ -199,13 +199,7 @@ export class Cpu {
     // A borrow left pending by a switch (suspend) goes on when this domain runs on the
     // same live meter, as servers called on their caller's meter do: no settle, no chain walk.
     const key = page.slots[0 satisfies typeof DomainSlot.TIME]!;
-    const m = this.meter;
-    if (
-      m !== null &&
-      key.kind === (6 satisfies typeof KeyKind.meter) &&
-      key.target === m.id &&
-      key.version === m.version
-    ) {
+    if (this.#onBorrow(key)) {
       this.timeKey = key;
     } else {
       this.settle();
@@ -224,6 +218,17 @@ export class Cpu {
     const avail = this.store.available(meter);
     this.budget = Math.min(avail, BIG);
     this.gasLeft = this.budget;
+  }
+
+  /** Whether the TIME key `key` designates the live meter of the pending borrow. */
+  #onBorrow(key: Key): boolean {
+    const m = this.meter;
+    return (
+      m !== null &&
+      key.kind === (6 satisfies typeof KeyKind.meter) &&
+      key.target === m.id &&
+      key.version === m.version
+    );
   }
 
   /** Pay what was used of the borrow to the meter chain. */
@@ -870,12 +875,8 @@ export class Cpu {
    * (`#enterActive`, the scheduler) then takes it, and reports any entry fault.
    */
   #enterOnBorrow(): boolean {
-    const m = this.meter;
     const page = this.#runnableActive();
-    if (m === null || page === null) return false;
-    const key = page.slots[0 satisfies typeof DomainSlot.TIME]!;
-    if (key.kind !== (6 satisfies typeof KeyKind.meter) || key.target !== m.id || key.version !== m.version)
-      return false;
+    if (page === null || !this.#onBorrow(page.slots[0 satisfies typeof DomainSlot.TIME]!)) return false;
     try {
       this.enter(page);
       return true;

@@ -17,7 +17,7 @@ import { operands, ownSlot, popTo, slotKey } from './operands.js';
 
 const stateOf = (page: KeyPage): number => page.slots[3 satisfies typeof DomainSlot.STATE]!.value;
 
-function call(cpu: Cpu, withWord: boolean): Next {
+function call(cpu: Cpu, withWord: boolean): void {
   const b = operands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL');
   const s = cpu.stack;
   const store = cpu.store;
@@ -34,13 +34,12 @@ function call(cpu: Cpu, withWord: boolean): Next {
   );
   cpu.suspend();
   cpu.activate(callee);
-  return Next.switched;
 }
 
-export const callOp = (cpu: Cpu): Next => call(cpu, false);
-export const callWordOp = (cpu: Cpu): Next => call(cpu, true);
-
-/** CALL, CALLW or RETURN, as the dispatch loop runs them (it then enters the next domain). */
+/**
+ * CALL, CALLW or RETURN: the dispatch loop runs them itself (they cost 1 gas) and
+ * then enters the domain they activated; they never reach the heavy dispatcher.
+ */
 export function transfer(cpu: Cpu, op: number): void {
   if (op === (39 satisfies typeof Op.RETURN)) returnOp(cpu);
   else call(cpu, op === (38 satisfies typeof Op.CALLW));
@@ -51,7 +50,7 @@ export function transfer(cpu: Cpu, op: number): void {
  * waiting caller gets the key in RECV (and the word pushed, after CALLW); a
  * faulted domain (restart key) simply continues. Checks everything first.
  */
-export function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, word: number): KeyPage {
+function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, word: number): KeyPage {
   const store = cpu.store;
   const target = store.deref(resume) as KeyPage | undefined;
   if (resume.kind !== (5 satisfies typeof KeyKind.resume) || target?.resumeGen !== resume.value) {
@@ -77,7 +76,7 @@ export function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, wor
   return target;
 }
 
-export function returnOp(cpu: Cpu): Next {
+function returnOp(cpu: Cpu): void {
   const b = operands(cpu, 3, 'RETURN');
   const s = cpu.stack;
   const resume = slotKey(cpu, s[b]!);
@@ -89,7 +88,6 @@ export function returnOp(cpu: Cpu): Next {
   cpu.setState(me, 0 satisfies typeof DomainState.available);
   cpu.suspend();
   cpu.activate(target);
-  return Next.switched;
 }
 
 export function forkOp(cpu: Cpu): Next {

@@ -2,7 +2,7 @@
 // case here or inline in the CPU loop; a new opcode without one does not compile.
 import { assertNever, INSTRUCTIONS, Op, type Opcode } from '@keyvm/isa';
 import { type Cpu, Next } from '../cpu.js';
-import { callOp, callWordOp, forkOp, haltOp, returnOp, yieldOp } from './control.js';
+import { forkOp, haltOp, yieldOp } from './control.js';
 import { deviceOp } from './device.js';
 import { attenuate, copyKey, keyNum, keyType, makeDomain, numKey, sever } from './key.js';
 import { createMeter, meterKeeper, meterRead, meterSet } from './meter.js';
@@ -68,12 +68,6 @@ export function executeHeavy(cpu: Cpu, op: number): Next {
     case 51 satisfies typeof Op.METERKEEPER:
       meterKeeper(cpu);
       return Next.continue;
-    case 14 satisfies typeof Op.CALL:
-      return callOp(cpu);
-    case 38 satisfies typeof Op.CALLW:
-      return callWordOp(cpu);
-    case 39 satisfies typeof Op.RETURN:
-      return returnOp(cpu);
     case 40 satisfies typeof Op.FORK:
       return forkOp(cpu);
     case 41 satisfies typeof Op.YIELD:
@@ -82,7 +76,10 @@ export function executeHeavy(cpu: Cpu, op: number): Next {
       return haltOp(cpu);
     case 52 satisfies typeof Op.DEVICE:
       return deviceOp(cpu, INSTRUCTIONS[Op.DEVICE].gas);
-    // Executed inline by the CPU loop; never dispatched here.
+    // Executed by the CPU loop itself (inline, or as transfers); never dispatched here.
+    case 14 satisfies typeof Op.CALL:
+    case 38 satisfies typeof Op.CALLW:
+    case 39 satisfies typeof Op.RETURN:
     case 0 satisfies typeof Op.PUSH:
     case 1 satisfies typeof Op.ADD:
     case 2 satisfies typeof Op.SUB:
