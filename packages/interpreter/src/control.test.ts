@@ -1,7 +1,7 @@
 // Control between domains: CALL / CALLW / RETURN and resume keys, HALT of a callee,
 // keepers on faults, meter keepers, out-of-gas and resuming, FORK / YIELD and time
 // slices.
-import { DomainSlot, Fault, KeyKind, type KeyPage, UNLIMITED } from '@keyvm/core';
+import { DomainSlot, Fault, KeyKind, type KeyPage, numberKey, UNLIMITED } from '@keyvm/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Machine } from './machine.js';
@@ -162,29 +162,30 @@ describe('CALL / RETURN and resume keys', () => {
   });
 });
 
+// A caller counting down through CALLW to a server that doubles the word it gets
+// and RETURNs it; the server may run on its own child meter (the loop then goes
+// through the scheduler to settle and borrow again).
+const pingPong = (jit: boolean | 'eager', ownMeter: boolean, time = UNLIMITED, fastTransfers = true) => {
+  const m = boot(
+    // biome-ignore format: the program reads as one line per instruction group
+    [
+      'PUSH', 6,
+      'loop:', 'DUP', 'PUSH', 15, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW', // CALLW 15, null, n
+      'DROP', 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF',
+      'HALT',
+    ],
+    { jit, time, quantum: 1000, fastTransfers },
+  );
+  const meter = ownMeter ? m.store.createMeter(rootPage(m).slots[DomainSlot.TIME]!, 10_000) : undefined;
+  const server = addDomain(
+    m,
+    ['serve:', 'PUSH', 2, 'MUL', ...returnTop(), ':serve', 'JUMP'],
+    meter === undefined ? { slot: 15 } : { slot: 15, time: meter },
+  );
+  return { m, server };
+};
+
 describe('the dispatch loop follows CALL and RETURN without leaving', () => {
-  // A caller counting down through CALLW to a server that doubles the word it gets
-  // and RETURNs it; the server may run on its own child meter (the loop then goes
-  // through the scheduler to settle and borrow again).
-  const pingPong = (jit: boolean | 'eager', ownMeter: boolean, time = UNLIMITED) => {
-    const m = boot(
-      // biome-ignore format: the program reads as one line per instruction group
-      [
-        'PUSH', 6,
-        'loop:', 'DUP', 'PUSH', 15, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW', // CALLW 15, null, n
-        'DROP', 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF',
-        'HALT',
-      ],
-      { jit, time, quantum: 1000 },
-    );
-    const meter = ownMeter ? m.store.createMeter(rootPage(m).slots[DomainSlot.TIME]!, 10_000) : undefined;
-    const server = addDomain(
-      m,
-      ['serve:', 'PUSH', 2, 'MUL', ...returnTop(), ':serve', 'JUMP'],
-      meter === undefined ? { slot: 15 } : { slot: 15, time: meter },
-    );
-    return { m, server };
-  };
   const modes = [false, true, 'eager'] as const;
 
   it('ends where the interpreter does, in every JIT mode, on one meter or two', () => {
@@ -300,6 +301,115 @@ describe('the dispatch loop follows CALL and RETURN without leaving', () => {
       expect(r.status).toBe('fault');
       expect(r.fault).toMatchObject({ code: 'wrong-kind', domain: server.id, pc: 0 });
     }
+  });
+});
+
+describe('the one-step path for common transfers changes nothing', () => {
+  // Each case runs with the fast path on and off: the same result, the same machine.
+  // Most transfers below take the fast path after the first (which fills the page
+  // cache); each case has one that it must leave to the general path.
+  const bothWays = (build: (fastTransfers: boolean) => Machine, pauses: (m: Machine) => void = () => {}) => {
+    const ends = [true, false].map((fast) => {
+      const m = build(fast);
+      pauses(m);
+      return { r: m.run(), state: snapshot(m), stack: m.stack() };
+    });
+    expect(ends[0]).toEqual(ends[1]);
+    return ends[0]!;
+  };
+  const callTwice = (items: (string | number)[]) => [...items, ...items];
+
+  it('CALLW and RETURN with a word, on one meter or two', () => {
+    for (const ownMeter of [false, true]) {
+      const end = bothWays((fast) => pingPong(true, ownMeter, UNLIMITED, fast).m);
+      expect(end.r.status).toBe('halted');
+      expect(end.stack).toEqual([0]);
+    }
+  });
+
+  it('a caller and a callee that share one stack page', () => {
+    const end = bothWays((fast) => {
+      const m = boot(callTwice(op('CALLW', 15, 0, 5)), { fastTransfers: fast });
+      addDomain(m, ['serve:', 'PUSH', 1, 'ADD', ...returnTop(), ':serve', 'JUMP'], {
+        slot: 15,
+        slots: { [STACK]: rootPage(m).slots[STACK]! },
+      });
+      return m;
+    });
+    // Each push onto the other domain's stack lands where the pusher then pops its
+    // operands: the general path's order (push, then pop) zeroes it.
+    expect(end.r.status).toBe('halted');
+    expect(end.stack).toEqual([0, 0]);
+  });
+
+  it('operands naming the IP or POINTER slot (they read the registers)', () => {
+    // The message is the number key of the caller's stack pointer...
+    const sent = bothWays((fast) => {
+      const m = boot(callTwice(op('CALLW', 15, POINTER, 0)), { fastTransfers: fast });
+      addDomain(m, ['serve:', 'DROP', ...op('KEYTYPE', RECV), ...returnTop(), ':serve', 'JUMP'], {
+        slot: 15,
+      });
+      return m;
+    });
+    expect(sent.stack).toEqual([KeyKind.number, KeyKind.number]);
+    // ...and a callee named by the IP slot is no domain.
+    const r = bothWays((fast) => {
+      const m = boot([...op('CALL', 15, 0), ...op('CALL', DomainSlot.IP, 0)], { fastTransfers: fast });
+      addDomain(m, ['serve:', ...op('RETURN', RESUME, 0, 0), ':serve', 'JUMP'], { slot: 15 });
+      return m;
+    }).r;
+    expect(r.fault).toMatchObject({ code: 'wrong-kind', pc: 9 });
+  });
+
+  it('a void message key arrives as the null key', () => {
+    const end = bothWays((fast) => {
+      const m = boot(callTwice(op('CALLW', 15, DomainSlot.DATA, 0)), { fastTransfers: fast }, [1]);
+      m.store.sever(rootPage(m).slots[DomainSlot.DATA]!);
+      addDomain(m, ['serve:', 'DROP', ...op('KEYTYPE', RECV), ...returnTop(), ':serve', 'JUMP'], {
+        slot: 15,
+      });
+      return m;
+    });
+    expect(end.stack).toEqual([KeyKind.null, KeyKind.null]);
+  });
+
+  it('a busy callee, a used resume key and a full stack fault as before', () => {
+    // The server calls back its waiting caller: busy.
+    const busy = bothWays((fast) => {
+      const m = boot(callTwice(op('CALL', 15, 0)), { fastTransfers: fast });
+      const server = addDomain(m, ['PUSH', 11, 'PUSH', 0, 'PUSH', 0, 'RETURN', ...op('CALL', 12, 0)], {
+        slot: 15,
+      });
+      server.slots[12] = m.store.domainKey(rootPage(m));
+      return m;
+    }).r;
+    expect(busy.fault).toMatchObject({ code: 'busy' });
+    // The server keeps a copy of its first resume key and returns through it later.
+    const used = bothWays((fast) => {
+      const m = boot(callTwice(op('CALL', 15, 0)), { fastTransfers: fast });
+      addDomain(
+        m,
+        [...op('COPYKEY', SELF, 12, SELF, RESUME), ...op('RETURN', RESUME, 0, 0), ...op('RETURN', 12, 0, 0)],
+        { slot: 15 },
+      );
+      return m;
+    }).r;
+    expect(used.fault).toMatchObject({ code: 'null-key' });
+    // The host fills the server's stack between two calls: CALLW cannot push its word.
+    const full = bothWays(
+      (fast) => {
+        const m = boot(callTwice(op('CALLW', 15, 0, 3)), { fastTransfers: fast });
+        addDomain(m, ['serve:', ...returnTop(), ':serve', 'JUMP'], { slot: 15, stackSize: 8 });
+        return m;
+      },
+      (m) => {
+        // Up to the caller's second CALLW (after the first round trip), then a full stack.
+        expect(m.run({ maxSteps: 12 }).status).toBe('paused');
+        const server = m.store.object(m.domains().find((d) => d.id !== m.rootDomain)!.id) as KeyPage;
+        server.slots[POINTER] = numberKey(8);
+      },
+    ).r;
+    expect(full.fault).toMatchObject({ code: 'stack-overflow', pc: 13 });
   });
 });
 

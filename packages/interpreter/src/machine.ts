@@ -39,6 +39,12 @@ export interface MachineOptions {
    */
   jit?: boolean | 'eager';
   /**
+   * Make common CALL, CALLW and RETURN transfers in one step (default true); false
+   * sends every transfer through the general path, for comparing the two. Results
+   * are identical either way.
+   */
+  fastTransfers?: boolean;
+  /**
    * Most console output kept in `output` when `host.write` is not given (default
    * `OUTPUT_LIMIT`, 16 Mi characters); more is dropped and counted in `outputDropped`.
    */
@@ -117,6 +123,7 @@ export class Machine {
     this.#cpu = new Cpu(store, options.host ?? {});
     if (options.replay) this.#cpu.replay = new Map();
     this.#cpu.jit = options.jit ?? true;
+    this.#cpu.fastTransfers = options.fastTransfers ?? true;
     if (options.outputLimit !== undefined)
       this.#cpu.outputLimit = wholeAtLeast(options.outputLimit, 0, 'output limit');
     const k = store.kernel;
@@ -181,6 +188,7 @@ export class Machine {
     if (options.host) machineOptions.host = options.host;
     if (options.replay) machineOptions.replay = options.replay;
     if (options.jit !== undefined) machineOptions.jit = options.jit;
+    if (options.fastTransfers !== undefined) machineOptions.fastTransfers = options.fastTransfers;
     if (options.outputLimit !== undefined) machineOptions.outputLimit = options.outputLimit;
     return new Machine(store, machineOptions);
   }

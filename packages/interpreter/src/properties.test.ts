@@ -24,52 +24,53 @@ const operandArb = fc.oneof(
 );
 
 /**
- * Guest code that builds a child domain running this same code: key page in 15,
- * stack page in 17, gate in 18 (then CALL 18, FORK 18, KEEPER copies... mean something).
+ * Guest code that builds a child domain running the code its `code` slot names (this
+ * same code for CODE): key page in 15, stack page in 17, gate in 18 (then CALL 18,
+ * FORK 18, KEEPER copies... mean something).
  */
-const makeChild: number[] = (
-  [
-    [Op.CREATEPAGE, 15, PageType.keys, DomainSlot.MEMORY, 28],
-    [Op.CREATEPAGE, 17, PageType.data, DomainSlot.MEMORY, 8],
-    [Op.COPYKEY, 15, DomainSlot.TIME, DomainSlot.SELF, DomainSlot.TIME],
-    [Op.COPYKEY, 15, DomainSlot.MEMORY, DomainSlot.SELF, DomainSlot.MEMORY],
-    [Op.COPYKEY, 15, DomainSlot.CODE, DomainSlot.SELF, DomainSlot.CODE],
-    [Op.COPYKEY, 15, DomainSlot.STACK, DomainSlot.SELF, 17],
-    [Op.MAKEDOMAIN, 18, 15],
-  ] as const
-).flatMap(([opcode, ...args]) => [...args.flatMap((a) => [Op.PUSH, a]), opcode]);
+const childMaker = (code: number): number[] =>
+  (
+    [
+      [Op.CREATEPAGE, 15, PageType.keys, DomainSlot.MEMORY, 28],
+      [Op.CREATEPAGE, 17, PageType.data, DomainSlot.MEMORY, 8],
+      [Op.COPYKEY, 15, DomainSlot.TIME, DomainSlot.SELF, DomainSlot.TIME],
+      [Op.COPYKEY, 15, DomainSlot.MEMORY, DomainSlot.SELF, DomainSlot.MEMORY],
+      [Op.COPYKEY, 15, DomainSlot.CODE, DomainSlot.SELF, code],
+      [Op.COPYKEY, 15, DomainSlot.STACK, DomainSlot.SELF, 17],
+      [Op.MAKEDOMAIN, 18, 15],
+    ] as const
+  ).flatMap(([opcode, ...args]) => [...args.flatMap((a) => [Op.PUSH, a]), opcode]);
+const makeChild = childMaker(DomainSlot.CODE);
 
 /** Call the child (gate in 18), and return to a caller (resume key in 11) with word 7. */
 const callChild = [Op.PUSH, 18, Op.PUSH, 0, Op.CALL];
 const returnToCaller = [Op.PUSH, DomainSlot.RESUME, Op.PUSH, 0, Op.PUSH, 7, Op.RETURN];
 
-const programArb = fc
-  .array(
-    fc.oneof(
-      { weight: 1, arbitrary: fc.constant(makeChild) },
-      { weight: 2, arbitrary: fc.constant(callChild) },
-      { weight: 3, arbitrary: fc.constant(returnToCaller) },
-      // An instruction with all its operands pushed first: most of these succeed, so
-      // programs get deep (pages made, keys copied, domains made and called).
-      {
-        weight: 8,
-        arbitrary: fc.integer({ min: 1, max: INSTRUCTIONS.length - 1 }).chain((o) =>
-          fc
-            .array(operandArb, {
-              minLength: INSTRUCTIONS[o]!.pops,
-              maxLength: INSTRUCTIONS[o]!.pops,
-            })
-            .map((args) => [...args.flatMap((a) => [Op.PUSH, a]), o]),
-        ),
-      },
-      { weight: 6, arbitrary: fc.integer({ min: -2, max: 30 }).map((v) => [Op.PUSH, v]) },
-      { weight: 5, arbitrary: fc.integer({ min: 1, max: INSTRUCTIONS.length - 1 }).map((o) => [o]) },
-      { weight: 1, arbitrary: fc.integer().map((v) => [Op.PUSH, v]) },
-      { weight: 1, arbitrary: fc.integer({ min: -3, max: INSTRUCTIONS.length + 3 }).map((w) => [w]) },
+/** One program item: an instruction (with or without its operands pushed) or a snippet. */
+const itemArb: fc.Arbitrary<readonly number[]> = fc.oneof(
+  { weight: 1, arbitrary: fc.constant(makeChild) },
+  { weight: 2, arbitrary: fc.constant(callChild) },
+  { weight: 3, arbitrary: fc.constant(returnToCaller) },
+  // An instruction with all its operands pushed first: most of these succeed, so
+  // programs get deep (pages made, keys copied, domains made and called).
+  {
+    weight: 8,
+    arbitrary: fc.integer({ min: 1, max: INSTRUCTIONS.length - 1 }).chain((o) =>
+      fc
+        .array(operandArb, {
+          minLength: INSTRUCTIONS[o]!.pops,
+          maxLength: INSTRUCTIONS[o]!.pops,
+        })
+        .map((args) => [...args.flatMap((a) => [Op.PUSH, a]), o]),
     ),
-    { maxLength: 48 },
-  )
-  .map((items) => Int32Array.from(items.flat()));
+  },
+  { weight: 6, arbitrary: fc.integer({ min: -2, max: 30 }).map((v) => [Op.PUSH, v]) },
+  { weight: 5, arbitrary: fc.integer({ min: 1, max: INSTRUCTIONS.length - 1 }).map((o) => [o]) },
+  { weight: 1, arbitrary: fc.integer().map((v) => [Op.PUSH, v]) },
+  { weight: 1, arbitrary: fc.integer({ min: -3, max: INSTRUCTIONS.length + 3 }).map((w) => [w]) },
+);
+
+const programArb = fc.array(itemArb, { maxLength: 48 }).map((items) => Int32Array.from(items.flat()));
 
 interface Setup {
   code: Int32Array;
@@ -141,6 +142,63 @@ describe('properties of generated programs', () => {
         expect(runs[2]).toEqual(runs[0]);
       }),
       { seed: SEED + 5, numRuns: 600 },
+    );
+  });
+
+  it(`the JIT and one-step transfers change nothing for a server called again and again (seed ${SEED + 6})`, {
+    timeout: 60_000,
+  }, () => {
+    // A root that makes a server and calls it again and again, between random items;
+    // the server answers in a loop, also between random items. The server's code is
+    // the root's DATA page, so the root can rewrite it. Transfers after the first
+    // mostly take the one-step path (it runs on the root's meter); random items make
+    // it hand over to the general one (a fault, a used resume key, a busy domain,
+    // a full stack, a page severed or resized, keys replaced...).
+    const callServer = fc
+      .tuple(
+        fc.constantFrom(Op.CALL, Op.CALLW),
+        fc.constantFrom(0, 8, 15, 17),
+        fc.integer({ min: -2, max: 9 }),
+      )
+      .map(([op, msg, word]) =>
+        op === Op.CALL ? [Op.PUSH, 18, Op.PUSH, msg, op] : [Op.PUSH, 18, Op.PUSH, msg, Op.PUSH, word, op],
+      );
+    const answer = fc
+      .tuple(fc.constantFrom(0, 8, 9, 17), fc.integer({ min: -2, max: 9 }))
+      .map(([key, word]) => [Op.PUSH, DomainSlot.RESUME, Op.PUSH, key, Op.PUSH, word, Op.RETURN]);
+    const mixed = (snippet: fc.Arbitrary<number[]>) =>
+      fc.array(fc.oneof({ weight: 3, arbitrary: snippet }, { weight: 1, arbitrary: itemArb }), {
+        maxLength: 24,
+      });
+    const serving = fc.record({
+      root: mixed(callServer),
+      server: mixed(answer),
+      quantum: fc.integer({ min: 1, max: 40 }),
+      gas: fc.integer({ min: 1, max: 3000 }),
+    });
+    // Interpreted and compiled, with transfers in one step and through the general path.
+    const ways = [
+      [false, false],
+      [false, true],
+      [true, true],
+      ['eager', true],
+      ['eager', false],
+    ] as const;
+    fc.assert(
+      fc.property(serving, ({ root, server, quantum, gas }) => {
+        // The server loops: its items, then back to 0.
+        const serverCode = [...server.flat(), Op.PUSH, 0, Op.JUMP];
+        const code = Int32Array.from([...childMaker(DomainSlot.DATA), ...root.flat()]);
+        const runs = ways.map(([jit, fast]) => {
+          const m = Machine.boot(
+            { code, data: serverCode },
+            { stackSize: 16, memory: 4096, quantum, time: gas, jit, fastTransfers: fast },
+          );
+          return { r: m.run({ maxSteps: MAX_STEPS }), state: observe(m) };
+        });
+        for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
+      }),
+      { seed: SEED + 6, numRuns: 500 },
     );
   });
 
