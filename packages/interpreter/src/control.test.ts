@@ -410,6 +410,16 @@ describe('the one-step path for common transfers changes nothing', () => {
       },
     ).r;
     expect(full.fault).toMatchObject({ code: 'stack-overflow', pc: 13 });
+    // The host gives the server a memory meter as its time meter: it cannot be entered.
+    const memory = bothWays(
+      (fast) => pingPong(true, true, UNLIMITED, fast).m,
+      (m) => {
+        expect(m.run({ maxSteps: 40 }).status).toBe('paused');
+        const server = m.store.object(m.domains().find((d) => d.id !== m.rootDomain)!.id) as KeyPage;
+        server.slots[DomainSlot.TIME] = rootPage(m).slots[DomainSlot.MEMORY]!;
+      },
+    ).r;
+    expect(memory.fault).toMatchObject({ code: 'wrong-kind' });
   });
 });
 

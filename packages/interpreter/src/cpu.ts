@@ -99,6 +99,10 @@ const fuelFor = (gas: number, steps: number, chunk: number): number => Math.min(
 const Reload = Object.freeze({ none: 0, registers: 1, all: 2 } as const);
 type Reload = (typeof Reload)[keyof typeof Reload];
 
+/** What `#fastTransfer` did: nothing, or the transfer on the same borrow, or on a new one. */
+const Moved = Object.freeze({ no: 0, sameBorrow: 1, newBorrow: 2 } as const);
+type Moved = (typeof Moved)[keyof typeof Moved];
+
 /** Why the dispatch loop stopped. */
 export const Stop = Object.freeze({
   /** The step allowance (time slice or maxSteps) is used up. */
@@ -217,9 +221,13 @@ export class Cpu {
     this.timeKey = key;
     const meter = this.store.meter(key, false);
     if (meter.resource !== Resource.time) fail('wrong-kind', 'the TIME slot holds a memory meter');
+    this.#borrowFrom(meter);
+  }
+
+  /** Borrow the smallest budget along `meter`'s chain (nothing is pending). */
+  #borrowFrom(meter: Meter): void {
     this.meter = meter;
-    const avail = this.store.available(meter);
-    this.budget = Math.min(avail, BIG);
+    this.budget = Math.min(this.store.available(meter), BIG);
     this.gasLeft = this.budget;
   }
 
@@ -714,7 +722,11 @@ export class Cpu {
           // The loop follows the next domain at once when it runs on the same borrow, so
           // the counters go on: in the common case all in one step (`#fastTransfer`),
           // else by the general path, which changes nothing when the transfer faults.
-          if (!(fuel > 0 && this.fastTransfers && this.#fastTransfer(op, ip, sp))) {
+          const moved =
+            fuel > 0 && this.fastTransfers
+              ? this.#fastTransfer(op, ip, sp, stepsBase + (fuel0 - fuel), gasBase - (fuel0 - fuel))
+              : Moved.no;
+          if (moved === Moved.no) {
             this.ip = ip;
             this.sp = sp;
             try {
@@ -734,6 +746,10 @@ export class Cpu {
               reload = Reload.all;
               break;
             }
+          } else if (moved === Moved.newBorrow) {
+            // It settled the borrow and borrowed on the next domain's meter: new counters.
+            reload = Reload.all;
+            break;
           }
           if (this.compiled !== null || !this.#jitting()) {
             reload = Reload.registers;
@@ -882,33 +898,34 @@ export class Cpu {
   /**
    * CALL, CALLW or RETURN at (ip, sp) in the common case, checked and done in one
    * place, as one flat function: a CALL to an available domain or a RETURN to a
-   * waiting caller, whose time meter is the pending borrow's and whose pages the
-   * cache holds. Makes the transfer and enters the next domain with exactly the
-   * effects of `transfer` then `enter`, and returns true. Otherwise changes
-   * nothing and returns false: the general path then runs the instruction, and
+   * waiting caller, on a live time meter, whose pages the cache holds. Makes the
+   * transfer and enters the next domain with exactly the effects of `transfer`
+   * then `enter`: on the same borrow, or (another meter) settling it, with the
+   * loop's counters `steps` and `gasLeft`, and borrowing anew. Otherwise changes
+   * nothing and returns Moved.no: the general path then runs the instruction, and
    * reports its fault if it has one. (Through the general path's helpers, the
    * same work took about twice as long.)
    */
-  #fastTransfer(op: number, ip: number, sp: number): boolean {
+  #fastTransfer(op: number, ip: number, sp: number, steps: number, gasLeft: number): Moved {
     const caller = this.domain!;
     const slots = caller.slots;
     const stack = this.stack;
     const store = this.store;
     const n = op === (14 satisfies typeof Op.CALL) ? 2 : 3;
-    if (sp < n) return false;
+    if (sp < n) return Moved.no;
     const b = sp - n;
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
     const size = slots.length;
     // Slot operands in range and not IP or POINTER (those read the registers).
     if (a0 < 0 || a0 >= size || a0 === 4 || a0 === 6 || a1 < 0 || a1 >= size || a1 === 4 || a1 === 6)
-      return false;
+      return Moved.no;
     const k0 = slots[a0]!;
     let key = slots[a1]!;
     if (key.kind > (1 satisfies typeof KeyKind.number)) key = store.normalize(key);
     const isReturn = op === (39 satisfies typeof Op.RETURN);
     if (k0.kind !== (isReturn ? (5 satisfies typeof KeyKind.resume) : (4 satisfies typeof KeyKind.domain)))
-      return false;
+      return Moved.no;
     const next = store.object(k0.target);
     if (
       next === undefined ||
@@ -916,33 +933,46 @@ export class Cpu {
       next.kind !== (1 satisfies typeof ObjectKind.keyPage) ||
       !next.isDomain
     )
-      return false;
+      return Moved.no;
     const ns = next.slots;
     const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
     if (isReturn) {
-      if (next.resumeGen !== k0.value) return false;
+      if (next.resumeGen !== k0.value) return Moved.no;
       if (
         state !== (2 satisfies typeof DomainState.waiting) &&
         state !== (6 satisfies typeof DomainState.waitingWord)
       )
-        return false;
-    } else if (state !== (0 satisfies typeof DomainState.available)) return false;
+        return Moved.no;
+    } else if (state !== (0 satisfies typeof DomainState.available)) return Moved.no;
     const timeKey = ns[0 satisfies typeof DomainSlot.TIME]!;
-    if (!this.#onBorrow(timeKey)) return false;
+    // On another meter than the pending borrow's: that meter, which must be a live time meter.
+    let meter: Meter | null = null;
+    if (!this.#onBorrow(timeKey)) {
+      if (timeKey.kind !== (6 satisfies typeof KeyKind.meter)) return Moved.no;
+      const m = store.object(timeKey.target);
+      if (
+        m === undefined ||
+        m.version !== timeKey.version ||
+        m.kind !== (2 satisfies typeof ObjectKind.meter) ||
+        m.resource !== (0 satisfies typeof Resource.time)
+      )
+        return Moved.no;
+      meter = m;
+    }
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
       ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
       spKey.kind !== (1 satisfies typeof KeyKind.number)
     )
-      return false;
+      return Moved.no;
     const pages = this.#cachedPages(next);
-    if (pages === undefined) return false;
+    if (pages === undefined) return Moved.no;
     const nextStack = pages.stack;
     let nsp = spKey.value;
     const push =
       op === (38 satisfies typeof Op.CALLW) || state === (6 satisfies typeof DomainState.waitingWord);
-    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return false;
+    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return Moved.no;
 
     // Commit: the transfer (in the general path's order: a stack page may be shared).
     if (isReturn) {
@@ -971,14 +1001,21 @@ export class Cpu {
     store.kernel.active = next.id;
     this.#activated = next;
 
-    // And entering the next domain on the same borrow.
+    // And entering the next domain, on the same borrow or (after paying for this
+    // one: the counters as the loop has them) on a new one.
     this.broken = null;
     this.domain = next;
     this.ip = ipKey.value;
     this.sp = nsp;
+    if (meter !== null) {
+      this.lastSteps = steps;
+      this.gasLeft = gasLeft;
+      this.settle();
+      this.#borrowFrom(meter);
+    }
     this.timeKey = timeKey;
     this.#usePages(pages);
-    return true;
+    return meter === null ? Moved.sameBorrow : Moved.newBorrow;
   }
 
   /** The domain the kernel made active, when it is a running domain (`activate`'s page saves the lookup). */

@@ -28,12 +28,12 @@ const operandArb = fc.oneof(
  * same code for CODE): key page in 15, stack page in 17, gate in 18 (then CALL 18,
  * FORK 18, KEEPER copies... mean something).
  */
-const childMaker = (code: number): number[] =>
+const childMaker = (code: number, time: number = DomainSlot.TIME): number[] =>
   (
     [
       [Op.CREATEPAGE, 15, PageType.keys, DomainSlot.MEMORY, 28],
       [Op.CREATEPAGE, 17, PageType.data, DomainSlot.MEMORY, 8],
-      [Op.COPYKEY, 15, DomainSlot.TIME, DomainSlot.SELF, DomainSlot.TIME],
+      [Op.COPYKEY, 15, DomainSlot.TIME, DomainSlot.SELF, time],
       [Op.COPYKEY, 15, DomainSlot.MEMORY, DomainSlot.SELF, DomainSlot.MEMORY],
       [Op.COPYKEY, 15, DomainSlot.CODE, DomainSlot.SELF, code],
       [Op.COPYKEY, 15, DomainSlot.STACK, DomainSlot.SELF, 17],
@@ -151,7 +151,7 @@ describe('properties of generated programs', () => {
     // A root that makes a server and calls it again and again, between random items;
     // the server answers in a loop, also between random items. The server's code is
     // the root's DATA page, so the root can rewrite it. Transfers after the first
-    // mostly take the one-step path (it runs on the root's meter); random items make
+    // mostly take the one-step path (on the root's meter or its own); random items make
     // it hand over to the general one (a fault, a used resume key, a busy domain,
     // a full stack, a page severed or resized, keys replaced...).
     const callServer = fc
@@ -175,6 +175,8 @@ describe('properties of generated programs', () => {
       server: mixed(answer),
       quantum: fc.integer({ min: 1, max: 40 }),
       gas: fc.integer({ min: 1, max: 3000 }),
+      // The server's own time meter (a child of the root's, holding this much), or none.
+      meter: fc.option(fc.integer({ min: -1, max: 400 })),
     });
     // Interpreted and compiled, with transfers in one step and through the general path.
     const ways = [
@@ -185,10 +187,23 @@ describe('properties of generated programs', () => {
       ['eager', false],
     ] as const;
     fc.assert(
-      fc.property(serving, ({ root, server, quantum, gas }) => {
+      fc.property(serving, ({ root, server, quantum, gas, meter }) => {
         // The server loops: its items, then back to 0.
         const serverCode = [...server.flat(), Op.PUSH, 0, Op.JUMP];
-        const code = Int32Array.from([...childMaker(DomainSlot.DATA), ...root.flat()]);
+        const ownMeter =
+          meter === null
+            ? childMaker(DomainSlot.DATA)
+            : [
+                Op.PUSH,
+                19,
+                Op.PUSH,
+                DomainSlot.TIME,
+                Op.PUSH,
+                meter,
+                Op.CREATEMETER,
+                ...childMaker(DomainSlot.DATA, 19),
+              ];
+        const code = Int32Array.from([...ownMeter, ...root.flat()]);
         const runs = ways.map(([jit, fast]) => {
           const m = Machine.boot(
             { code, data: serverCode },
