@@ -719,9 +719,9 @@ export class Cpu {
           // A transfer: fuel already paid for it. The page it leaves counts its warm-up.
           if (this.compiled === null) this.#warm(mark - fuel);
           mark = fuel;
-          // The loop follows the next domain at once when it runs on the same borrow, so
-          // the counters go on: in the common case all in one step (`#fastTransfer`),
-          // else by the general path, which changes nothing when the transfer faults.
+          // The loop follows the next domain at once. In the common case all in one step
+          // (`#fastTransfer`, on the same borrow or a new one); else by the general path,
+          // which changes nothing when the transfer faults and follows on the same borrow.
           const moved =
             fuel > 0 && this.fastTransfers
               ? this.#fastTransfer(op, ip, sp, stepsBase + (fuel0 - fuel), gasBase - (fuel0 - fuel))
