@@ -52,26 +52,17 @@ console.log(`  ratio keyvm/js: ${(perIterVm / perIterJs).toFixed(1)}x   (target 
 // --- 2. CALL + RETURN ping-pong.
 // Root: loop N2 times: CALL server (slot 12) with null msg (slot 20); server: RETURN resume(11), 20, 0 then JUMP 0.
 const N2 = 2_000_000;
+// The root's loop, with `call` in the middle taking the two words pushed before it.
+// biome-ignore format: one instruction per group
+const rootLoop = (call) => [
+  Op.PUSH, N2, // counter
+  // loop at 2:
+  Op.PUSH, 12, Op.PUSH, 20, ...call,
+  Op.PUSH, 1, Op.SUB, Op.DUP, Op.PUSH, 2, Op.SWAP, Op.JUMPIF,
+  Op.HALT,
+];
 function buildPingPong(depth) {
-  const rootCode = [
-    Op.PUSH,
-    N2, // counter
-    // loop at 2:
-    Op.PUSH,
-    12,
-    Op.PUSH,
-    20,
-    Op.CALL,
-    Op.PUSH,
-    1,
-    Op.SUB,
-    Op.DUP,
-    Op.PUSH,
-    2,
-    Op.SWAP,
-    Op.JUMPIF,
-    Op.HALT,
-  ];
+  const rootCode = rootLoop([Op.CALL]);
   const serverCode = [Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, 0, Op.JUMP];
   const m = Machine.boot({ code: rootCode }, { devices: false, quantum: 1 << 30 });
   const store = m.store;
@@ -112,25 +103,7 @@ function jsPingPong() {
 // The same root loop with the CALL replaced by two DROPs (same instruction count in
 // the root), to separate the round trip from the loop around it.
 function vmNoCall() {
-  const code = [
-    Op.PUSH,
-    N2,
-    Op.PUSH,
-    12,
-    Op.PUSH,
-    20,
-    Op.DROP,
-    Op.DROP,
-    Op.PUSH,
-    1,
-    Op.SUB,
-    Op.DUP,
-    Op.PUSH,
-    2,
-    Op.SWAP,
-    Op.JUMPIF,
-    Op.HALT,
-  ];
+  const code = rootLoop([Op.DROP, Op.DROP]);
   const m = Machine.boot({ code }, { devices: false, quantum: 1 << 30 });
   if (m.run().status !== 'halted') throw new Error('bad');
 }
