@@ -83,8 +83,13 @@ for (const op of [...INLINE_OPS, ...TRANSFER_OPS]) {
  * string: a guest with gas enough cannot make the host run out of memory or crash.
  */
 export const OUTPUT_LIMIT = 1 << 24;
-/** A local budget stand-in for an unlimited meter chain. */
-const BIG = Number.MAX_SAFE_INTEGER;
+/**
+ * Most gas borrowed at a time (the default of `MachineOptions.borrowLimit`). A
+ * borrow that stays a small integer keeps V8's arithmetic on the counters in
+ * integers (as a double it cost about a tenth of a CALL + RETURN); a capped borrow
+ * that runs out is borrowed again (`handleExhaustion`), so results never depend on it.
+ */
+export const BORROW_LIMIT = 2 ** 30;
 const EMPTY = new Int32Array(0);
 /** #slowPath result: go on with the loop. */
 const CONTINUE = -1;
@@ -152,6 +157,8 @@ export class Cpu {
   /** The stack page (compiled code is never used for a code page that is also the stack). */
   stackPage: DataPage | null = null;
   compiled: CompiledCode | null = null;
+  /** Most gas borrowed at a time, a small integer (never changes results; see BORROW_LIMIT). */
+  borrowLimit = BORROW_LIMIT;
   /** Use compiled code for the inline instructions (never changes results); 'eager' skips the warm-up. */
   jit: boolean | 'eager' = true;
   /** Registers handed to compiled code: ip, sp, fuel, stack size. */
@@ -224,10 +231,10 @@ export class Cpu {
     this.#borrowFrom(meter);
   }
 
-  /** Borrow the smallest budget along `meter`'s chain (nothing is pending). */
-  #borrowFrom(meter: Meter): void {
+  /** Borrow the smallest budget along `meter`'s chain, up to the limit or `atLeast` (nothing is pending). */
+  #borrowFrom(meter: Meter, atLeast = 0): void {
     this.meter = meter;
-    this.budget = Math.min(this.store.available(meter), BIG);
+    this.budget = Math.min(this.store.available(meter), Math.max(this.borrowLimit, atLeast));
     this.gasLeft = this.budget;
   }
 
@@ -240,6 +247,16 @@ export class Cpu {
       key.target === m.id &&
       key.version === m.version
     );
+  }
+
+  /**
+   * Gas the entered domain could still spend: what its meter chain has beyond the
+   * pending borrow's use (not just the borrow, which is capped); an unlimited
+   * chain reports Number.MAX_SAFE_INTEGER less the use.
+   */
+  gasAvailable(): number {
+    if (this.meter === null) return 0;
+    return Math.min(this.store.available(this.meter), Number.MAX_SAFE_INTEGER) - (this.budget - this.gasLeft);
   }
 
   /** Pay what was used of the borrow to the meter chain. */
@@ -1176,14 +1193,20 @@ export class Cpu {
    * meter keeper took over, 'stop' when the prime meter ran out (the machine stops
    * with out-of-gas, resumable), or a GuestFault to treat as the domain's fault.
    */
-  handleExhaustion(): 'keeper' | 'stop' | GuestFault {
+  handleExhaustion(): 'borrowed' | 'keeper' | 'stop' | GuestFault {
     const page = this.domain!;
     // An instruction left the domain without a usable meter: that is its fault.
     if (this.meter === null) return this.broken ?? new GuestFault('null-key', 'the domain has no time meter');
     const meter = this.meter;
     const cost = this.costAtIp();
     this.settle();
-    const empty = this.store.exhausted(meter, cost) ?? meter;
+    const exhausted = this.store.exhausted(meter, cost);
+    if (exhausted === undefined) {
+      // Only the borrow ran out (it is capped): borrow again, enough for this instruction.
+      this.#borrowFrom(meter, cost);
+      return 'borrowed';
+    }
+    const empty = exhausted;
     const keeperKey = this.store.normalize(empty.keeper);
     if (keeperKey.kind === KeyKind.domain) {
       const keeper = this.store.domain(keeperKey);

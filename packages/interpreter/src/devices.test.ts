@@ -254,52 +254,63 @@ describe('step hook and step()', () => {
     return { m, child };
   }
 
-  it('is called once per instruction, before it, with the right fields', () => {
-    const { m, child } = withChild({ time: 100 });
-    const seen: StepInfo[] = [];
-    m.onStep = (s) => seen.push(s);
-    const r = m.run();
-    expect(r.status).toBe('halted');
-    expect(seen.length).toBe(r.steps);
-    const root = m.rootDomain;
-    expect(seen.map((s) => s.opName)).toEqual([
-      'PUSH',
-      'PUSH',
-      'ADD',
-      'PUSH',
-      'PUSH',
-      'PUSH',
-      'CALLW',
-      'PUSH',
-      'ADD',
-      'PUSH',
-      'SWAP',
-      'PUSH',
-      'SWAP',
-      'RETURN',
-    ]);
-    expect(seen[2]).toEqual({
-      pc: 4,
-      op: Op.ADD,
-      opName: 'ADD',
-      gas: 98,
-      gasCost: 1,
-      stack: [2, 3],
-      depth: 1,
-      domain: root,
-    });
-    expect(seen[6]).toMatchObject({
-      pc: 11,
-      op: Op.CALLW,
-      gas: 94,
-      stack: [5, 15, 0, 4],
-      depth: 1,
-      domain: root,
-    });
-    expect(seen[7]).toMatchObject({ pc: 0, opName: 'PUSH', gas: 93, stack: [4], depth: 2, domain: child.id });
-    expect(seen[13]).toMatchObject({ opName: 'RETURN', stack: [11, 0, 5], depth: 2, domain: child.id });
-    expect(m.stack()).toEqual([5, 5]);
-  });
+  // Gas is what the meter chain has left, not what the interpreter borrowed of it.
+  it.each([{}, { borrowLimit: 1 }, { borrowLimit: 5 }])(
+    'is called once per instruction, before it, with the right fields %o',
+    (options) => {
+      const { m, child } = withChild({ time: 100, ...options });
+      const seen: StepInfo[] = [];
+      m.onStep = (s) => seen.push(s);
+      const r = m.run();
+      expect(r.status).toBe('halted');
+      expect(seen.length).toBe(r.steps);
+      const root = m.rootDomain;
+      expect(seen.map((s) => s.opName)).toEqual([
+        'PUSH',
+        'PUSH',
+        'ADD',
+        'PUSH',
+        'PUSH',
+        'PUSH',
+        'CALLW',
+        'PUSH',
+        'ADD',
+        'PUSH',
+        'SWAP',
+        'PUSH',
+        'SWAP',
+        'RETURN',
+      ]);
+      expect(seen[2]).toEqual({
+        pc: 4,
+        op: Op.ADD,
+        opName: 'ADD',
+        gas: 98,
+        gasCost: 1,
+        stack: [2, 3],
+        depth: 1,
+        domain: root,
+      });
+      expect(seen[6]).toMatchObject({
+        pc: 11,
+        op: Op.CALLW,
+        gas: 94,
+        stack: [5, 15, 0, 4],
+        depth: 1,
+        domain: root,
+      });
+      expect(seen[7]).toMatchObject({
+        pc: 0,
+        opName: 'PUSH',
+        gas: 93,
+        stack: [4],
+        depth: 2,
+        domain: child.id,
+      });
+      expect(seen[13]).toMatchObject({ opName: 'RETURN', stack: [11, 0, 5], depth: 2, domain: child.id });
+      expect(m.stack()).toEqual([5, 5]);
+    },
+  );
 
   it('a hooked run ends in the same state as an unhooked one', () => {
     const a = withChild().m;

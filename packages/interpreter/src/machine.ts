@@ -17,7 +17,7 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import { INSTRUCTIONS } from '@keyvm/isa';
-import { Cpu, Stop } from './cpu.js';
+import { BORROW_LIMIT, Cpu, Stop } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
 import type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
 
@@ -44,6 +44,13 @@ export interface MachineOptions {
    * are identical either way.
    */
   fastTransfers?: boolean;
+  /**
+   * Most gas the interpreter borrows from a meter chain at a time (default and
+   * largest 2^30). A borrow that runs out while the meters still have gas is
+   * borrowed again, so results are identical for every limit; small limits only
+   * make it borrow more often (tests use them to check that).
+   */
+  borrowLimit?: number;
   /**
    * Most console output kept in `output` when `host.write` is not given (default
    * `OUTPUT_LIMIT`, 16 Mi characters); more is dropped and counted in `outputDropped`.
@@ -124,6 +131,11 @@ export class Machine {
     if (options.replay) this.#cpu.replay = new Map();
     this.#cpu.jit = options.jit ?? true;
     this.#cpu.fastTransfers = options.fastTransfers ?? true;
+    if (options.borrowLimit !== undefined) {
+      const limit = wholeAtLeast(options.borrowLimit, 1, 'borrow limit');
+      if (limit > BORROW_LIMIT) throw new MachineError(`borrow limit ${limit} is above ${BORROW_LIMIT}`);
+      this.#cpu.borrowLimit = limit;
+    }
     if (options.outputLimit !== undefined)
       this.#cpu.outputLimit = wholeAtLeast(options.outputLimit, 0, 'output limit');
     const k = store.kernel;
@@ -189,6 +201,7 @@ export class Machine {
     if (options.replay) machineOptions.replay = options.replay;
     if (options.jit !== undefined) machineOptions.jit = options.jit;
     if (options.fastTransfers !== undefined) machineOptions.fastTransfers = options.fastTransfers;
+    if (options.borrowLimit !== undefined) machineOptions.borrowLimit = options.borrowLimit;
     if (options.outputLimit !== undefined) machineOptions.outputLimit = options.outputLimit;
     return new Machine(store, machineOptions);
   }
@@ -255,6 +268,8 @@ export class Machine {
       return result('fault', cpu.faultInfo(f, pc, page.id));
     };
 
+    // Set when only the borrow ran out before an instruction: the hook saw it already.
+    let hooked = false;
     for (;;) {
       if (cpu.domain === null) {
         const next = this.#pickNext();
@@ -296,10 +311,11 @@ export class Machine {
       let limit = Math.min(maxSteps - steps, k.sliceLeft);
       if (cpu.hook !== null) {
         limit = 1;
-        const info = this.#stepInfo();
+        const info = hooked ? undefined : this.#stepInfo();
         this.#compactQueue(); // the hook may look at the kernel record
         if (info) cpu.hook(info);
       }
+      hooked = false;
       let stop = cpu.execute(limit);
       // Running off the code costs nothing: out of gas exactly there is the end.
       if (stop === Stop.gas && cpu.code[cpu.ip] === undefined) stop = Stop.offEnd;
@@ -321,6 +337,10 @@ export class Machine {
           break;
         case Stop.gas: {
           const outcome = cpu.handleExhaustion();
+          if (outcome === 'borrowed') {
+            hooked = true;
+            break;
+          }
           if (outcome === 'stop') return result('out-of-gas');
           if (outcome !== 'keeper') {
             const r = faulted(outcome);
@@ -461,7 +481,7 @@ export class Machine {
       pc: cpu.ip,
       op,
       opName: row?.name ?? `?${op}`,
-      gas: cpu.gasLeft,
+      gas: cpu.gasAvailable(),
       gasCost: row === undefined ? 0 : cpu.costAtIp(),
       stack: Array.from(cpu.stack.subarray(0, cpu.sp)),
       depth: this.callDepth(cpu.domain.id),

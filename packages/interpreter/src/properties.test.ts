@@ -84,7 +84,7 @@ const setupArb: fc.Arbitrary<Setup> = fc.record({
   input: fc.array(fc.integer({ min: -3, max: 30 }), { maxLength: 3 }),
 });
 
-const bootSetup = (s: Setup, time?: number, jit: boolean | 'eager' = true): Machine => {
+const bootSetup = (s: Setup, time?: number, jit: boolean | 'eager' = true, borrowLimit?: number): Machine => {
   const m = Machine.boot(
     { code: s.code, data: [1, 2, 3] },
     {
@@ -94,6 +94,7 @@ const bootSetup = (s: Setup, time?: number, jit: boolean | 'eager' = true): Mach
       quantum: s.quantum,
       jit,
       ...(time === undefined ? {} : { time }),
+      ...(borrowLimit === undefined ? {} : { borrowLimit }),
     },
   );
   m.provideInput(s.input);
@@ -133,14 +134,19 @@ describe('properties of generated programs', () => {
     // Every program starts by making a child that runs the same code, so CALLs land.
     const calling = setupArb.map((s) => ({ ...s, code: Int32Array.from([...makeChild, ...s.code]) }));
     fc.assert(
-      fc.property(calling, fc.integer({ min: 1, max: 2000 }), (s, gas) => {
-        const runs = ([false, true, 'eager'] as const).map((jit) => {
-          const m = bootSetup(s, gas, jit);
-          return { r: m.run({ maxSteps: MAX_STEPS }), state: observe(m) };
-        });
-        expect(runs[1]).toEqual(runs[0]);
-        expect(runs[2]).toEqual(runs[0]);
-      }),
+      fc.property(
+        calling,
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 1, max: 40 }),
+        (s, gas, borrow) => {
+          // And a small borrow limit, so the interpreter borrows again and again.
+          const runs = ([false, true, 'eager', 'borrow'] as const).map((way) => {
+            const m = way === 'borrow' ? bootSetup(s, gas, true, borrow) : bootSetup(s, gas, way);
+            return { r: m.run({ maxSteps: MAX_STEPS }), state: observe(m) };
+          });
+          for (const run of runs.slice(1)) expect(run).toEqual(runs[0]);
+        },
+      ),
       { seed: SEED + 5, numRuns: 600 },
     );
   });
@@ -177,17 +183,20 @@ describe('properties of generated programs', () => {
       gas: fc.integer({ min: 1, max: 3000 }),
       // The server's own time meter (a child of the root's, holding this much), or none.
       meter: fc.option(fc.integer({ min: -1, max: 400 })),
+      borrow: fc.integer({ min: 1, max: 40 }),
     });
-    // Interpreted and compiled, with transfers in one step and through the general path.
+    // Interpreted and compiled, with transfers in one step and through the general
+    // path; and compiled, borrowing at most `borrow` gas at a time.
     const ways = [
-      [false, false],
-      [false, true],
-      [true, true],
-      ['eager', true],
-      ['eager', false],
+      [false, false, false],
+      [false, true, false],
+      [true, true, false],
+      ['eager', true, false],
+      ['eager', false, false],
+      [true, true, true],
     ] as const;
     fc.assert(
-      fc.property(serving, ({ root, server, quantum, gas, meter }) => {
+      fc.property(serving, ({ root, server, quantum, gas, meter, borrow }) => {
         // The server loops: its items, then back to 0.
         const serverCode = [...server.flat(), Op.PUSH, 0, Op.JUMP];
         const ownMeter =
@@ -204,10 +213,18 @@ describe('properties of generated programs', () => {
                 ...childMaker(DomainSlot.DATA, 19),
               ];
         const code = Int32Array.from([...ownMeter, ...root.flat()]);
-        const runs = ways.map(([jit, fast]) => {
+        const runs = ways.map(([jit, fast, small]) => {
           const m = Machine.boot(
             { code, data: serverCode },
-            { stackSize: 16, memory: 4096, quantum, time: gas, jit, fastTransfers: fast },
+            {
+              stackSize: 16,
+              memory: 4096,
+              quantum,
+              time: gas,
+              jit,
+              fastTransfers: fast,
+              ...(small ? { borrowLimit: borrow } : {}),
+            },
           );
           return { r: m.run({ maxSteps: MAX_STEPS }), state: observe(m) };
         });
