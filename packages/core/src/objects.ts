@@ -40,6 +40,12 @@ export class DataPage {
 /** A resizable array of key slots; a domain when `isDomain`. */
 export class KeyPage {
   readonly kind = ObjectKind.keyPage;
+  /**
+   * Derived from the slots by whoever runs the domain (the interpreter keeps what
+   * its CODE and STACK keys resolve to here, checked against the keys). Not state:
+   * never encoded, never compared.
+   */
+  runCache: unknown = undefined;
   constructor(
     readonly id: number,
     public version: number,

@@ -304,6 +304,32 @@ describe('the dispatch loop follows CALL and RETURN without leaving', () => {
   });
 });
 
+describe('the resolved-pages cache', () => {
+  // Each entered domain keeps what its CODE and STACK keys resolve to in its page's
+  // run cache. Only the last few keep one, and a change of epoch drops them, so a
+  // cache never keeps many (or freed) pages alive.
+  const callEach = (slots: number[], after: (string | number)[] = []) => {
+    const m = boot([...slots.flatMap((s) => op('CALL', s, 20)), ...after, 'HALT']);
+    const children = slots.map((slot) => addDomain(m, op('RETURN', DomainSlot.RESUME, 0, 0), { slot }));
+    expect(m.run().status).toBe('halted');
+    return { root: rootPage(m), children };
+  };
+  const caching = (pages: KeyPage[]) => pages.map((p) => p.runCache !== undefined);
+
+  it('is kept by the last four domains that needed one', () => {
+    // The root gives its cache up when the fifth domain comes and takes one again on return.
+    const { root, children } = callEach([12, 13, 14, 15, 16, 17]);
+    expect(caching([root, ...children])).toEqual([true, false, false, false, true, true, true]);
+    const two = callEach([12, 13]);
+    expect(caching([two.root, ...two.children])).toEqual([true, true, true]);
+  });
+
+  it('is dropped by every domain when the epoch changes (a page severed)', () => {
+    const { root, children } = callEach([12, 13], op('SEVER', DomainSlot.DATA));
+    expect(caching([root, ...children])).toEqual([true, false, false]);
+  });
+});
+
 describe('the one-step path for common transfers changes nothing', () => {
   // Each case runs with the fast path on and off: the same result, the same machine.
   // Most transfers below take the fast path after the first (which fills the page

@@ -132,9 +132,13 @@ const numberSlot = (page: KeyPage, slot: number): number => {
   return k.kind === (1 satisfies typeof KeyKind.number) ? k.value : 0;
 };
 
-/** What a domain's CODE and STACK slots resolved to, while the store's epoch and the key objects are unchanged. */
+/**
+ * What a domain's CODE and STACK slots resolved to, kept in its page's run cache:
+ * it holds while the same key objects sit in the slots and the store's epoch is
+ * the one it was made in.
+ */
 interface DomainPages {
-  readonly domain: KeyPage;
+  readonly epoch: number;
   readonly codeKey: Key;
   readonly stackKey: Key;
   readonly code: DataPage;
@@ -144,8 +148,20 @@ interface DomainPages {
   compiledAt: number;
 }
 
-/** Recently entered domains whose pages the CPU remembers (a power of two). */
+/** Recently entered domains whose resolved pages the CPU keeps (a power of two). */
 const PAGES_CACHED = 4;
+
+/** `page`'s resolved pages when its run cache holds for `epoch` and its slots now. */
+const cachedPages = (page: KeyPage, epoch: number): DomainPages | undefined => {
+  const e = page.runCache as DomainPages | undefined;
+  const slots = page.slots;
+  return e !== undefined &&
+    e.epoch === epoch &&
+    e.codeKey === slots[5 satisfies typeof DomainSlot.CODE] &&
+    e.stackKey === slots[7 satisfies typeof DomainSlot.STACK]
+    ? e
+    : undefined;
+};
 
 export class Cpu {
   /** The entered (running) domain, or null between domains. */
@@ -316,50 +332,45 @@ export class Cpu {
   }
 
   /**
-   * What a few recently entered domains' CODE and STACK slots resolved to. Keys are
+   * The domains whose run caches hold resolved pages, most recent last. Keys are
    * immutable, so while the same key objects sit in the slots and the store's
    * epoch is unchanged (nothing severed, destroyed or resized), a result still
-   * holds and entering the domain need not check again. A change of epoch drops
-   * them all, so no freed page is kept alive by the cache.
+   * holds and entering the domain need not check again. Only the last few
+   * entered domains keep one, and a change of epoch drops them all, so no freed
+   * page is kept alive by a cache.
    */
-  readonly #pages: (DomainPages | undefined)[] = new Array(PAGES_CACHED).fill(undefined);
-  #pagesEpoch = -1;
-  #pagesNext = 0;
+  readonly #cached: (KeyPage | undefined)[] = new Array(PAGES_CACHED).fill(undefined);
+  #cachedEpoch = -1;
+  #cachedNext = 0;
 
-  /** What `page`'s CODE and STACK slots resolve to (from the cache when it holds); throws a GuestFault. */
+  /** What `page`'s CODE and STACK slots resolve to (from its run cache when that holds); throws a GuestFault. */
   #pagesOf(page: KeyPage): DomainPages {
-    const cached = this.#cachedPages(page);
+    const epoch = this.store.epoch;
+    const cached = cachedPages(page, epoch);
     if (cached !== undefined) return cached;
-    if (this.#pagesEpoch !== this.store.epoch) {
-      this.#pages.fill(undefined);
-      this.#pagesEpoch = this.store.epoch;
+    const ring = this.#cached;
+    if (this.#cachedEpoch !== epoch) {
+      for (let i = 0; i < PAGES_CACHED; i++) {
+        const d = ring[i];
+        if (d !== undefined) d.runCache = undefined;
+        ring[i] = undefined;
+      }
+      this.#cachedEpoch = epoch;
     }
-    const e = this.#resolvePages(page);
-    this.#pages[this.#pagesNext] = e;
-    this.#pagesNext = (this.#pagesNext + 1) & (PAGES_CACHED - 1);
+    const e = this.#resolvePages(page, epoch);
+    if (page.runCache === undefined) {
+      // A newcomer: the oldest domain in the ring gives up its cache.
+      const old = ring[this.#cachedNext];
+      if (old !== undefined) old.runCache = undefined;
+      ring[this.#cachedNext] = page;
+      this.#cachedNext = (this.#cachedNext + 1) & (PAGES_CACHED - 1);
+    }
+    page.runCache = e;
     return e;
   }
 
-  /** `#pagesOf(page)` when the cache holds it, else undefined. */
-  #cachedPages(page: KeyPage): DomainPages | undefined {
-    if (this.#pagesEpoch !== this.store.epoch) return undefined;
-    const cache = this.#pages;
-    const slots = page.slots;
-    for (let i = 0; i < PAGES_CACHED; i++) {
-      const e = cache[i];
-      if (
-        e !== undefined &&
-        e.domain === page &&
-        e.codeKey === slots[5 satisfies typeof DomainSlot.CODE] &&
-        e.stackKey === slots[7 satisfies typeof DomainSlot.STACK]
-      )
-        return e;
-    }
-    return undefined;
-  }
-
   /** Resolve a domain's CODE and STACK keys, checking them. */
-  #resolvePages(page: KeyPage): DomainPages {
+  #resolvePages(page: KeyPage, epoch: number): DomainPages {
     const codeKey = page.slots[DomainSlot.CODE]!;
     const stackKey = page.slots[DomainSlot.STACK]!;
     if (codeKey.kind !== KeyKind.page && codeKey.kind !== KeyKind.readPage) {
@@ -372,7 +383,7 @@ export class Cpu {
     if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
     const stack = this.store.dataPage(stackKey, true);
-    return { domain: page, codeKey, stackKey, code, stack, compiled: null, compiledAt: -1 };
+    return { epoch, codeKey, stackKey, code, stack, compiled: null, compiledAt: -1 };
   }
 
   /**
@@ -983,7 +994,7 @@ export class Cpu {
       spKey.kind !== (1 satisfies typeof KeyKind.number)
     )
       return Moved.no;
-    const pages = this.#cachedPages(next);
+    const pages = cachedPages(next, store.epoch);
     if (pages === undefined) return Moved.no;
     const nextStack = pages.stack;
     let nsp = spKey.value;
