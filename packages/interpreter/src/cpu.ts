@@ -86,7 +86,7 @@ export const OUTPUT_LIMIT = 1 << 24;
 /**
  * Most gas borrowed at a time (the default of `MachineOptions.borrowLimit`). A
  * borrow that stays a small integer keeps V8's arithmetic on the counters in
- * integers (as a double it cost about a tenth of a CALL + RETURN); a capped borrow
+ * integers (as doubles they cost about 8% of a CALL + RETURN); a capped borrow
  * that runs out is borrowed again (`handleExhaustion`), so results never depend on it.
  */
 export const BORROW_LIMIT = 2 ** 30;
@@ -332,7 +332,8 @@ export class Cpu {
   }
 
   /**
-   * The domains whose run caches hold resolved pages, most recent last. Keys are
+   * The domains whose run caches hold resolved pages: a ring, the oldest replaced
+   * first. Keys are
    * immutable, so while the same key objects sit in the slots and the store's
    * epoch is unchanged (nothing severed, destroyed or resized), a result still
    * holds and entering the domain need not check again. Only the last few
@@ -1200,8 +1201,9 @@ export class Cpu {
   }
 
   /**
-   * The entered domain cannot pay for its next instruction. Returns 'keeper' when a
-   * meter keeper took over, 'stop' when the prime meter ran out (the machine stops
+   * The entered domain cannot pay for its next instruction from its borrow. Returns
+   * 'borrowed' when only the borrow ran out (the chain has gas: it borrowed again and
+   * the instruction can run), 'keeper' when a meter keeper took over, 'stop' when the prime meter ran out (the machine stops
    * with out-of-gas, resumable), or a GuestFault to treat as the domain's fault.
    */
   handleExhaustion(): 'borrowed' | 'keeper' | 'stop' | GuestFault {
@@ -1211,13 +1213,12 @@ export class Cpu {
     const meter = this.meter;
     const cost = this.costAtIp();
     this.settle();
-    const exhausted = this.store.exhausted(meter, cost);
-    if (exhausted === undefined) {
+    const empty = this.store.exhausted(meter, cost);
+    if (empty === undefined) {
       // Only the borrow ran out (it is capped): borrow again, enough for this instruction.
       this.#borrowFrom(meter, cost);
       return 'borrowed';
     }
-    const empty = exhausted;
     const keeperKey = this.store.normalize(empty.keeper);
     if (keeperKey.kind === KeyKind.domain) {
       const keeper = this.store.domain(keeperKey);
