@@ -619,50 +619,61 @@ describe('meters and meter keepers', () => {
     view: { ...m.domain(m.rootDomain), slots: undefined },
   });
 
-  it('a meter keeper refills with METERSET and the domain resumes with nothing lost', () => {
-    const plain = boot(SUM);
-    expect(plain.run().status).toBe('halted');
-    expect(rootResult(plain).data[0]).toBe(820);
+  // Borrowing in small pieces (a borrow below an instruction's cost, too) changes nothing.
+  it.each([{ borrowLimit: 1 << 30 }, { borrowLimit: 1 }, { borrowLimit: 3 }])(
+    'a meter keeper refills with METERSET and the domain resumes with nothing lost (%o)',
+    (options) => {
+      const plain = boot(SUM);
+      expect(plain.run().status).toBe('halted');
+      expect(rootResult(plain).data[0]).toBe(820);
 
-    const m = boot(SUM);
-    const keeper = addDomain(
-      m,
-      [
-        'top:',
-        // stack: 11 (out-of-gas). RECV: a controlling key to the exhausted meter.
-        ...op('KEYTYPE', RECV),
-        'DROP',
-        ...op('METERSET', RECV, 10),
-        ...op('PAGEREAD', 12, 0),
-        'PUSH',
-        1,
-        'ADD',
-        'PUSH',
-        12,
-        'SWAP',
-        'PUSH',
-        0,
-        'SWAP',
-        'PAGEWRITE',
-        ...op('RETURN', RESUME, 0, 0),
-        ':top',
-        'JUMP',
-      ],
-      { stackSize: 512 },
-    );
-    const counter = hostDataPage(m, 1);
-    keeper.slots[12] = counter;
-    const meter = m.store.createMeter(m.store.meterKey(m.store.primeTime, true), 7);
-    m.store.setMeterKeeper(meter, m.store.domainKey(keeper));
-    rootPage(m).slots[DomainSlot.TIME] = meter;
-    const r = m.run();
-    expect(r.status, JSON.stringify(r)).toBe('halted');
-    expect(rootResult(m)).toEqual(rootResult(plain));
-    const rounds = pageWords(m, counter)[0]!;
-    expect(rounds).toBeGreaterThan(20);
-    // Every round the keeper saw the out-of-gas code, then refilled.
-    expect(m.stack(keeper.id)).toEqual(Array.from({ length: rounds }, () => Fault['out-of-gas']));
-    expect(view(m, keeper).stateName).toBe('available');
+      const m = boot(SUM, options);
+      const keeper = addDomain(
+        m,
+        [
+          'top:',
+          // stack: 11 (out-of-gas). RECV: a controlling key to the exhausted meter.
+          ...op('KEYTYPE', RECV),
+          'DROP',
+          ...op('METERSET', RECV, 10),
+          ...op('PAGEREAD', 12, 0),
+          'PUSH',
+          1,
+          'ADD',
+          'PUSH',
+          12,
+          'SWAP',
+          'PUSH',
+          0,
+          'SWAP',
+          'PAGEWRITE',
+          ...op('RETURN', RESUME, 0, 0),
+          ':top',
+          'JUMP',
+        ],
+        { stackSize: 512 },
+      );
+      const counter = hostDataPage(m, 1);
+      keeper.slots[12] = counter;
+      const meter = m.store.createMeter(m.store.meterKey(m.store.primeTime, true), 7);
+      m.store.setMeterKeeper(meter, m.store.domainKey(keeper));
+      rootPage(m).slots[DomainSlot.TIME] = meter;
+      const r = m.run();
+      expect(r.status, JSON.stringify(r)).toBe('halted');
+      expect(rootResult(m)).toEqual(rootResult(plain));
+      const rounds = pageWords(m, counter)[0]!;
+      // Every round the keeper saw the out-of-gas code, then refilled.
+      expect(m.stack(keeper.id)).toEqual(Array.from({ length: rounds }, () => Fault['out-of-gas']));
+      expect(view(m, keeper).stateName).toBe('available');
+      // The keeper adds 10 gas a round: as many rounds whatever the borrow.
+      expect(rounds).toBe(64);
+    },
+  );
+
+  it('borrowLimit is a whole number from 1 to 2^30', () => {
+    for (const bad of [0, -1, 1.5, 2 ** 30 + 1, Number.NaN])
+      expect(() => boot(SUM, { borrowLimit: bad }), String(bad)).toThrow(/borrow limit/);
+    expect(boot(SUM, { borrowLimit: 2 ** 30 }).run().status).toBe('halted');
   });
 
   it('a child meter without a keeper faults the domain with out-of-gas', () => {
@@ -676,21 +687,24 @@ describe('meters and meter keepers', () => {
     expect(m.store.meter(meter, false).remaining).toBe(0);
   });
 
-  it('the prime meter without a keeper stops with out-of-gas; run({gas}) continues to the same end', () => {
-    const plain = boot(SUM, {});
-    const full = plain.run();
-    for (const first of [0, 1, 2, 5, 17, 100]) {
-      const m = boot(SUM, { time: first });
-      const r1 = m.run();
-      expect(r1).toMatchObject({ status: 'out-of-gas', gasUsed: first });
-      expect(m.store.primeTime.remaining).toBe(0);
-      const r2 = m.run({ gas: 1_000_000 });
-      expect(r2.status).toBe('halted');
-      expect(r1.gasUsed + r2.gasUsed).toBe(full.gasUsed);
-      expect(r1.steps + r2.steps).toBe(full.steps);
-      expect(withoutPrimeTime(snapshot(m))).toEqual(withoutPrimeTime(snapshot(plain)));
-    }
-  });
+  it.each([{}, { borrowLimit: 2 }])(
+    'the prime meter without a keeper stops with out-of-gas; run({gas}) continues to the same end (%o)',
+    (options) => {
+      const plain = boot(SUM, {});
+      const full = plain.run();
+      for (const first of [0, 1, 2, 5, 17, 100]) {
+        const m = boot(SUM, { time: first, ...options });
+        const r1 = m.run();
+        expect(r1).toMatchObject({ status: 'out-of-gas', gasUsed: first });
+        expect(m.store.primeTime.remaining).toBe(0);
+        const r2 = m.run({ gas: 1_000_000 });
+        expect(r2.status).toBe('halted');
+        expect(r1.gasUsed + r2.gasUsed).toBe(full.gasUsed);
+        expect(r1.steps + r2.steps).toBe(full.steps);
+        expect(withoutPrimeTime(snapshot(m))).toEqual(withoutPrimeTime(snapshot(plain)));
+      }
+    },
+  );
 
   it('exactly enough gas halts (running off the code costs nothing)', () => {
     const plain = boot(SUM);
