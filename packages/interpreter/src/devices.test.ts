@@ -76,6 +76,20 @@ describe('input', () => {
     expect(transcripts(m)).toEqual([[], [5, -6], []]);
   });
 
+  it('a fault no keeper took is reported again while the only other domain waits for input', () => {
+    const m = boot([...op('FORK', 16, 0), 'YIELD', ...op('DIV', 1, 0)]);
+    const reader = addDomain(m, READ(), { slot: 16, slots: { [INPUT]: rootPage(m).slots[INPUT]! } });
+    const fault = { code: 'division-by-zero', pc: 10, domain: m.rootDomain };
+    expect(m.run()).toMatchObject({ status: 'fault', fault });
+    expect(m.run()).toMatchObject({ status: 'fault', steps: 0, fault });
+    expect(m.store.kernel.faultCode).toBe(3);
+    // Input makes the reader runnable: it runs, and the old fault is no longer reported.
+    m.provideInput([4]);
+    expect(m.run().status).toBe('halted');
+    expect(m.stack(reader.id)).toEqual([4]);
+    expect(m.store.kernel.faultCode).toBe(0);
+  });
+
   it('input given before the run is read without blocking; pending counts what waits', () => {
     const m = boot([...op('DEVICE', INPUT, 1, 0), ...READ(), ...op('DEVICE', INPUT, 1, 0)]);
     m.provideInput([10, 20, 30]);

@@ -255,7 +255,8 @@ export class Machine {
     cpu.spent = 0;
     let steps = 0;
     this.#compactQueue();
-    if (k.active !== 0 || k.runQueue.length > 0) k.faultCode = k.faultPc = k.faultDomain = 0;
+    // A fault no keeper took stays reported until some domain can run (not one blocked on input).
+    if (k.active !== 0 || this.#hasRunnable()) k.faultCode = k.faultPc = k.faultDomain = 0;
     const result = (status: RunStatus, fault?: FaultInfo): RunResult => {
       cpu.leave();
       this.#compactQueue();
@@ -274,11 +275,11 @@ export class Machine {
       if (cpu.domain === null) {
         const next = this.#pickNext();
         if (next === null) {
-          if (k.runQueue.length > this.#queue.taken) return result('waiting');
           if (k.faultCode !== 0) {
             const f = new GuestFault(Cpu.faultNameOf(k.faultCode), 'the machine stopped on this fault');
             return result('fault', cpu.faultInfo(f, k.faultPc, k.faultDomain));
           }
+          if (k.runQueue.length > this.#queue.taken) return result('waiting');
           return result('halted');
         }
         try {
