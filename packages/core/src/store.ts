@@ -296,12 +296,18 @@ export class Store {
    * Returns a controlling key to the child.
    */
   createMeter(parentKey: Key, amount: number): Key {
-    const parent = this.meter(parentKey, false);
+    const parent = this.checkMeterParent(parentKey);
     if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
-    if (parent.depth + 1 > LIMITS.maxMeterDepth)
-      fail('bad-argument', `meter chains are at most ${LIMITS.maxMeterDepth} deep`);
     const m = this.#add(new Meter(this.nextId, 0, parent.resource, parent, amount));
     return this.meterKey(m, true);
+  }
+
+  /** The meter `parentKey` designates, when a child of it may be made (the chain is not too deep). */
+  checkMeterParent(parentKey: Key): Meter {
+    const parent = this.meter(parentKey, false);
+    if (parent.depth + 1 > LIMITS.maxMeterDepth)
+      fail('bad-argument', `meter chains are at most ${LIMITS.maxMeterDepth} deep`);
+    return parent;
   }
 
   /** Create a device of a type the interpreter defines. Embedder only. */

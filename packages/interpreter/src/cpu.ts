@@ -1102,7 +1102,8 @@ export class Cpu {
   /** Gas the heavy instruction `op` costs now: the table's, plus its size's (`gasFor`). */
   costOf(op: number): number {
     const row = INSTRUCTIONS[op]!;
-    return row.sizeGas ? gasFor(row, this.sp > 0 ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
+    // Without its operands it costs the table's gas (it will fault stack-underflow).
+    return row.sizeGas ? gasFor(row, this.sp >= row.pops ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
   }
 
   /** Gas cost of the instruction at the current IP (for meter exhaustion and the step hook). */

@@ -168,6 +168,16 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       setup: childMeter(FREE, 'memory', 10),
     },
     {
+      name: 'resizing the running stack leaves the words above the stack pointer zero',
+      program: ['PUSH', 9, 'PUSH', 9, 'PUSH', 9, ...op('PAGESIZESET', DomainSlot.STACK, 300)],
+      stack: [9, 9, 9],
+      check: (m) => {
+        const words = pageWords(m, rootPage(m).slots[DomainSlot.STACK]!);
+        expect(words.length).toBe(300);
+        expect(words.slice(3).every((w) => w === 0)).toBe(true);
+      },
+    },
+    {
       name: 'a key page grows with null slots',
       program: [
         ...op('PAGESIZESET', DomainSlot.SELF, 30),
@@ -1088,6 +1098,46 @@ describe('fault results', () => {
 });
 
 describe('metered instructions', () => {
+  it("ATTENUATE's share of a time meter is of what it has now, however the run is cut", () => {
+    // 100 NOPs, then half of the root's own TIME meter into slot FREE; read it.
+    const program = [
+      ...Array.from({ length: 100 }, () => 'NOP'),
+      ...op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.TIME, 2),
+      ...op('METERREAD', FREE),
+    ];
+    const share = Math.floor((1000 - 100 - 6) / 2); // the NOPs and the five PUSHes and ATTENUATE paid first
+    const ends = [{}, { borrowLimit: 7 }, { quantum: 3 }].map((options) => {
+      const m = boot(program, { time: 1000, ...options });
+      let r = m.run({ maxSteps: 40 });
+      while (r.status === 'paused') r = m.run({ maxSteps: 40 });
+      expect(r.status).toBe('halted');
+      return m.stack();
+    });
+    const whole = boot(program, { time: 1000 });
+    expect(whole.run().status).toBe('halted');
+    expect(whole.stack()).toEqual([share]);
+    for (const end of ends) expect(end).toEqual([share]);
+  });
+
+  it('ATTENUATE sharing a meter at the deepest chain faults before it pays anything', () => {
+    const m = boot(op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.TIME, 2), {
+      time: 1000,
+    });
+    let key = rootPage(m).slots[DomainSlot.TIME]!;
+    for (let i = 0; i < LIMITS.maxMeterDepth; i++) key = m.store.createMeter(key, UNLIMITED);
+    rootPage(m).slots[DomainSlot.TIME] = key;
+    expectFaultAtomic(m, 'bad-argument');
+  });
+
+  it('CREATEPAGE and PAGESIZESET without their operands fault stack-underflow, whatever the top word', () => {
+    for (const name of ['CREATEPAGE', 'PAGESIZESET'] as const) {
+      for (const time of [100, undefined]) {
+        const m = boot(['PUSH', 5_000_000, name], time === undefined ? {} : { time });
+        expectFaultAtomic(m, 'stack-underflow');
+      }
+    }
+  });
+
   it('every instruction costs its table gas', () => {
     const m = boot([...op('CREATEMETER', FREE, 0, 100), ...op('FORK', 16, 0), ...op('DEVICE', 12, 1, 3)], {
       time: 1000,

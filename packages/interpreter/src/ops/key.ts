@@ -17,9 +17,17 @@ function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
   const [kind, resource] = kindOf(cpu, key);
   const landing = attenuate && s[b + 4] !== 0 && kind === KeyKind.page ? KeyKind.readPage : kind;
   const dest = writableSlot(cpu, ownSlot(cpu, dPage), dIdx, landing, resource);
-  // Attenuating a meter may create a child meter: do it only once the write is known to succeed.
+  // Attenuating a meter may create a child meter: do it only once the write is known to
+  // succeed. Its share is of what the meter has now: the running domain's borrow is
+  // settled first (as METERREAD does), so the share never depends on how the run is cut.
+  const share = attenuate && kind === KeyKind.meter && s[b + 4]! >= 2;
+  if (share) {
+    store.checkMeterParent(key); // what could fail, before settling: a fault is charged nothing
+    cpu.settle();
+  }
   dest.slots[dIdx] = attenuate ? store.attenuate(key, s[b + 4]!) : key;
   complete(cpu, b);
+  if (share) cpu.refreshMeter();
   if (dest === cpu.domain) cpu.refresh();
 }
 

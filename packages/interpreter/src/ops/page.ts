@@ -32,6 +32,10 @@ export function pageSizeSet(cpu: Cpu): void {
   const size = s[b + 1]!;
   cpu.store.resizePage(key, size);
   complete(cpu, b);
+  // The running stack resized: its words were copied with the operands still on it.
+  const stack = cpu.stackPage;
+  if (stack !== null && stack.words !== cpu.stack)
+    stack.words.fill(0, b, Math.min(b + 2, stack.words.length));
   cpu.refresh();
 }
 
