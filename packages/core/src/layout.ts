@@ -71,6 +71,11 @@ export const LIMITS = Object.freeze({
   maxKeyPageSlots: 1 << 20,
   /** Deepest meter chain (prime meter at depth 0). */
   maxMeterDepth: 64,
+  /**
+   * Words of memory a meter made by a guest (CREATEMETER, ATTENUATE's share) is
+   * charged: about what it takes in the host, so memory meters bound meters too.
+   */
+  meterWords: 32,
 });
 
 /** ATTENUATE options. */

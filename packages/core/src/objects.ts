@@ -64,8 +64,8 @@ export class KeyPage {
 /** A node of the meter tree. */
 export class Meter {
   readonly kind = ObjectKind.meter;
-  /** This meter and its ancestors up to the prime meter, nearest first. Fixed at creation. */
-  readonly chain: readonly Meter[];
+  /** Ancestors up to the prime meter (0 for a prime meter). Fixed at creation. */
+  readonly depth: number;
   constructor(
     readonly id: number,
     public version: number,
@@ -77,10 +77,8 @@ export class Meter {
     /** Key to the keeper domain, or the null key. */
     public keeper: Key = NULL_KEY,
   ) {
-    this.chain = parent ? [this, ...parent.chain] : [this];
-  }
-  get depth(): number {
-    return this.chain.length - 1;
+    // Not the chain itself: a meter takes the same host memory at any depth.
+    this.depth = parent ? parent.depth + 1 : 0;
   }
 }
 

@@ -526,7 +526,8 @@ function invariants(model: Model, real: Real): void {
     let inUse = 0;
     for (const p of pages) {
       const charged = s.object(p.meter);
-      if (charged?.kind === ObjectKind.meter && charged.chain.includes(m)) inUse += p.size;
+      for (let c = charged?.kind === ObjectKind.meter ? charged : null; c !== null; c = c.parent)
+        if (c === m) inUse += p.size;
     }
     check(
       mo.initial - m.remaining === inUse,

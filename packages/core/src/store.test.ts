@@ -160,12 +160,27 @@ describe('createMeter', () => {
     expect(m.remaining).toBe(30);
     expect(m.resource).toBe(Resource.time);
     expect(m.parent).toBe(s.primeTime);
-    expect(m.chain).toEqual([m, s.primeTime]);
     expect(m.depth).toBe(1);
     const grand = s.meter(s.createMeter(s.attenuate(k, 1), UNLIMITED), true);
     expect(grand.remaining).toBe(UNLIMITED);
-    expect(grand.chain.map((x) => x.id)).toEqual([grand.id, m.id, PRIME_TIME]);
+    expect([grand.parent, grand.depth]).toEqual([m, 2]);
     expect(s.meter(s.createMeter(mem, 0), false).resource).toBe(Resource.memory);
+  });
+
+  it(`charges ${LIMITS.meterWords} words to a memory meter when given one, atomically`, () => {
+    const { s, mem, time } = setup();
+    const wallet = s.createMeter(mem, LIMITS.meterWords + 5);
+    s.createMeter(time, 30, wallet);
+    expect(s.meter(wallet, false).remaining).toBe(5);
+    // Shares pay too; a fault changes nothing.
+    const before = s.nextId;
+    expectFault(s, 'out-of-memory', () => s.createMeter(time, 30, wallet));
+    expectFault(s, 'out-of-memory', () => s.attenuate(time, 2, wallet));
+    expectFault(s, 'wrong-kind', () => s.createMeter(time, 30, time));
+    expect(s.nextId).toBe(before);
+    s.setMeter(wallet, LIMITS.meterWords);
+    s.attenuate(time, 2, wallet);
+    expect(s.meter(wallet, false).remaining).toBe(0);
   });
 
   it.each(BAD_AMOUNTS)('faults bad-argument on amount %s', (amount) => {

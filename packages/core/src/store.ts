@@ -292,22 +292,32 @@ export class Store {
 
   /**
    * Create a child meter of the meter `parentKey` designates (use or control key),
-   * holding `amount` (UNLIMITED allowed: still bounded by every ancestor).
-   * Returns a controlling key to the child.
+   * holding `amount` (UNLIMITED allowed: still bounded by every ancestor), and
+   * charge `LIMITS.meterWords` to the memory meter `memoryKey` designates (a guest
+   * pays; the embedder, giving none, does not). Returns a controlling key to the child.
    */
-  createMeter(parentKey: Key, amount: number): Key {
-    const parent = this.checkMeterParent(parentKey);
+  createMeter(parentKey: Key, amount: number, memoryKey?: Key): Key {
+    const parent = this.meter(parentKey, false);
     if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
+    this.checkNewMeter(parentKey, memoryKey);
+    if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), LIMITS.meterWords);
     const m = this.#add(new Meter(this.nextId, 0, parent.resource, parent, amount));
     return this.meterKey(m, true);
   }
 
-  /** The meter `parentKey` designates, when a child of it may be made (the chain is not too deep). */
-  checkMeterParent(parentKey: Key): Meter {
+  /**
+   * Fails as `createMeter(parentKey, amount, memoryKey)` would for any valid amount:
+   * the chain would be too deep, or the memory meter cannot pay. Changes nothing.
+   */
+  checkNewMeter(parentKey: Key, memoryKey?: Key): void {
     const parent = this.meter(parentKey, false);
     if (parent.depth + 1 > LIMITS.maxMeterDepth)
       fail('bad-argument', `meter chains are at most ${LIMITS.maxMeterDepth} deep`);
-    return parent;
+    if (memoryKey === undefined) return;
+    const memory = this.meter(memoryKey, false);
+    if (memory.resource !== Resource.memory) fail('wrong-kind', 'a new meter is paid for by a memory meter');
+    if (this.available(memory) < LIMITS.meterWords)
+      fail('out-of-memory', `the memory meter cannot pay ${LIMITS.meterWords} words for a new meter`);
   }
 
   /** Create a device of a type the interpreter defines. Embedder only. */
@@ -457,9 +467,10 @@ export class Store {
   /**
    * A weaker (never stronger) key. Options: 0 copies; 1 makes a page key read-only
    * and a meter key use-only; n >= 2 on a meter key creates a child meter holding
-   * floor(remaining / n) and returns a use-only key to it (KeyVM's bounded share).
+   * floor(remaining / n) and returns a use-only key to it (KeyVM's bounded share),
+   * charging the memory meter `memoryKey` designates as `createMeter` does.
    */
-  attenuate(key: Key, option: number): Key {
+  attenuate(key: Key, option: number, memoryKey?: Key): Key {
     const k = this.normalize(key);
     if (option === Attenuation.copy) return k;
     if (!Number.isInteger(option) || option < 0)
@@ -475,7 +486,7 @@ export class Store {
           return makeKey(KeyKind.meter, k.target, k.version, MeterRights.use);
         const m = this.meter(k, false);
         const share = m.remaining === UNLIMITED ? UNLIMITED : Math.floor(m.remaining / option);
-        const child = this.meter(this.createMeter(k, share), true);
+        const child = this.meter(this.createMeter(k, share, memoryKey), true);
         return this.meterKey(child, false);
       }
       case KeyKind.null:
@@ -530,7 +541,7 @@ export class Store {
   /** The most `meter` can spend now: the smallest amount left along its chain. */
   available(meter: Meter): number {
     let min = UNLIMITED;
-    for (const m of meter.chain) if (m.remaining < min) min = m.remaining;
+    for (let m: Meter | null = meter; m !== null; m = m.parent) if (m.remaining < min) min = m.remaining;
     return min;
   }
 
@@ -542,12 +553,13 @@ export class Store {
     if (amount === 0) return;
     if (!(amount > 0) || this.available(meter) < amount)
       throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
-    for (const m of meter.chain) if (m.remaining !== UNLIMITED) m.remaining -= amount;
+    for (let m: Meter | null = meter; m !== null; m = m.parent)
+      if (m.remaining !== UNLIMITED) m.remaining -= amount;
   }
 
   /** The nearest meter in the chain with less than `amount` left (the one that ran out). */
   exhausted(meter: Meter, amount = 1): Meter | undefined {
-    for (const m of meter.chain) if (m.remaining < amount) return m;
+    for (let m: Meter | null = meter; m !== null; m = m.parent) if (m.remaining < amount) return m;
     return undefined;
   }
 
@@ -574,6 +586,7 @@ export class Store {
   }
 
   #refundMemory(meter: Meter, words: number): void {
-    for (const m of meter.chain) if (m.remaining !== UNLIMITED) m.remaining += words;
+    for (let m: Meter | null = meter; m !== null; m = m.parent)
+      if (m.remaining !== UNLIMITED) m.remaining += words;
   }
 }

@@ -521,6 +521,12 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       program: [...op('CREATEMETER', FREE, DomainSlot.MEMORY, -1), ...op('METERREAD', FREE)],
       stack: [-1],
     },
+    {
+      name: `the domain's MEMORY meter pays ${LIMITS.meterWords} words for it`,
+      program: [...op('CREATEMETER', FREE, DomainSlot.TIME, 7), ...op('METERREAD', DomainSlot.MEMORY)],
+      stack: [LIMITS.meterWords + 1],
+      setup: smallMemory(2 * LIMITS.meterWords + 1),
+    },
   ],
   METERREAD: [
     { name: 'unlimited reads -1', program: op('METERREAD', DomainSlot.TIME), stack: [-1] },
@@ -775,6 +781,13 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
   ],
   ATTENUATE: [
     {
+      name: "a meter's share, when the MEMORY meter cannot pay for it",
+      fault: 'out-of-memory',
+      program: op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.TIME, 2),
+      setup: smallMemory(LIMITS.meterWords - 1),
+      options: { time: 1000 },
+    },
+    {
       name: 'option 2 on a page key',
       fault: 'bad-argument',
       program: op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, 8, 2),
@@ -929,6 +942,20 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
   ],
   CREATEMETER: [
     { name: 'amount -2', fault: 'bad-argument', program: op('CREATEMETER', FREE, DomainSlot.TIME, -2) },
+    {
+      name: 'a MEMORY meter that cannot pay for it',
+      fault: 'out-of-memory',
+      program: op('CREATEMETER', FREE, DomainSlot.TIME, 5),
+      setup: smallMemory(LIMITS.meterWords - 1),
+    },
+    {
+      name: 'no MEMORY meter to pay for it',
+      fault: 'null-key',
+      program: op('CREATEMETER', FREE, DomainSlot.TIME, 5),
+      setup: (m) => {
+        rootPage(m).slots[DomainSlot.MEMORY] = NULL_KEY;
+      },
+    },
     { name: 'a null parent', fault: 'null-key', program: op('CREATEMETER', FREE, 16, 5) },
     { name: 'a page parent', fault: 'wrong-kind', program: op('CREATEMETER', FREE, DomainSlot.DATA, 5) },
     {
@@ -1127,6 +1154,11 @@ describe('metered instructions', () => {
     for (let i = 0; i < LIMITS.maxMeterDepth; i++) key = m.store.createMeter(key, UNLIMITED);
     rootPage(m).slots[DomainSlot.TIME] = key;
     expectFaultAtomic(m, 'bad-argument');
+  });
+
+  it('the ISA table states what a new meter costs in memory', () => {
+    for (const o of [Op.CREATEMETER, Op.ATTENUATE])
+      expect(INSTRUCTIONS[o].doc).toContain(`MEMORY meter pays ${LIMITS.meterWords} words`);
   });
 
   it('CREATEPAGE and PAGESIZESET without their operands fault stack-underflow, whatever the top word', () => {

@@ -1,6 +1,7 @@
 // Key instructions: COPYKEY, ATTENUATE, KEYTYPE, SEVER, NUMKEY, KEYNUM, MAKEDOMAIN.
 import { fail, KeyKind, numberKey } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
+import { memoryOf } from './meter.js';
 import { complete, kindOf, operands, ownSlot, writableOwnSlot, writableSlot } from './operands.js';
 
 function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
@@ -22,10 +23,10 @@ function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
   // settled first (as METERREAD does), so the share never depends on how the run is cut.
   const share = attenuate && kind === KeyKind.meter && s[b + 4]! >= 2;
   if (share) {
-    store.checkMeterParent(key); // what could fail, before settling: a fault is charged nothing
+    store.checkNewMeter(key, memoryOf(cpu)); // what could fail, before settling: a fault is charged nothing
     cpu.settle();
   }
-  dest.slots[dIdx] = attenuate ? store.attenuate(key, s[b + 4]!) : key;
+  dest.slots[dIdx] = attenuate ? store.attenuate(key, s[b + 4]!, memoryOf(cpu)) : key;
   complete(cpu, b);
   if (share) cpu.refreshMeter();
   if (dest === cpu.domain) cpu.refresh();

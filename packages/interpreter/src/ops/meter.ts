@@ -1,6 +1,6 @@
 // Meter instructions: CREATEMETER, METERREAD, METERSET, METERKEEPER. The running
 // domain's borrow is settled first so every counter is exact, and taken again after.
-import { fail, KeyKind, UNLIMITED } from '@keyvm/core';
+import { DomainSlot, fail, type Key, KeyKind, UNLIMITED } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
 import { complete, operands, ownSlot, writableOwnSlot } from './operands.js';
 
@@ -10,12 +10,16 @@ const amountOf = (word: number): number => {
   return word;
 };
 
+/** The running domain's MEMORY key, which pays for the meters it makes. */
+export const memoryOf = (cpu: Cpu): Key => cpu.domain!.slots[DomainSlot.MEMORY]!;
+
 export function createMeter(cpu: Cpu): void {
   const b = operands(cpu, 3, 'CREATEMETER');
   const [dst, parent, amount] = [cpu.stack[b]!, cpu.stack[b + 1]!, cpu.stack[b + 2]!];
   const parentKey = ownSlot(cpu, parent);
   const page = writableOwnSlot(cpu, dst, KeyKind.meter, cpu.store.meter(parentKey, false).resource);
-  page.slots[dst] = cpu.store.createMeter(parentKey, amountOf(amount));
+  // The new meter's memory is paid from the domain's MEMORY meter.
+  page.slots[dst] = cpu.store.createMeter(parentKey, amountOf(amount), memoryOf(cpu));
   complete(cpu, b);
   cpu.refresh();
 }
