@@ -72,6 +72,13 @@ export const LIMITS = Object.freeze({
   /** Deepest meter chain (prime meter at depth 0). */
   maxMeterDepth: 64,
   /**
+   * Most ids a store hands out (ids are never reused; images hold at most this
+   * nextId). Creating an object past it faults out-of-memory.
+   */
+  maxNextId: 1 << 24,
+  /** Largest object version and resume generation (u32 in images); past it they start again from 0. */
+  maxCount: 0xffff_ffff,
+  /**
    * Words of memory a meter made by a guest (CREATEMETER, ATTENUATE's share) is
    * charged: about what it takes in the host, so memory meters bound meters too.
    */

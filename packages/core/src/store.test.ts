@@ -1050,3 +1050,67 @@ describe('normalize / deref and the key accessors', () => {
     expect(s.meterKey(m, false)).toMatchObject({ version: 1, value: MeterRights.use });
   });
 });
+
+describe('counts at their limits', () => {
+  it(`hands out at most ${LIMITS.maxNextId} ids, then faults out-of-memory, changing nothing`, () => {
+    const { s, mem, time } = setup();
+    const r = Store.restore([...s.objects()], LIMITS.maxNextId - 1, s.kernel);
+    const rMem = r.meterKey(r.primeMemory, true);
+    r.createPage(PageType.data, rMem, 4);
+    expect(r.nextId).toBe(LIMITS.maxNextId);
+    expectFault(r, 'out-of-memory', () => r.createPage(PageType.data, rMem, 4));
+    expectFault(r, 'out-of-memory', () => r.createMeter(r.meterKey(r.primeTime, true), 5, rMem));
+    expectFault(r, 'out-of-memory', () => r.checkNewMeter(r.meterKey(r.primeTime, true)));
+    expectFault(r, 'out-of-memory', () => r.createDevice(1));
+    expect(s.createMeter(time, 5, mem)).toMatchObject({ kind: KeyKind.meter });
+  });
+
+  it('a version at the u32 limit starts again from 0 once every key to the object is nulled', () => {
+    const { s, mem, data, keys } = setup();
+    const page = s.page(data);
+    const holder = s.keyPage(keys, true);
+    holder.slots[0] = data; // version 0: void since long ago, and would come back at 0
+    page.version = LIMITS.maxCount;
+    holder.slots[1] = s.pageKey(page); // the current key
+    holder.slots[2] = s.attenuate(s.pageKey(page), 1);
+    holder.slots[3] = numberKey(7);
+    const fresh = s.sever(s.pageKey(page));
+    expect(page.version).toBe(0);
+    expect(holder.slots.slice(0, 3)).toEqual([NULL_KEY, NULL_KEY, NULL_KEY]);
+    expect(holder.slots[3]).toEqual(numberKey(7));
+    expect(s.normalize(fresh)).toEqual(fresh);
+    // Meters and their keepers too.
+    const m = s.meter(s.createMeter(s.meterKey(s.primeTime, true), 5, mem), true);
+    const { gate } = domainOf(s, mem);
+    m.version = LIMITS.maxCount;
+    const old = s.meterKey(m, true);
+    holder.slots[0] = old;
+    s.sever(old);
+    expect([m.version, holder.slots[0]]).toEqual([0, NULL_KEY]);
+    m.keeper = gate;
+    expect(s.normalize(m.keeper)).toEqual(gate);
+  });
+
+  it('a resume generation at the u32 limit starts again from 0 once every resume key to it is nulled', () => {
+    const { s, mem, keys } = setup();
+    const { obj } = domainOf(s, mem);
+    const holder = s.keyPage(keys, true);
+    holder.slots[0] = s.resumeKey(obj); // generation 0, void since long ago
+    obj.resumeGen = LIMITS.maxCount;
+    const current = s.resumeKey(obj);
+    holder.slots[1] = current;
+    holder.slots[2] = s.domainKey(obj);
+    expect(s.consumeResume(current)).toBe(obj);
+    expect(obj.resumeGen).toBe(0);
+    expect(holder.slots.slice(0, 2)).toEqual([NULL_KEY, NULL_KEY]);
+    expect(holder.slots[2]).toEqual(s.domainKey(obj)); // the gate key is untouched
+  });
+
+  it('refunds never push a meter past the largest safe amount', () => {
+    const { s, mem, data } = setup();
+    s.primeMemory.remaining = Number.MAX_SAFE_INTEGER - 1;
+    s.destroyPage(data);
+    expect(s.primeMemory.remaining).toBe(Number.MAX_SAFE_INTEGER);
+    expect(s.normalize(mem)).toEqual(mem);
+  });
+});

@@ -135,6 +135,13 @@ export class Store {
     return this.#objects[PRIME_MEMORY] as Meter;
   }
 
+  /** The id the next object gets; faults out-of-memory when the store has none left. */
+  #freshId(): number {
+    const id = this.nextId;
+    if (id >= LIMITS.maxNextId) fail('out-of-memory', `the store has handed out all ${LIMITS.maxNextId} ids`);
+    return id;
+  }
+
   #add<T extends StoreObject>(o: T): T {
     this.#objects[o.id] = o;
     this.#live++;
@@ -280,8 +287,8 @@ export class Store {
       fail('bad-argument', `page type ${type} is not 0 (data) or 1 (keys)`);
     const max = type === PageType.data ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
     if (!isCount(size, max)) fail('bad-argument', `page size ${size} is outside 0..${max}`);
+    const id = this.#freshId();
     this.#chargeMemory(meter, size);
-    const id = this.nextId;
     const page =
       type === PageType.data
         ? new DataPage(id, 0, new Int32Array(size), meter.id)
@@ -301,7 +308,7 @@ export class Store {
     if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
     this.checkNewMeter(parentKey, memoryKey);
     if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), LIMITS.meterWords);
-    const m = this.#add(new Meter(this.nextId, 0, parent.resource, parent, amount));
+    const m = this.#add(new Meter(this.#freshId(), 0, parent.resource, parent, amount));
     return this.meterKey(m, true);
   }
 
@@ -313,6 +320,7 @@ export class Store {
     const parent = this.meter(parentKey, false);
     if (parent.depth + 1 > LIMITS.maxMeterDepth)
       fail('bad-argument', `meter chains are at most ${LIMITS.maxMeterDepth} deep`);
+    this.#freshId();
     if (memoryKey === undefined) return;
     const memory = this.meter(memoryKey, false);
     if (memory.resource !== Resource.memory) fail('wrong-kind', 'a new meter is paid for by a memory meter');
@@ -323,7 +331,7 @@ export class Store {
   /** Create a device of a type the interpreter defines. Embedder only. */
   createDevice(deviceType: number): Key {
     if (!isCount(deviceType, 0x7fffffff)) fail('bad-argument', `device type ${deviceType} is invalid`);
-    return this.deviceKey(this.#add(new Device(this.nextId, 0, deviceType)));
+    return this.deviceKey(this.#add(new Device(this.#freshId(), 0, deviceType)));
   }
 
   /**
@@ -504,15 +512,13 @@ export class Store {
   sever(key: Key): Key {
     if (key.kind === KeyKind.page) {
       const page = this.page(key);
-      page.version++;
-      this.epoch++;
+      this.#bumpVersion(page);
       return this.pageKey(page);
     }
     if (key.kind === KeyKind.meter) {
       const m = this.meter(key, true);
       if (m.parent === null) fail('rights-violation', 'a prime meter cannot be severed');
-      m.version++;
-      this.epoch++;
+      this.#bumpVersion(m);
       return this.meterKey(m, true);
     }
     if (this.normalize(key).kind === KeyKind.null)
@@ -532,8 +538,47 @@ export class Store {
     if (key.kind !== (5 satisfies typeof KeyKind.resume)) this.#wrongKind(key, 'a resume key');
     const d = this.#live_(key, 'resume') as KeyPage;
     if (d.resumeGen !== key.value) fail('null-key', 'the resume key was used already');
-    d.resumeGen++;
+    this.bumpResumeGen(d);
     return d;
+  }
+
+  /**
+   * Void every resume key to domain `d` (the next resume key gets a new generation).
+   * At LIMITS.maxCount the generation starts again from 0, once every resume key
+   * to `d` left in the store has been nulled, so none can come back to life.
+   */
+  bumpResumeGen(d: KeyPage): void {
+    if (d.resumeGen < LIMITS.maxCount) d.resumeGen++;
+    else {
+      this.#nullKeys((k) => k.kind === KeyKind.resume && k.target === d.id);
+      d.resumeGen = 0;
+    }
+  }
+
+  /** Void every key to `o` by a new version; at LIMITS.maxCount, after nulling them all, from 0. */
+  #bumpVersion(o: DataPage | KeyPage | Meter): void {
+    if (o.version < LIMITS.maxCount) o.version++;
+    else {
+      this.#nullKeys((k) => k.target === o.id && k.kind !== KeyKind.null && k.kind !== KeyKind.number);
+      o.version = 0;
+    }
+    this.epoch++;
+  }
+
+  /**
+   * Replace with the null key every key in the store that `void_` picks: in key
+   * page slots and meter keepers (the only places keys are kept). Once per 2^32
+   * bumps of one object, so its cost is nothing per instruction.
+   */
+  #nullKeys(void_: (k: Key) => boolean): void {
+    for (const o of this.#objects) {
+      if (o === undefined) continue;
+      if (o.kind === ObjectKind.keyPage) {
+        const slots = o.slots;
+        for (let i = 0; i < slots.length; i++) if (void_(slots[i]!)) slots[i] = NULL_KEY;
+      } else if (o.kind === ObjectKind.meter && void_(o.keeper)) o.keeper = NULL_KEY;
+    }
+    this.epoch++;
   }
 
   // ---- meters -----------------------------------------------------------------------
@@ -586,7 +631,8 @@ export class Store {
   }
 
   #refundMemory(meter: Meter, words: number): void {
+    // Clamped: a meter set near the largest safe amount stays encodable.
     for (let m: Meter | null = meter; m !== null; m = m.parent)
-      if (m.remaining !== UNLIMITED) m.remaining += words;
+      if (m.remaining !== UNLIMITED) m.remaining = Math.min(m.remaining + words, Number.MAX_SAFE_INTEGER);
   }
 }

@@ -310,6 +310,13 @@ const jsonCases: [string, unknown, string, string, string][] = [
   ],
   ['an active data page', json((j) => (j.kernel.active = 3)), 'bad-kernel', 'kernel', '$.kernel.active'],
   ['a negative slice', json((j) => (j.kernel.sliceLeft = -1)), 'bad-kernel', 'kernel', '$.kernel.sliceLeft'],
+  [
+    'a quantum of 0 (nothing would ever run)',
+    json((j) => (j.kernel.quantum = 0)),
+    'bad-kernel',
+    'kernel',
+    '$.kernel.quantum',
+  ],
 ];
 
 describe('the JSON importer refuses (with the same validator)', () => {

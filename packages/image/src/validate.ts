@@ -20,10 +20,9 @@ import type { ImageModel, KeyPageRecord, KeyRecord, MeterRecord, ObjectRecord } 
 /** Limits of the image format beyond the core's page limits. */
 export const IMAGE_LIMITS = Object.freeze({
   /**
-   * Largest nextId. The core keeps a table of nextId entries, so a tiny hostile
-   * image must not be able to ask for an arbitrarily large one.
+   * Largest nextId (the core's). The core keeps a table of nextId entries, so a
+   * tiny hostile image must not be able to ask for an arbitrarily large one.
    */
-  maxNextId: 1 << 24,
   ...LIMITS,
 });
 
@@ -361,6 +360,9 @@ function checkKernel(model: ImageModel, at: Locator, isDomain: (id: number) => b
   }
   for (const f of ['steps', 'quantum', 'sliceLeft'] as const)
     if (!isCount(k[f])) refuse('bad-kernel', at.kernel(f), `kernel ${f} ${k[f]} is not a safe integer >= 0`);
+  // A time slice of 0 instructions would never let anything run.
+  if (k.quantum === 0)
+    refuse('bad-kernel', at.kernel('quantum'), 'kernel quantum 0: a time slice must be at least 1');
   if (k.faultCode !== 0 && !FAULT_CODES.has(k.faultCode))
     refuse(
       'bad-kernel',

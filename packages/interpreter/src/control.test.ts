@@ -1,10 +1,19 @@
 // Control between domains: CALL / CALLW / RETURN and resume keys, HALT of a callee,
 // keepers on faults, meter keepers, out-of-gas and resuming, FORK / YIELD and time
 // slices.
-import { DomainSlot, Fault, KeyKind, type KeyPage, numberKey, UNLIMITED } from '@keyvm/core';
+import {
+  DomainSlot,
+  Fault,
+  KeyKind,
+  type KeyPage,
+  LIMITS,
+  NULL_KEY,
+  numberKey,
+  UNLIMITED,
+} from '@keyvm/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Machine } from './machine.js';
+import { Machine } from './machine.js';
 import { op } from './test-support.js';
 import {
   addDomain,
@@ -351,6 +360,24 @@ describe('the one-step path for common transfers changes nothing', () => {
       expect(end.r.status).toBe('halted');
       expect(end.stack).toEqual([0]);
     }
+  });
+
+  it('a resume generation at its limit starts again from 0, either way', () => {
+    const ends = [true, false].map((fast) => {
+      const { m, server } = pingPong(true, false, UNLIMITED, fast);
+      const root = rootPage(m);
+      root.resumeGen = LIMITS.maxCount - 2;
+      // A copy of a resume key to the root with a generation used up before the wrap.
+      server.slots[16] = m.store.resumeKey(root);
+      const r = m.run();
+      expect(r.status).toBe('halted');
+      expect(m.stack()).toEqual([0]);
+      // Six calls: the generation went past the limit to 0 and on; the old copy was nulled.
+      expect(root.resumeGen).toBe(3);
+      expect(server.slots[16]).toEqual(NULL_KEY);
+      return { r, state: snapshot(m) };
+    });
+    expect(ends[0]).toEqual(ends[1]);
   });
 
   it('a caller and a callee that share one stack page', () => {
@@ -875,5 +902,20 @@ describe('FORK, YIELD and time slices', () => {
     const child = addDomain(m, [...op('KEYTYPE', RESUME), 'HALT'], { slot: 15 });
     expect(m.run().status).toBe('halted');
     expect(m.stack(child.id)).toEqual([0]);
+  });
+});
+
+describe('the kernel record at its limits', () => {
+  it('the total step count saturates at the largest safe integer', () => {
+    const m = boot(['NOP', 'NOP', 'NOP']);
+    m.store.kernel.steps = Number.MAX_SAFE_INTEGER - 1;
+    expect(m.run()).toMatchObject({ status: 'halted', steps: 3 });
+    expect(m.store.kernel.steps).toBe(Number.MAX_SAFE_INTEGER);
+  });
+
+  it('a store whose time slice is 0 is refused', () => {
+    const m = boot(['NOP']);
+    m.store.kernel.quantum = 0;
+    expect(() => new Machine(m.store)).toThrow(/quantum 0 must be a whole number >= 1/);
   });
 });

@@ -1005,7 +1005,7 @@ export class Cpu {
 
     // Commit: the transfer (in the general path's order: a stack page may be shared).
     if (isReturn) {
-      next.resumeGen++;
+      store.bumpResumeGen(next);
       ns[9 satisfies typeof DomainSlot.RECV] = key;
     } else {
       ns[9 satisfies typeof DomainSlot.RECV] = key;

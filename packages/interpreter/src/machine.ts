@@ -139,6 +139,8 @@ export class Machine {
     if (options.outputLimit !== undefined)
       this.#cpu.outputLimit = wholeAtLeast(options.outputLimit, 0, 'output limit');
     const k = store.kernel;
+    if (!Number.isSafeInteger(k.quantum) || k.quantum < 1)
+      throw new MachineError(`kernel quantum ${k.quantum} must be a whole number >= 1`);
     for (const id of [k.root, k.active, ...k.runQueue]) {
       if (id !== 0 && !this.#domainPage(id))
         throw new MachineError(`kernel refers to #${id}, which is not a domain`);
@@ -322,7 +324,7 @@ export class Machine {
       if (stop === Stop.gas && cpu.code[cpu.ip] === undefined) stop = Stop.offEnd;
       const n = cpu.lastSteps;
       steps += n;
-      k.steps += n;
+      k.steps = Math.min(k.steps + n, Number.MAX_SAFE_INTEGER); // saturates: stays encodable
       k.sliceLeft -= n;
       switch (stop) {
         case Stop.steps:
