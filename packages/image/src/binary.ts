@@ -272,36 +272,57 @@ export function decodeImage(bytes: Uint8Array, options?: DecodeOptions): Store {
   return storeFromModel(model);
 }
 
-function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {
-  const len = bytes.length;
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
-  const head = (offset: number): Where => ({ section: 'header', offset });
+const head = (offset: number): Where => ({ section: 'header', offset });
 
+/** A little-endian u64 at `p`; all ones reads as UNLIMITED; past 2^53 it loses precision (and fails validation). */
+const u64At = (dv: DataView, p: number): number => {
+  const lo = dv.getUint32(p, true);
+  const hi = dv.getUint32(p + 4, true);
+  return lo === 0xffff_ffff && hi === 0xffff_ffff ? UNLIMITED : hi * U32 + lo;
+};
+
+/** Refuse a start of input that is not a whole header of an image this decoder reads. */
+function checkHeader(bytes: Uint8Array, dv: DataView): void {
+  const len = bytes.length;
   for (let i = 0; i < IMAGE_MAGIC.length; i++) {
     if (i >= len) refuse('truncated', head(len), `the input is ${len} bytes, shorter than the magic`);
     if (bytes[i] !== IMAGE_MAGIC[i]) refuse('bad-magic', head(i), 'this is not a KeyVM image');
   }
   if (len < HEADER_SIZE)
     refuse('truncated', head(len), `the input is ${len} bytes, shorter than the ${HEADER_SIZE}-byte header`);
-  const u8 = (p: number) => dv.getUint8(p);
-  const u32 = (p: number) => dv.getUint32(p, true);
-  const i32 = (p: number) => dv.getInt32(p, true);
-  /** A u64; all ones reads as UNLIMITED; values past 2^53 lose precision and fail validation. */
-  const u64 = (p: number) => {
-    const lo = u32(p);
-    const hi = u32(p + 4);
-    return lo === 0xffff_ffff && hi === 0xffff_ffff ? UNLIMITED : hi * U32 + lo;
-  };
-
-  const version = u32(H.version);
+  const version = dv.getUint32(H.version, true);
   if (version !== IMAGE_FORMAT_VERSION)
     refuse(
       'bad-version',
       head(H.version),
       `format version ${version}; this decoder reads ${IMAGE_FORMAT_VERSION}`,
     );
-  const flags = u32(H.flags);
+  const flags = dv.getUint32(H.flags, true);
   if (flags !== 0) refuse('bad-flags', head(H.flags), `flags 0x${flags.toString(16)}: no flags are defined`);
+}
+
+/**
+ * How long the image is whose first bytes (the header at least) are `start`, as its
+ * header says; refuses, as decodeImage would, a start that is not a header of an
+ * image this decoder reads. A compressed file is checked with it before it is unpacked.
+ */
+export function imageLengthFromHeader(start: Uint8Array): number {
+  const dv = new DataView(start.buffer, start.byteOffset, start.length);
+  checkHeader(start, dv);
+  let total = HEADER_SIZE + CHECKSUM_SIZE;
+  for (const at of [H.metersLength, H.objectsLength, H.keysLength, H.kernelLength]) total += u64At(dv, at);
+  return total;
+}
+
+function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {
+  const len = bytes.length;
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
+  checkHeader(bytes, dv);
+  const u8 = (p: number) => dv.getUint8(p);
+  const u32 = (p: number) => dv.getUint32(p, true);
+  const i32 = (p: number) => dv.getInt32(p, true);
+  const u64 = (p: number) => u64At(dv, p);
+
   const nextId = u32(H.nextId);
   const meterCount = u32(H.meterCount);
   const objectCount = u32(H.objectCount);

@@ -3,7 +3,8 @@
 // image (deflate output is not byte-stable across zlib versions); a compressed
 // file is only a way to carry it. Unpacking is capped, so a small hostile file
 // cannot unpack into gigabytes.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { constants, gunzipSync, gzipSync, type ZlibOptions } from 'node:zlib';
+import { imageLengthFromHeader } from './binary.js';
 import { refuse } from './errors.js';
 
 /** The first two bytes of every gzip stream. */
@@ -29,12 +30,25 @@ export function compressImage(bytes: Uint8Array): Uint8Array {
 export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES): Uint8Array {
   if (!isCompressedImage(bytes))
     refuse('bad-compression', { section: 'compression', offset: 0 }, 'not a gzip stream');
+  // First only the header, from the start of the stream (a bounded amount: PEEK_INPUT
+  // bytes of deflate unpack to at most about a thousand times that), so a file that is
+  // no image of this version is refused before it is unpacked, and the rest is
+  // unpacked only as far as the header says the image goes.
+  const start = gunzip(bytes.subarray(0, PEEK_INPUT), { finishFlush: constants.Z_SYNC_FLUSH }, maxBytes);
+  const length = Math.min(imageLengthFromHeader(start), maxBytes);
+  return gunzip(bytes, { maxOutputLength: length }, length);
+}
+
+/** Compressed bytes read to find the header (enough for it, even stored uncompressed). */
+const PEEK_INPUT = 1024;
+
+function gunzip(bytes: Uint8Array, options: ZlibOptions, limit: number): Uint8Array {
   try {
-    return gunzipSync(bytes, { maxOutputLength: maxBytes });
+    return gunzipSync(bytes, options);
   } catch (e) {
     const tooBig = (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
     const reason = tooBig
-      ? `it unpacks to more than ${maxBytes} bytes`
+      ? `it unpacks to more than ${limit} bytes`
       : `not valid gzip (${(e as Error).message})`;
     return refuse('bad-compression', { section: 'compression', offset: 0 }, reason);
   }
