@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // The `keyvm` executable: run the command line and set the exit code (never
 // process.exit with output pending, so everything written reaches its pipe).
+import { cleanUpOnInterrupt } from './io.js';
 import { main } from './main.js';
+
+// Ctrl-C or kill while an image or -o output is being written: remove its
+// temporary file (the target is still the old file) and exit 130 / 143 / 129.
+cleanUpOnInterrupt();
 
 // A reader that goes away early (`keyvm run … | head`) closes the pipe: stop
 // quietly with the I/O exit code instead of an unhandled EPIPE and a stack trace.

@@ -1,7 +1,20 @@
 // The keyvm command through a real process: every verb, every exit code, the
 // --json and --trace contracts, stdin and stdout as `-`, and bad input of each kind.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DomainSlot, type KeyPage, PageType } from '@keyvm/core';
 import { encodeImage } from '@keyvm/image';
@@ -83,6 +96,22 @@ describe.concurrent('help, version and usage errors (exit 2)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^keyvm: unknown command 'rnu'/);
     expect(r.stderr).toContain('run');
+  });
+
+  it('help with an unknown verb says which and where to look, instead of the whole help', async () => {
+    const r = await keyvm(['help', 'bogus']);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      "keyvm: unknown verb 'bogus'\n(the verbs are run, resume, asm, disasm, inspect, graph, ops; see keyvm --help)\n",
+    );
+    const known = await keyvm(['help', 'asm']);
+    expect(known.code).toBe(0);
+    expect(known.stdout).toContain('Usage: keyvm asm');
+    const top = await keyvm(['help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^Usage: keyvm \[options\] \[command\]/);
+    expect(top.stdout).toContain('help [verb]');
   });
 });
 
@@ -296,6 +325,9 @@ describe.concurrent('--trace', () => {
   });
 });
 
+/** The temporary files (`.NAME.RANDOM.tmp`) in `where`. */
+const temporaryFiles = (where: string): string[] => readdirSync(where).filter((n) => n.endsWith('.tmp'));
+
 describe.concurrent('malformed input (exit 4) and I/O errors (exit 5)', () => {
   it('malformed source: file:line:col diagnostics, no stack trace, nothing on stdout', async () => {
     const bad = file('bad.ism', 'add(1, 2)\nADDD 1 2\n');
@@ -382,6 +414,135 @@ describe.concurrent('malformed input (exit 4) and I/O errors (exit 5)', () => {
     expect(r.stderr).toMatch(/cannot write '.*x\.kvmi': no such file or directory/);
     expect((await keyvm(['asm', HELLO, '-o', join(dir, 'no', 'x.kvm')])).code).toBe(5);
   });
+
+  // A program whose image is 64 MB, so saving it takes long enough to be interrupted.
+  const BIG_IMAGE = 'createpage(15, 0, 1, 16000000)\nhalt()\n';
+  const SMALL_FILE_LIMIT = 'ulimit -f 100; exec "$0" "$@"'; // 100 blocks: at most 51,200 bytes
+
+  it.skipIf(process.platform === 'win32').each([
+    ['asm -o', ['asm', '{src}', '-o', '{out}']],
+    ['disasm -o', ['disasm', '{src}', '-o', '{out}']],
+    ['run --save', ['run', '{src}', '--save', '{out}', '-q']],
+  ])('%s: a failed write (file too large) leaves the old file whole', async (what, template) => {
+    const where = mkdtempSync(join(dir, 'efbig-'));
+    const src = join(where, 'big.ism');
+    writeFileSync(src, 'x: .zero 200000\nhalt()\n'); // about 800 kB in every form
+    const out = join(where, 'out');
+    writeFileSync(out, 'the old contents');
+    const args = template.map((a) => a.replace('{src}', src).replace('{out}', out));
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', SMALL_FILE_LIMIT, process.execPath, BIN, ...args]);
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+    expect(r.code, what).toBe(5);
+    expect(r.stderr).toBe(`keyvm: cannot write '${out}': file too large (EFBIG)\n`);
+    expect(readFileSync(out, 'utf8')).toBe('the old contents');
+    expect(temporaryFiles(where)).toEqual([]);
+  });
+
+  it.skipIf(process.platform === 'win32').each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    '%s during a save removes the temporary file and exits %i; the old image stays',
+    async (signal, code) => {
+      const where = mkdtempSync(join(dir, `interrupt-${signal}-`));
+      const src = join(where, 'big.ism');
+      writeFileSync(src, BIG_IMAGE);
+      const image = join(where, 'machine.kvmi');
+      writeFileSync(image, 'the old image');
+      const child = spawn(process.execPath, [BIN, 'run', src, '--save', image, '-q']);
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+      });
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      let exited = false;
+      child.on('exit', () => {
+        exited = true;
+      });
+      // Wait for the temporary file to appear (the run and the encoding come first), then interrupt.
+      while (!exited && temporaryFiles(where).length === 0) await new Promise((r) => setTimeout(r, 1));
+      expect(exited, `the save ended before its temporary file was seen: ${stderr}`).toBe(false);
+      child.kill(signal);
+      expect(await closed).toBe(code);
+      expect(stderr).toBe('');
+      expect(temporaryFiles(where)).toEqual([]);
+      expect(readFileSync(image, 'utf8')).toBe('the old image');
+    },
+  );
+
+  // Run as another user when we are root (root may write anywhere).
+  const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+
+  it.skipIf(process.platform === 'win32')(
+    'a directory we may not write names the temporary file and the directory, not the file',
+    async () => {
+      // Our own directory, open to the other user (the shared one is private to us).
+      const where = realpathSync(mkdtempSync(join(tmpdir(), 'keyvm-cli-locked-')));
+      chmodSync(where, 0o755);
+      const locked = join(where, 'locked');
+      mkdirSync(locked);
+      const out = join(locked, 'hello.kvm');
+      writeFileSync(out, 'old');
+      chmodSync(out, 0o666);
+      chmodSync(locked, 0o555);
+      try {
+        const r = await keyvm(['asm', HELLO, '-o', out], asUser);
+        expect(r.code).toBe(5);
+        expect(r.stderr).toBe(
+          `keyvm: cannot write '${out}': cannot create a temporary file in its directory '${locked}': permission denied (EACCES)\n`,
+        );
+        expect(readFileSync(out, 'utf8')).toBe('old');
+      } finally {
+        chmodSync(locked, 0o755);
+        rmSync(where, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it('--input-file with invalid UTF-8 says so, naming the flag', async () => {
+    const bad = file('bad-input.txt', Uint8Array.of(0x68, 0xff, 0xfe));
+    const r = await keyvm(['run', HELLO, '--input-file', bad]);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toBe(`keyvm: --input-file ${bad}: not valid UTF-8 text\n`);
+  });
+
+  it('a directory on stdin is an I/O error, as a directory named is, and writes nothing', async () => {
+    const fd = openSync(dir, 'r');
+    try {
+      const run = await keyvm(['run', '-'], { stdin: fd });
+      expect(run.code).toBe(5);
+      expect(run.stderr).toBe("keyvm: cannot read '<stdin>': is a directory (EISDIR)\n");
+      const out = join(dir, 'from-a-directory.kvm');
+      const asm = await keyvm(['asm', '-', '-o', out], { stdin: fd });
+      expect(asm.code).toBe(5);
+      expect(existsSync(out)).toBe(false);
+      const input = await keyvm(['run', HELLO, '--input-file', '-'], { stdin: fd });
+      expect(input.code).toBe(5);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it.runIf(process.platform === 'linux')(
+    'a closed stdin is an I/O error, while an empty one (/dev/null) is an empty program',
+    async () => {
+      const r = await keyvm(['run', '-'], { stdin: 'closed' });
+      expect(r.code).toBe(5);
+      expect(r.stderr).toBe("keyvm: cannot read '<stdin>': it is closed (EBADF)\n");
+      const fd = openSync('/dev/null', 'r');
+      try {
+        expect((await keyvm(['run', '-', '-q'], { stdin: fd })).code).toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+    },
+  );
 });
 
 describe.concurrent('asm and disasm', () => {

@@ -2,7 +2,7 @@
 // code and one clear message (malformed input, usage, I/O, internal), as in
 // CONVENTIONS 6: errors say whose fault they are.
 import { AssemblyError, KvmFormatError } from '@keyvm/assembler';
-import { ImageError } from '@keyvm/image';
+import { ImageError, TemporaryFileError } from '@keyvm/image';
 import { MachineError } from '@keyvm/interpreter';
 
 /** The process exit codes, documented in the README. */
@@ -62,14 +62,34 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
   EROFS: 'read-only file system',
   EEXIST: 'file exists',
   EPIPE: 'broken pipe',
+  EBADF: 'it is closed',
+  EFBIG: 'file too large',
 };
+
+/** What went wrong, for people: `no such file or directory (ENOENT)`. */
+function errnoText(e: unknown): string {
+  if (!isSystemError(e)) return String(e);
+  return `${ERRNO_TEXT[e.code] ?? e.message} (${e.code})`;
+}
 
 /** An fs error as `cannot read 'x': no such file or directory (ENOENT)`. */
 export function ioError(action: string, path: string, e: unknown): CliError {
-  if (!isSystemError(e))
-    return new CliError(ExitCode.io, `cannot ${action} '${path}': ${String(e)}`, { cause: e });
-  const text = ERRNO_TEXT[e.code] ?? e.message;
-  return new CliError(ExitCode.io, `cannot ${action} '${path}': ${text} (${e.code})`, { cause: e });
+  return new CliError(ExitCode.io, `cannot ${action} '${path}': ${errnoText(e)}`, { cause: e });
+}
+
+/**
+ * A failed write to `path`. When the temporary file beside it could not be made
+ * (the directory is not writable…), say so and name the directory, not the file;
+ * a missing directory is still told as the path's fault.
+ */
+export function writeError(path: string, e: unknown): CliError {
+  if (e instanceof TemporaryFileError && e.code !== 'ENOENT' && e.code !== 'ENOTDIR')
+    return new CliError(
+      ExitCode.io,
+      `cannot write '${path}': cannot create a temporary file in its directory '${e.directory}': ${errnoText(e.cause)}`,
+      { cause: e },
+    );
+  return ioError('write', path, e instanceof TemporaryFileError ? e.cause : e);
 }
 
 /**

@@ -1,7 +1,9 @@
 // Files and streams: read FILE or stdin (`-`), tell an image, a .kvm program and
 // assembly text apart by their first bytes, write results to a file or stdout,
-// and decide whether a stream gets colour.
-import { readFile, writeFile } from 'node:fs/promises';
+// and decide whether a stream gets colour. Files are written crash-safely
+// (writeFileAtomic): a failed or interrupted write leaves the old file whole.
+import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
@@ -11,17 +13,52 @@ import {
   decompressImage,
   IMAGE_MAGIC,
   isCompressedImage,
+  removeTemporaryFiles,
   saveImageFile,
+  writeFileAtomic,
 } from '@keyvm/image';
-import { ioError, malformed, toCliError } from './errors.js';
+import { ioError, malformed, toCliError, writeError } from './errors.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = '<stdin>';
 
 export const displayName = (path: string): string => (path === '-' ? STDIN_NAME : path);
 
+/** A system error of our own making, shaped like the ones fs throws. */
+const systemError = (code: string, syscall: string): NodeJS.ErrnoException =>
+  Object.assign(new Error(`${code}: ${syscall} ${STDIN_NAME}`), { code, syscall });
+
+/**
+ * Stdin must be something to read: a directory is EISDIR (as for a named file), and
+ * a closed stdin is EBADF rather than an empty program.
+ */
+function checkStdin(): void {
+  const stats = fstatSync(0); // EBADF where stdin is closed and not reopened
+  if (stats.isDirectory()) throw systemError('EISDIR', 'read');
+  if (stdinWasClosed(stats)) throw systemError('EBADF', 'read');
+}
+
+/**
+ * Node reopens a closed stdin as /dev/null for reading and writing; a shell's
+ * `< /dev/null` opens it read-only. Only Linux shows the open mode (/proc), so
+ * elsewhere a closed stdin still reads as empty.
+ */
+function stdinWasClosed(stats: Stats): boolean {
+  if (process.platform !== 'linux' || !stats.isCharacterDevice()) return false;
+  try {
+    if (stats.rdev !== statSync('/dev/null').rdev) return false;
+    const flags = /^flags:\s*([0-7]+)$/m.exec(readFileSync('/proc/self/fdinfo/0', 'utf8'))?.[1];
+    const O_ACCMODE = 3;
+    const O_RDWR = 2;
+    return flags !== undefined && (Number.parseInt(flags, 8) & O_ACCMODE) === O_RDWR;
+  } catch {
+    return false;
+  }
+}
+
 /** All of stdin as bytes. */
 async function readStdin(): Promise<Uint8Array> {
+  checkStdin();
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
@@ -36,16 +73,17 @@ export async function readBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/** `path` as UTF-8 text; invalid UTF-8 is malformed input. */
-export async function readText(path: string): Promise<string> {
-  return decodeUtf8(await readBytes(path), displayName(path));
+/** `path` as UTF-8 text (`flag` names where it was given); invalid UTF-8 is malformed input. */
+export async function readText(path: string, flag: string): Promise<string> {
+  const name = displayName(path);
+  return decodeUtf8(await readBytes(path), `${flag} ${name}: not valid UTF-8 text`);
 }
 
-function decodeUtf8(bytes: Uint8Array, name: string): string {
+function decodeUtf8(bytes: Uint8Array, complaint: string): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw malformed(`${name}: not an image, a .kvm program or UTF-8 assembly text`);
+    throw malformed(complaint);
   }
 }
 
@@ -81,7 +119,13 @@ export async function loadInput(path: string): Promise<Input> {
     const bytes = isCompressedImage(read) ? decompressImage(read) : read;
     if (startsWith(bytes, IMAGE_MAGIC)) return { kind: 'image', name, bytes, store: decodeImage(bytes) };
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
-    return { kind: 'source', name, program: assemble(decodeUtf8(bytes, name), { file: name }) };
+    return {
+      kind: 'source',
+      name,
+      program: assemble(decodeUtf8(bytes, `${name}: not an image, a .kvm program or UTF-8 assembly text`), {
+        file: name,
+      }),
+    };
   } catch (e) {
     throw toCliError(e, name);
   }
@@ -112,13 +156,57 @@ export function writeStream(stream: Writable, data: string | Uint8Array): Promis
   });
 }
 
-/** Write bytes or text to `path`, or to stdout for `-`. */
-export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
+/** The signals that interrupt a write, and the shell's exit code for each (128 + its number). */
+const INTERRUPTS = [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+  ['SIGHUP', 129],
+] as const;
+
+let interruptCleanup = false;
+
+/**
+ * For the keyvm executable: while a file is being written, an interrupt removes
+ * its temporary file and exits with the signal's code. The handlers are there only
+ * during the write, so a long run still stops at once on the default action (a
+ * handler cannot run while the machine runs), and embedders of main() keep theirs.
+ */
+export function cleanUpOnInterrupt(): void {
+  interruptCleanup = true;
+}
+
+/** Run `write` with the interrupt handlers in place (when cleanUpOnInterrupt was called). */
+async function guardWrite(write: () => Promise<void>): Promise<void> {
+  if (!interruptCleanup) return write();
+  const installed = INTERRUPTS.map(([signal, code]) => {
+    const onSignal = (): void => {
+      removeTemporaryFiles();
+      process.exit(code);
+    };
+    process.on(signal, onSignal);
+    return () => process.off(signal, onSignal);
+  });
   try {
-    if (path === '-') await writeStream(process.stdout, data);
-    else await writeFile(path, data);
+    await write();
+  } finally {
+    for (const remove of installed) remove();
+  }
+}
+
+/** Write bytes or text crash-safely to `path`, or to stdout for `-`. */
+export async function writeOutput(path: string, data: string | Uint8Array): Promise<void> {
+  if (path === '-') {
+    try {
+      await writeStream(process.stdout, data);
+    } catch (e) {
+      throw ioError('write', '<stdout>', e);
+    }
+    return;
+  }
+  try {
+    await guardWrite(() => writeFileAtomic(path, data));
   } catch (e) {
-    throw ioError('write', path === '-' ? '<stdout>' : path, e);
+    throw writeError(path, e);
   }
 }
 
@@ -126,9 +214,9 @@ export async function writeOutput(path: string, data: string | Uint8Array): Prom
 export async function writeImage(path: string, bytes: Uint8Array, compress = false): Promise<void> {
   if (path === '-') return writeOutput(path, compress ? compressImage(bytes) : bytes);
   try {
-    await saveImageFile(path, bytes, { compress });
+    await guardWrite(() => saveImageFile(path, bytes, { compress }));
   } catch (e) {
-    throw ioError('write', path, e);
+    throw writeError(path, e);
   }
 }
 

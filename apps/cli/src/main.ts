@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { asmCommand, disasmCommand } from './asm.js';
-import { type CliError, ExitCode, toCliError } from './errors.js';
+import { type CliError, ExitCode, toCliError, usageError } from './errors.js';
 import { graphCommand } from './graph.js';
 import { inspectCommand } from './inspect.js';
 import { colourFor, paint } from './io.js';
@@ -88,7 +88,8 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
       outputError: (s, write) => write(`keyvm: ${s.replace(/^error: /, '')}`),
     })
     .addHelpText('after', EXIT_HELP);
-  program.helpCommand('help [verb]', 'show help for a verb');
+  // Our own help verb, so `help VERB` with an unknown VERB is a usage error that says so.
+  program.helpCommand(false);
 
   addRunOptions(
     program
@@ -142,6 +143,20 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     .argument('[names...]', 'only these instructions (mnemonics or codes)')
     .option('--json', 'print it as JSON')
     .action(async (names: string[], flags) => setExit(await opsCommand(names, flags)));
+
+  program
+    .command('help')
+    .description('show help for a verb')
+    .argument('[verb]', 'the verb to explain')
+    .action((verb: string | undefined) => {
+      if (verb === undefined) program.help();
+      const command = program.commands.find((c) => c.name() === verb);
+      if (command === undefined) {
+        const verbs = program.commands.map((c) => c.name()).filter((name) => name !== 'help');
+        throw usageError(`unknown verb '${verb}'\n(the verbs are ${verbs.join(', ')}; see keyvm --help)`);
+      }
+      command.help();
+    });
 
   return program;
 }

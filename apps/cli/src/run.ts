@@ -127,7 +127,8 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     });
   }
   const inputText =
-    (flags.input ?? '') + (flags.inputFile === undefined ? '' : await readText(flags.inputFile));
+    (flags.input ?? '') +
+    (flags.inputFile === undefined ? '' : await readText(flags.inputFile, '--input-file'));
   if (inputText.length > 0) machine.provideInput(Array.from(inputText, (c) => c.codePointAt(0)!));
 
   const tracer = flags.trace === undefined ? null : await openTracer(machine, flags);

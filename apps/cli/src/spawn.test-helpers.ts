@@ -20,20 +20,34 @@ export function assertBuilt(): void {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build first (pnpm typecheck, or tsc -b)`);
 }
 
+/** How a test runs keyvm: stdin as text, a file descriptor, or closed; as another user. */
+export interface KeyvmOptions {
+  input?: string | Uint8Array;
+  env?: Record<string, string>;
+  /** An open file descriptor for stdin, or `closed` (the shell's `<&-`); else `input` on a pipe. */
+  stdin?: number | 'closed';
+  uid?: number;
+  gid?: number;
+}
+
 /** Run `keyvm args…` in the repository root, with stdin `input`. */
-export function keyvm(
-  args: readonly string[],
-  options: { input?: string | Uint8Array; env?: Record<string, string> } = {},
-): Promise<Outcome> {
+export function keyvm(args: readonly string[], options: KeyvmOptions = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const closed = options.stdin === 'closed';
+    const [command, argv] = closed
+      ? ['/bin/sh', ['-c', 'exec "$0" "$@" <&-', process.execPath, BIN, ...args]]
+      : [process.execPath, [BIN, ...args]];
+    const child = spawn(command, argv, {
       cwd: REPO,
       env: { ...process.env, NO_COLOR: '1', KEYVM_DEBUG: '', ...options.env },
+      stdio: [typeof options.stdin === 'number' ? options.stdin : 'pipe', 'pipe', 'pipe'],
+      ...(options.uid === undefined ? {} : { uid: options.uid }),
+      ...(options.gid === undefined ? {} : { gid: options.gid }),
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b)); // piped: never null
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code) => {
       const stdoutBytes = Buffer.concat(out);
@@ -44,8 +58,10 @@ export function keyvm(
         stdoutBytes,
       });
     });
-    child.stdin.on('error', () => {}); // the command may exit before reading all of stdin
-    child.stdin.end(options.input ?? '');
+    if (child.stdin) {
+      child.stdin.on('error', () => {}); // the command may exit before reading all of stdin
+      child.stdin.end(options.input ?? '');
+    }
   });
 }
 

@@ -32,7 +32,14 @@ export {
   type ImageErrorCode,
   type ImageSection,
 } from './errors.js';
-export { loadImageFile, type SaveOptions, saveImageFile } from './file.js';
+export {
+  loadImageFile,
+  removeTemporaryFiles,
+  type SaveOptions,
+  saveImageFile,
+  TemporaryFileError,
+  writeFileAtomic,
+} from './file.js';
 export {
   type DataPageJson,
   type DeviceJson,
