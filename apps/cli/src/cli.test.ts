@@ -16,7 +16,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DomainSlot, type KeyPage, PageType } from '@keyvm/core';
+import { DomainSlot, type KeyPage, PageType, Store } from '@keyvm/core';
 import { encodeImage } from '@keyvm/image';
 import { Machine } from '@keyvm/interpreter';
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
@@ -360,6 +360,16 @@ describe.concurrent('malformed input (exit 4) and I/O errors (exit 5)', () => {
     }
     const truncated = file('truncated.kvmi', readFileSync(image).subarray(0, 40));
     expect((await keyvm(['inspect', truncated])).stderr).toMatch(/truncated: header at byte/);
+  });
+
+  it('an image with no root domain is malformed input for run and resume, and still inspectable', async () => {
+    const bare = file('bare.kvmi', encodeImage(new Store()));
+    for (const verb of ['run', 'resume']) {
+      const r = await keyvm([verb, bare]);
+      expect(r.code, verb).toBe(4);
+      expect(r.stderr).toMatch(/^keyvm: .*bare\.kvmi: malformed image: it has no root domain to run/);
+    }
+    expect((await keyvm(['inspect', bare])).code).toBe(0);
   });
 
   it('a corrupt .kvm program and bytes that are neither are malformed input', async () => {

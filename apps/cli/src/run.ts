@@ -6,11 +6,19 @@ import type { Writable } from 'node:stream';
 import { disassemble } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
-import { Machine, type RunResult, type RunStatus, type StepInfo } from '@keyvm/interpreter';
+import {
+  Machine,
+  MachineError,
+  type MachineOptions,
+  type RunResult,
+  type RunStatus,
+  type StepInfo,
+} from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
-import { CliError, ExitCode, ioError, usageError } from './errors.js';
+import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
 import {
   colourFor,
+  displayName,
   type Input,
   loadInput,
   loadInputOf,
@@ -97,6 +105,22 @@ interface ConsoleSink {
   wrote: boolean;
 }
 
+/**
+ * A machine for a decoded image. The format allows a bare store, but only one with
+ * a root domain and a kernel record a machine accepts can run: anything else is a
+ * malformed image (exit 4), named, not a usage error.
+ */
+function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): Machine {
+  const bad = (why: string) => malformed(`${displayName(input.name)}: malformed image: ${why}`);
+  if (input.store.kernel.root === 0) throw bad('it has no root domain to run (the kernel root is #0)');
+  try {
+    return new Machine(input.store, options);
+  } catch (e) {
+    if (e instanceof MachineError) throw bad(e.message);
+    throw e;
+  }
+}
+
 async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
   const sink: ConsoleSink = {
     stream: flags.json ? null : flags.save === '-' ? process.stderr : process.stdout,
@@ -113,7 +137,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
   let gas: number | undefined;
   if (input.kind === 'image') {
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
-    machine = new Machine(input.store, { host, ...limit });
+    machine = machineOf(input, { host, ...limit });
     const store = machine.store;
     gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
