@@ -1,5 +1,6 @@
 // The mapping from what was thrown to an exit code (the one not reachable from outside: internal errors).
-import { AssemblyError } from '@keyvm/assembler';
+import { AssemblyError, MAX_PAGE_WORDS } from '@keyvm/assembler';
+import { LIMITS } from '@keyvm/core';
 import { MachineError } from '@keyvm/interpreter';
 import { describe, expect, it } from 'vitest';
 import { ExitCode, toCliError } from './errors.js';
@@ -27,5 +28,11 @@ describe('toCliError', () => {
     const e = toCliError(new AssemblyError([diagnostic]));
     expect(e.exitCode).toBe(ExitCode.malformed);
     expect(e.message).toBe('a.ism:1:2: error: oops\nx\n ^');
+  });
+});
+
+describe('limits the packages must agree on', () => {
+  it("the assembler's largest page is the core's largest data page (what it assembles, the store can boot)", () => {
+    expect(MAX_PAGE_WORDS).toBe(LIMITS.maxDataPageWords);
   });
 });

@@ -1,7 +1,7 @@
 // The assembler: source text to a Program. Tokenizes, parses, then lays out code
 // and data in one pass with back-patching for labels and constants used early.
 import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
-import { AssemblyError, type AssemblyErrorCode, DiagnosticSink } from './diagnostics.js';
+import { AssemblyError, type AssemblyErrorCode, clip, DiagnosticSink } from './diagnostics.js';
 import { tokenize } from './lexer.js';
 import {
   type Atom,
@@ -13,7 +13,13 @@ import {
   type Statement,
   type StringOperand,
 } from './parser.js';
-import { compareLabels, type LabelSection, type Program, type SourceMapEntry } from './program.js';
+import {
+  compareLabels,
+  type LabelSection,
+  MAX_PAGE_WORDS,
+  type Program,
+  type SourceMapEntry,
+} from './program.js';
 import { closestMatch } from './suggest.js';
 
 export interface AssembleOptions {
@@ -29,14 +35,22 @@ export const MAX_ZERO_WORDS = 1 << 20;
  * Throws an AssemblyError listing every problem in the source.
  */
 export function assemble(source: string, options: AssembleOptions = {}): Program {
+  return assembleWithPageLimit(source, options, MAX_PAGE_WORDS);
+}
+
+/**
+ * `assemble` with pages limited to `pageWords` words: lets tests reach the limit
+ * on code without a source of 2^24 words. Not part of the package's API.
+ */
+export function assembleWithPageLimit(source: string, options: AssembleOptions, pageWords: number): Program {
   const sink = new DiagnosticSink(options.file ?? '<input>', source);
   const statements = parse(tokenize(source, sink), sink);
-  const layout = new Layout(sink);
+  const layout = new Layout(sink, pageWords);
   layout.run(statements);
   if (sink.count > 0) throw new AssemblyError(sink.sorted());
   return {
-    code: Int32Array.from(layout.code),
-    data: Int32Array.from(layout.data),
+    code: layout.code.toInt32Array(),
+    data: layout.data.toInt32Array(),
     labels: [...layout.labels]
       .map(([name, l]) => ({ name, address: l.address, section: l.section }))
       .sort(compareLabels),
@@ -47,9 +61,48 @@ export function assemble(source: string, options: AssembleOptions = {}): Program
 
 const MNEMONICS: readonly string[] = INSTRUCTIONS.map((row) => row.name);
 
+/** Words that grow in place: an Int32Array, doubled when full and all zero past `length`. */
+class Words {
+  #buffer = new Int32Array(64);
+  #length = 0;
+
+  get length(): number {
+    return this.#length;
+  }
+
+  push(word: number): void {
+    this.#reserve(1);
+    this.#buffer[this.#length++] = word;
+  }
+
+  /** Appends `count` zero words (the buffer past the length is never written). */
+  pushZeros(count: number): void {
+    this.#reserve(count);
+    this.#length += count;
+  }
+
+  set(index: number, word: number): void {
+    this.#buffer[index] = word;
+  }
+
+  toInt32Array(): Int32Array {
+    return this.#buffer.slice(0, this.#length);
+  }
+
+  #reserve(count: number): void {
+    const needed = this.#length + count;
+    if (needed <= this.#buffer.length) return;
+    let capacity = this.#buffer.length;
+    while (capacity < needed) capacity *= 2;
+    const grown = new Int32Array(capacity);
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+  }
+}
+
 /** A word whose value is known only once every label and constant is. */
 interface Fixup {
-  readonly words: number[];
+  readonly words: Words;
   readonly index: number;
   readonly ref: Exclude<Atom, { kind: 'number' }>;
   /** A bare name standing alone as a statement: unknown instruction when it is no constant. */
@@ -62,8 +115,8 @@ interface LabelStatement {
 }
 
 class Layout {
-  readonly code: number[] = [];
-  readonly data: number[] = [];
+  readonly code = new Words();
+  readonly data = new Words();
   readonly sourceMap: SourceMapEntry[] = [];
   readonly labels = new Map<string, { address: number; section: LabelSection; loc: Loc }>();
   readonly #consts = new Map<string, { value: number; loc: Loc }>();
@@ -71,9 +124,39 @@ class Layout {
   /** Labels waiting for the next statement to say whether they name code or data. */
   #pending: LabelStatement[] = [];
   readonly #sink: DiagnosticSink;
+  /** The most words a page may hold. */
+  readonly #pageWords: number;
+  /** Sections that went past the page limit (reported once): nothing more is added to them. */
+  readonly #full = new Set<LabelSection>();
 
-  constructor(sink: DiagnosticSink) {
+  constructor(sink: DiagnosticSink, pageWords: number) {
     this.#sink = sink;
+    this.#pageWords = pageWords;
+  }
+
+  /**
+   * Whether `count` more words fit in the section's page. The first time they do
+   * not, reports it at `where`; from then on the section takes no more words, so an
+   * oversized page is never allocated.
+   */
+  #room(section: LabelSection, count: number, where: Loc): boolean {
+    if (this.#full.has(section)) return false;
+    const words = section === 'code' ? this.code : this.data;
+    if (words.length + count <= this.#pageWords) return true;
+    this.#full.add(section);
+    this.#report(
+      'page-overflow',
+      `the ${section} page would grow to ${words.length + count} words, past the largest page (${this.#pageWords} words)`,
+      where,
+    );
+    return false;
+  }
+
+  /** One code word with a source map entry, when it fits. */
+  #op(word: number, where: Loc): void {
+    if (!this.#room('code', 1, where)) return;
+    this.#mapAt(where);
+    this.code.push(word);
   }
 
   #report(code: AssemblyErrorCode, message: string, at: Loc): void {
@@ -99,7 +182,11 @@ class Layout {
       const first = this.labels.get(name);
       if (first === undefined) this.labels.set(name, { address, section, loc });
       else
-        this.#report('duplicate-label', `duplicate label '${name}' (first defined at ${at(first.loc)})`, loc);
+        this.#report(
+          'duplicate-label',
+          `duplicate label '${clip(name)}' (first defined at ${at(first.loc)})`,
+          loc,
+        );
     }
     this.#pending = [];
   }
@@ -107,7 +194,8 @@ class Layout {
   #statement(s: Exclude<Statement, { kind: 'label' }>): void {
     switch (s.kind) {
       case 'address-mark':
-        if (s.value !== this.code.length) {
+        // Past the page limit, code was dropped and offsets no longer mean anything.
+        if (s.value !== this.code.length && !this.#full.has('code')) {
           this.#report(
             'address-mismatch',
             `address mark ${s.text}: does not match the code offset ${this.code.length}`,
@@ -128,7 +216,7 @@ class Layout {
     this.sourceMap.push({ pc: this.code.length, line: loc.line, col: loc.col });
   }
 
-  #word(words: number[], operand: Atom, statement = false): void {
+  #word(words: Words, operand: Atom, statement = false): void {
     if (operand.kind === 'number') {
       words.push(operand.value);
     } else {
@@ -140,6 +228,7 @@ class Layout {
   /** Code that leaves the expression's value(s) on the stack. */
   #expr(expr: Expr, statement = false): void {
     if (expr.kind !== 'call') {
+      if (!this.#room('code', 2, expr.loc)) return;
       this.#mapAt(expr.loc);
       this.code.push(Op.PUSH);
       this.#word(this.code, expr, statement);
@@ -153,15 +242,13 @@ class Layout {
     if (info === undefined) {
       // Unknown mnemonic (reported by the parser): keep the layout going with a placeholder word.
       for (const arg of call.args) this.#expr(arg);
-      this.#mapAt(call.loc);
-      this.code.push(0);
+      this.#op(0, call.loc);
       return;
     }
     const k = info.immediates;
     if (k === 0) {
       // Operands are pushed first, left to right: the first is the deepest argument.
       for (const arg of call.args) this.#expr(arg);
-      this.#mapAt(call.loc);
       // Flat `JUMPIF :loop`: a lone operand of an instruction whose first argument is a
       // jump address (per its stack effect, e.g. `addr cond --`) is that address; the
       // rest is already on the stack, so the pushed operand is swapped under it.
@@ -171,10 +258,9 @@ class Layout {
         info.pops === 2 &&
         firstArgument(info) === 'addr'
       ) {
-        this.code.push(Op.SWAP);
-        this.#mapAt(call.loc);
+        this.#op(Op.SWAP, call.loc);
       }
-      this.code.push(info.code);
+      this.#op(info.code, call.loc);
       return;
     }
     const plural = (n: number) => `${n} immediate${n === 1 ? '' : 's'}`;
@@ -204,7 +290,9 @@ class Layout {
     }
     if (!ok) return;
     for (let g = 0; g < n; g += k) {
-      this.#mapAt(g === 0 ? call.loc : call.args[g]!.loc);
+      const where = g === 0 ? call.loc : call.args[g]!.loc;
+      if (!this.#room('code', 1 + k, where)) return;
+      this.#mapAt(where);
       this.code.push(info.code);
       for (let j = g; j < g + k; j++) this.#word(this.code, call.args[j] as Atom);
     }
@@ -219,7 +307,7 @@ class Layout {
       case 'word':
         for (const operand of operands) {
           const atom = this.#immediateOperand(operand, '.word');
-          if (atom === undefined) continue;
+          if (atom === undefined || !this.#room('code', 1, atom.loc)) continue;
           this.#mapAt(atom.loc);
           this.#word(this.code, atom);
         }
@@ -227,7 +315,7 @@ class Layout {
       case 'data':
         for (const operand of operands) {
           const atom = this.#immediateOperand(operand, '.data');
-          if (atom !== undefined) this.#word(this.data, atom);
+          if (atom !== undefined && this.#room('data', 1, atom.loc)) this.#word(this.data, atom);
         }
         return;
       case 'zero': {
@@ -240,8 +328,8 @@ class Layout {
             `.zero count must be from 0 to ${MAX_ZERO_WORDS}, got ${count}`,
             operands[0]!.loc,
           );
-        } else if (count !== undefined) {
-          for (let i = 0; i < count; i++) this.data.push(0);
+        } else if (count !== undefined && this.#room('data', count, loc)) {
+          this.data.pushZeros(count);
         }
         return;
       }
@@ -252,6 +340,8 @@ class Layout {
           this.#report('bad-operand', `.${s.name} takes one "string"`, text?.loc ?? loc);
           return;
         }
+        const length = text.value.length + (s.name === 'string0' ? 1 : 0);
+        if (!this.#room('data', length, loc)) return;
         for (let i = 0; i < text.value.length; i++) this.data.push(text.value.charCodeAt(i));
         if (s.name === 'string0') this.data.push(0);
         return;
@@ -274,7 +364,7 @@ class Layout {
     if (first !== undefined) {
       this.#report(
         'duplicate-name',
-        `duplicate constant '${name.name}' (first defined at ${at(first.loc)})`,
+        `duplicate constant '${clip(name.name)}' (first defined at ${at(first.loc)})`,
         name.loc,
       );
       return;
@@ -290,7 +380,7 @@ class Layout {
       if (known !== undefined) return known.value;
       this.#report(
         'undefined-name',
-        `constant '${operand.name}' must be defined before this ${directive}`,
+        `constant '${clip(operand.name)}' must be defined before this ${directive}`,
         operand.loc,
       );
       return undefined;
@@ -314,38 +404,40 @@ class Layout {
     if (ref.kind === 'label-ref') {
       const label = this.labels.get(ref.name);
       if (label !== undefined) {
-        words[index] = label.address;
+        words.set(index, label.address);
         return;
       }
       const guess = closestMatch(ref.name, this.labels.keys());
       const hint = this.#consts.has(ref.name)
-        ? `; '${ref.name}' is a constant: write it without ':'`
+        ? `; '${clip(ref.name)}' is a constant: write it without ':'`
         : guess === undefined
           ? ''
           : `; did you mean ':${guess}'?`;
-      this.#report('undefined-label', `undefined label ':${ref.name}'${hint}`, ref.loc);
+      this.#report('undefined-label', `undefined label ':${clip(ref.name)}'${hint}`, ref.loc);
       return;
     }
     const known = this.#consts.get(ref.name);
     if (known !== undefined) {
-      words[index] = known.value;
+      words.set(index, known.value);
       return;
     }
     if (this.labels.has(ref.name)) {
-      const what = statement ? `unknown instruction '${ref.name}'` : `undefined constant '${ref.name}'`;
+      const what = statement
+        ? `unknown instruction '${clip(ref.name)}'`
+        : `undefined constant '${clip(ref.name)}'`;
       this.#report(
         statement ? 'unknown-instruction' : 'undefined-name',
-        `${what}; did you mean the label ':${ref.name}'?`,
+        `${what}; did you mean the label ':${clip(ref.name)}'?`,
         ref.loc,
       );
     } else if (statement) {
       const guess = closestMatch(ref.name, MNEMONICS);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
-      this.#report('unknown-instruction', `unknown instruction '${ref.name}'${hint}`, ref.loc);
+      this.#report('unknown-instruction', `unknown instruction '${clip(ref.name)}'${hint}`, ref.loc);
     } else {
       const guess = closestMatch(ref.name, this.#consts.keys());
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
-      this.#report('undefined-name', `undefined constant '${ref.name}'${hint}`, ref.loc);
+      this.#report('undefined-name', `undefined constant '${clip(ref.name)}'${hint}`, ref.loc);
     }
   }
 }

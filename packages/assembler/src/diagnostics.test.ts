@@ -239,3 +239,106 @@ describe('AssemblyError', () => {
     for (const code of all) expect(Object.keys(ASSEMBLY_ERROR_CODES)).toContain(code);
   });
 });
+
+describe('what diagnostics show of the source', () => {
+  /** The caret line's column, checked to sit under `char` in the echoed line above it. */
+  const caretUnder = (formatted: string, char: string): number => {
+    const [, shown, caret] = formatted.split('\n') as [string, string, string];
+    expect(caret.endsWith('^')).toBe(true);
+    expect(shown.slice(caret.length - 1, caret.length - 1 + char.length)).toBe(char);
+    return caret.length - 1;
+  };
+  /** Control and bidi characters but tab and line feed: none may reach a terminal raw. */
+  const rawControls = (text: string): string[] =>
+    [...text].filter((ch) => {
+      const c = ch.codePointAt(0)!;
+      const control = (c < 0x20 && c !== 9 && c !== 10) || (c >= 0x7f && c <= 0x9f);
+      return control || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+    });
+
+  it('escapes control characters in messages and in the echoed line, caret aligned', () => {
+    const out = report('PUSH 1\x1b[31mRED');
+    expect(rawControls(out)).toEqual([]);
+    expect(out).toMatchInlineSnapshot(`
+      "prog.ism:1:1: error: PUSH takes 1 immediate, got 2
+      PUSH 1\\x1B[31mRED
+      ^
+      prog.ism:1:7: error: unexpected character '\\x1B' (U+001B)
+      PUSH 1\\x1B[31mRED
+            ^
+      prog.ism:1:8: error: unexpected character '['
+      PUSH 1\\x1B[31mRED
+                ^
+      prog.ism:1:9: error: invalid number '31mRED'
+      PUSH 1\\x1B[31mRED
+                 ^"
+    `);
+    expect(report('HALT \0')).toMatchInlineSnapshot(`
+      "prog.ism:1:6: error: unexpected character '\\0' (U+0000)
+      HALT \\0
+           ^"
+    `);
+    expect(report('HALT \u00a0')).toContain("unexpected character '\\xA0' (U+00A0)");
+  });
+
+  it('keeps the caret under the column after escaped characters', () => {
+    const out = report('.string "\x01\u202e\u{10ffff}" @ ; \x1b[2J');
+    expect(rawControls(out)).toEqual([]);
+    expect(out.split('\n')[1]).toBe('.string "\\x01\\u{202E}\\u{10FFFF}" @ ; \\x1B[2J');
+    caretUnder(out, '@');
+    // The Diagnostic record keeps the line as written.
+    expect(failure('HALT @ \x1b').diagnostics[0]!.sourceLine).toBe('HALT @ \x1b');
+  });
+
+  it('escapes what a message quotes from the source, and the file name', () => {
+    expect(report('.string "\\\x1b"')).toContain("bad escape sequence '\\\\x1B'");
+    expect(failure('HALT \x07').diagnostics[0]!.message).toBe("unexpected character '\\x07' (U+0007)");
+    expect(failure('@', 'a\x1b]0;b.ism').format()).toMatch(/^a\\x1B\]0;b\.ism:1:1: error/);
+    expect(failure('@', 'a\x1b]0;b.ism').message).toMatch(/^1 assembly error in a\\x1B\]0;b\.ism\n/);
+  });
+
+  it('shows a window of 120 characters around the column of a 4 MB line, caret aligned', () => {
+    const n = 2_000_000;
+    const out = report(`.string "${'a'.repeat(n)}" @ ; ${'b'.repeat(n)}`);
+    expect(out.split('\n')[1]).toBe(`…${'a'.repeat(58)}" @ ; ${'b'.repeat(56)}…`);
+    expect(caretUnder(out, '@')).toBe(61);
+    expect(out.length).toBeLessThan(300);
+    // Near either end of the line, the other side gets the rest of the window.
+    const start = report(`@ ; ${'b'.repeat(n)}`).split('\n');
+    expect(start[1]).toBe(`@ ; ${'b'.repeat(116)}…`);
+    expect(start[2]).toBe('^');
+    const end = report(`.string "${'a'.repeat(n)}" @`);
+    expect(end.split('\n')[1]).toBe(`…${'a'.repeat(117)}" @`);
+    expect(caretUnder(end, '@')).toBe(120);
+  });
+
+  it('counts escapes in the window width and keeps tabs', () => {
+    const out = report(`.string "${'\x01'.repeat(500)}"\t@ ; ${'\x02'.repeat(500)}`);
+    const [, shown] = out.split('\n') as [string, string, string];
+    expect(shown.length).toBeLessThanOrEqual(122);
+    expect(shown).toMatch(/^…(\\x01)+"\t@ ; (\\x02)+…$/);
+    caretUnder(out, '@');
+  });
+
+  it('clips long names in messages', () => {
+    const name = `a${'b'.repeat(1_000_000)}c`;
+    const [d] = failure(`${name}: PUSH :${name}x`).diagnostics;
+    expect(d!.message).toBe(`undefined label ':a${'b'.repeat(28)}…${'b'.repeat(27)}cx'`);
+    expect(failure(`PUSH ${'9'.repeat(100_000)}`).diagnostics[0]!.message.length).toBeLessThan(100);
+  });
+
+  it('says a \\u{…} code point is out of range', () => {
+    expect(report('.string "\\u{110000}"')).toMatchInlineSnapshot(`
+      "prog.ism:1:10: error: code point \\u{110000} is out of range (the largest is \\u{10FFFF})
+      .string "\\u{110000}"
+               ^"
+    `);
+    expect(failure('.string "\\u{FFFFFFFFFFFF}"').diagnostics[0]!.message).toContain('out of range');
+    expect(codes('.string "\\u{}" .string "\\u{12" .string "\\x4"')).toEqual([
+      'bad-string',
+      'bad-string',
+      'bad-string',
+    ]);
+    expect(Array.from(assemble('.string "\\u{00000041}\\u{10FFFF}"').data)).toEqual([0x41, 0xdbff, 0xdfff]);
+  });
+});

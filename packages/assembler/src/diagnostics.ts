@@ -17,6 +17,8 @@ export const ASSEMBLY_ERROR_CODES = Object.freeze({
   'unbalanced-parens': 'a ( without its ) or a ) without its (',
   'bad-string': 'an unterminated string or a bad escape sequence',
   'address-mismatch': 'an address mark (0005:) that does not match the code offset it stands at',
+  'page-overflow': 'code or data past the largest page (2^24 words)',
+  'too-deep': 'an expression nested more than 256 calls deep',
 } as const);
 
 export type AssemblyErrorCode = keyof typeof ASSEMBLY_ERROR_CODES;
@@ -30,16 +32,138 @@ export interface Diagnostic {
   readonly line: number;
   /** 1-based column, in UTF-16 code units. */
   readonly col: number;
-  /** The whole source line the problem is on, without its line break. */
+  /** The whole source line the problem is on, without its line break, as written (unescaped). */
   readonly sourceLine: string;
 }
 
-/** `file:line:col: error: message`, the source line, and a caret under the column. */
+/** `file:line:col: error: message`, the source line (or a window of it) and a caret under the column. */
 export function formatDiagnostic(diagnostic: Diagnostic): string {
   const { file, line, col, message, sourceLine } = diagnostic;
-  // Keep tabs so that the caret lines up with the text above it.
-  const pad = sourceLine.slice(0, Math.max(0, col - 1)).replace(/[^\t]/g, ' ');
-  return `${file}:${line}:${col}: error: ${message}\n${sourceLine}\n${pad}^`;
+  const { text, caret } = excerpt(sourceLine, col);
+  return `${escapeText(file)}:${line}:${col}: error: ${escapeText(message)}\n${text}\n${caret}^`;
+}
+
+/** Most characters of a source line that a diagnostic shows, around its column. */
+export const EXCERPT_WIDTH = 120;
+
+/** Characters that would not show as themselves on a terminal, or that could drive it. */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Z}]/u;
+const NAMED_ESCAPES: Readonly<Record<number, string>> = { 0: '\\0', 9: '\\t', 10: '\\n', 13: '\\r' };
+
+/** True for a code point that `escapeText` shows escaped. */
+export function isNonPrintable(codePoint: number): boolean {
+  return codePoint !== 0x20 && NON_PRINTABLE.test(String.fromCodePoint(codePoint));
+}
+
+/** One code point as shown: itself, or `\0 \t \n \r`, `\xHH` (below 0x100), `\u{HHHH}`. */
+function showCodePoint(ch: string, keepTabs: boolean): string {
+  const cp = ch.codePointAt(0) ?? 0;
+  if ((cp >= 0x20 && cp < 0x7f) || (keepTabs && cp === 9) || !isNonPrintable(cp)) return ch;
+  const named = NAMED_ESCAPES[cp];
+  if (named !== undefined) return named;
+  const hex = cp.toString(16).toUpperCase();
+  return cp < 0x100 ? `\\x${hex.padStart(2, '0')}` : `\\u{${hex.padStart(4, '0')}}`;
+}
+
+/**
+ * Text with control, format, separator, surrogate, private-use and unassigned
+ * characters (all but the plain space) escaped, so that it cannot drive a
+ * terminal or hide what it says: ESC is `\x1B`, NUL `\0`, U+202E `\u{202E}`.
+ */
+export function escapeText(text: string, keepTabs = false): string {
+  if (!/[^\x20-\x7e]/.test(text)) return text;
+  let out = '';
+  for (const ch of text) out += showCodePoint(ch, keepTabs);
+  return out;
+}
+
+/** Text for a message: escaped, and cut in the middle when longer than `max` characters. */
+export function clip(text: string, max = 60): string {
+  if (text.length <= max) return escapeText(text);
+  const half = Math.floor((max - 1) / 2);
+  const head = text.slice(0, /[\uD800-\uDBFF]/.test(text[half - 1] ?? '') ? half - 1 : half);
+  const tail = text.slice(
+    text.length - half + (/[\uDC00-\uDFFF]/.test(text[text.length - half] ?? '') ? 1 : 0),
+  );
+  return `${escapeText(head)}…${escapeText(tail)}`;
+}
+
+/**
+ * The source line as shown, escaped and, when wider than EXCERPT_WIDTH, cut to a
+ * window around the column with `…` marks; `caret` is the padding that puts a `^`
+ * under the column (tabs kept, so that it lines up with the text above).
+ */
+export function excerpt(sourceLine: string, col: number): { text: string; caret: string } {
+  const at = Math.min(Math.max(col - 1, 0), sourceLine.length);
+  if (sourceLine.length <= EXCERPT_WIDTH && PLAIN.test(sourceLine))
+    return { text: sourceLine, caret: blank(sourceLine.slice(0, at)) };
+  // Every code point shows as at least one character: this many either side is enough.
+  let from = Math.max(0, at - EXCERPT_WIDTH);
+  if (from > 0 && isLowSurrogate(sourceLine, from)) from--;
+  let to = Math.min(sourceLine.length, at + EXCERPT_WIDTH);
+  if (to < sourceLine.length && isLowSurrogate(sourceLine, to)) to++;
+  const left = sourceLine.slice(from, at);
+  const right = sourceLine.slice(at, to);
+  const [before, after, cutLeft, cutRight] =
+    PLAIN.test(left) && PLAIN.test(right)
+      ? fitPlain(left, right)
+      : fitPieces(
+          Array.from(left, (ch) => showCodePoint(ch, true)),
+          Array.from(right, (ch) => showCodePoint(ch, true)),
+        );
+  const leftMark = cutLeft || from > 0;
+  const rightMark = cutRight || to < sourceLine.length;
+  return {
+    text: `${leftMark ? '…' : ''}${before}${after}${rightMark ? '…' : ''}`,
+    caret: `${leftMark ? ' ' : ''}${blank(before)}`,
+  };
+}
+
+/** Plain ASCII and tabs: shown as written. */
+const PLAIN = /^[\t\x20-\x7e]*$/;
+
+/** Spaces as wide as `text`, keeping its tabs. */
+const blank = (text: string): string =>
+  text.includes('\t') ? text.replace(/[^\t]/g, ' ') : ' '.repeat(text.length);
+
+type Fit = [before: string, after: string, cutLeft: boolean, cutRight: boolean];
+
+/** The end of `left` and the start of `right` that fit EXCERPT_WIDTH: the right gets at least half. */
+function fitPlain(left: string, right: string): Fit {
+  const rightWidth = Math.min(right.length, Math.max(EXCERPT_WIDTH - left.length, EXCERPT_WIDTH / 2));
+  const leftWidth = Math.min(left.length, EXCERPT_WIDTH - rightWidth);
+  return [
+    left.slice(left.length - leftWidth),
+    right.slice(0, rightWidth),
+    leftWidth < left.length,
+    rightWidth < right.length,
+  ];
+}
+
+/** fitPlain for code points shown as pieces of different widths (escapes). */
+function fitPieces(left: string[], right: string[]): Fit {
+  const leftWidth = left.reduce((sum, s) => sum + s.length, 0);
+  const shownRight = take(right, Math.max(EXCERPT_WIDTH - leftWidth, EXCERPT_WIDTH / 2));
+  const after = shownRight.join('');
+  const shownLeft = take([...left].reverse(), EXCERPT_WIDTH - after.length).reverse();
+  return [shownLeft.join(''), after, shownLeft.length < left.length, shownRight.length < right.length];
+}
+
+const isLowSurrogate = (s: string, i: number): boolean => {
+  const c = s.charCodeAt(i);
+  return c >= 0xdc00 && c <= 0xdfff;
+};
+
+/** The leading pieces whose lengths add up to at most `width`. */
+function take(pieces: readonly string[], width: number): string[] {
+  const out: string[] = [];
+  let used = 0;
+  for (const piece of pieces) {
+    if (used + piece.length > width) break;
+    out.push(piece);
+    used += piece.length;
+  }
+  return out;
 }
 
 /** Thrown by `assemble` with every problem found in the file, in source order. */
@@ -50,7 +174,7 @@ export class AssemblyError extends Error {
   constructor(diagnostics: readonly Diagnostic[]) {
     const count = diagnostics.length;
     const first = diagnostics[0];
-    const where = first === undefined ? '' : ` in ${first.file}`;
+    const where = first === undefined ? '' : ` in ${escapeText(first.file)}`;
     super(
       `${count} assembly error${count === 1 ? '' : 's'}${where}\n${diagnostics.map(formatDiagnostic).join('\n')}`,
     );
@@ -76,7 +200,7 @@ export class DiagnosticSink {
 
   report(code: AssemblyErrorCode, message: string, line: number, col: number): void {
     const sourceLine = this.#lines[line - 1] ?? '';
-    this.#diagnostics.push({ code, message, file: this.#file, line, col, sourceLine });
+    this.#diagnostics.push({ code, message: escapeText(message), file: this.#file, line, col, sourceLine });
   }
 
   get count(): number {

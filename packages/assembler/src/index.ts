@@ -19,5 +19,11 @@ export {
   type KvmFormatErrorCode,
 } from './kvm-format.js';
 export { WORD_MAX, WORD_MIN } from './numbers.js';
-export { DIRECTIVES, type DirectiveName } from './parser.js';
-export type { Label, LabelSection, Program, SourceMapEntry } from './program.js';
+export { DIRECTIVES, type DirectiveName, MAX_NESTING } from './parser.js';
+export {
+  type Label,
+  type LabelSection,
+  MAX_PAGE_WORDS,
+  type Program,
+  type SourceMapEntry,
+} from './program.js';

@@ -11,6 +11,7 @@ import {
   type Label,
   type Program,
 } from './index.js';
+import { MAX_PAGE_WORDS } from './program.js';
 
 const seed = assemble('add(1,0)\nstart:\nadd(1,1)\njump(:start)\n', { file: 'seed.ism' });
 const withData = assemble('buf: .data 1, 2\nmain: PUSH :buf\nHALT', { file: 'data.ism' });
@@ -267,6 +268,50 @@ describe('decodeProgram refuses malformed input with a reason and offset', () =>
 
   it('uses only codes from the catalogue', () => {
     for (const [, , code] of cases) expect(Object.keys(KVM_FORMAT_ERROR_CODES)).toContain(code);
+  });
+});
+
+describe('the page limit', () => {
+  /** A file with one CODE or DATA section of `words` zero words (and CODE before DATA). */
+  function fileWith(section: 'CODE' | 'DATA', words: number): Uint8Array {
+    const sectionCount = section === 'CODE' ? 1 : 2;
+    const bytes = new Uint8Array(12 + 8 * sectionCount + words * 4 + 4);
+    const view = new DataView(bytes.buffer);
+    bytes.set([0x4b, 0x56, 0x4d, 0, 1, 0, 0, 0, sectionCount]);
+    let o = 12;
+    if (section === 'DATA') {
+      bytes.set(new TextEncoder().encode('CODE'), o);
+      o += 8; // an empty CODE section
+    }
+    bytes.set(new TextEncoder().encode(section), o);
+    view.setUint32(o + 4, words * 4, true);
+    return restamp(bytes);
+  }
+
+  it('reads code and data of 2^24 words', () => {
+    expect(decodeProgram(fileWith('CODE', MAX_PAGE_WORDS)).code.length).toBe(MAX_PAGE_WORDS);
+    expect(decodeProgram(fileWith('DATA', MAX_PAGE_WORDS)).data.length).toBe(MAX_PAGE_WORDS);
+  });
+
+  it('refuses a CODE or DATA section of more words, before reading it', () => {
+    expect(refusal(fileWith('CODE', MAX_PAGE_WORDS + 1))).toEqual({
+      code: 'oversized-section',
+      offset: 16,
+      reason: 'CODE section of 16777217 words is larger than a page (at most 16777216 words)',
+    });
+    expect(refusal(fileWith('DATA', MAX_PAGE_WORDS + 1))).toMatchObject({
+      code: 'oversized-section',
+      offset: 24,
+    });
+    expect(Object.keys(KVM_FORMAT_ERROR_CODES)).toContain('oversized-section');
+  });
+
+  it('does not write what it would refuse', () => {
+    const big = new Int32Array(MAX_PAGE_WORDS + 1);
+    expect(() => encodeProgram({ ...seed, code: big })).toThrow(
+      /code of 16777217 words is larger than a page/,
+    );
+    expect(() => encodeProgram({ ...seed, data: big, labels: [] })).toThrow(RangeError);
   });
 });
 

@@ -9,10 +9,10 @@
 //        (u8 section 0 code / 1 data, u32 address, u32 length + UTF-8 name),
 //        u32 count + source map entries (u32 pc, u32 line, u32 col)
 //   Sections appear in that order, each at most once, DATA and DBUG only when not
-//   empty; a CRC-32 of every byte before it ends the file. Only the canonical
+//   empty, CODE and DATA at most MAX_PAGE_WORDS (2^24) words each; a CRC-32 of every byte before it ends the file. Only the canonical
 //   encoding of a program is accepted, so decode then encode gives the same bytes.
 import { crc32 } from './crc32.js';
-import { compareLabels, type Label, type Program, type SourceMapEntry } from './program.js';
+import { compareLabels, type Label, MAX_PAGE_WORDS, type Program, type SourceMapEntry } from './program.js';
 
 /** Every reason decodeProgram can refuse a file for. */
 export const KVM_FORMAT_ERROR_CODES = Object.freeze({
@@ -28,6 +28,7 @@ export const KVM_FORMAT_ERROR_CODES = Object.freeze({
   'empty-section':
     'a DATA or DBUG section with nothing in it (the encoder leaves those out, so no file has one)',
   'misaligned-section': 'a CODE or DATA section whose length is not a multiple of 4',
+  'oversized-section': 'a CODE or DATA section of more words than the largest page (2^24)',
   'trailing-bytes': 'bytes after the checksum',
   'bad-checksum': 'the CRC-32 does not match the contents',
   'bad-debug-info': 'a DBUG section that does not decode to a valid file name, label table and source map',
@@ -161,6 +162,13 @@ function checkEncodable(
   };
   if (program.source !== undefined && LONE_SURROGATE.test(program.source))
     fail('source name is not well-formed');
+  for (const [section, words] of [
+    ['code', program.code],
+    ['data', program.data],
+  ] as const) {
+    if (words.length > MAX_PAGE_WORDS)
+      fail(`${section} of ${words.length} words is larger than a page (at most ${MAX_PAGE_WORDS} words)`);
+  }
   const seen = new Set<string>();
   for (const { name, address, section } of labels) {
     if (name === '' || LONE_SURROGATE.test(name))
@@ -308,6 +316,13 @@ export function decodeProgram(bytes: Uint8Array): Program {
         'misaligned-section',
         at + 4,
         `${name} section length ${length} is not a multiple of 4`,
+      );
+    }
+    if (name !== 'DBUG' && length / 4 > MAX_PAGE_WORDS) {
+      throw new KvmFormatError(
+        'oversized-section',
+        at + 4,
+        `${name} section of ${length / 4} words is larger than a page (at most ${MAX_PAGE_WORDS} words)`,
       );
     }
     if (name === 'DATA' && length === 0) throw new KvmFormatError('empty-section', at, 'empty DATA section');

@@ -1,6 +1,6 @@
 // Splits assembly source into tokens with 1-based line:col positions, reporting
 // bad characters, malformed or out-of-range literals and broken strings.
-import type { DiagnosticSink } from './diagnostics.js';
+import { clip, type DiagnosticSink, escapeText, isNonPrintable } from './diagnostics.js';
 import { parseWordLiteral } from './numbers.js';
 
 export type TokenKind =
@@ -74,8 +74,9 @@ export function tokenize(source: string, sink: DiagnosticSink): Token[] {
       const parsed = parseWordLiteral(text);
       let value = 0;
       if (parsed.ok) value = parsed.value;
-      else if (parsed.problem === 'range') report('number-range', `number ${text} is outside 32 bits`, start);
-      else report('syntax', `invalid number '${text}'`, start);
+      else if (parsed.problem === 'range')
+        report('number-range', `number ${clip(text)} is outside 32 bits`, start);
+      else report('syntax', `invalid number '${clip(text)}'`, start);
       if (at(i) === ':') {
         i++;
         push('address-mark', text, start, value);
@@ -110,14 +111,26 @@ export function tokenize(source: string, sink: DiagnosticSink): Token[] {
       i = readString(source, i, (text, start, decoded) => push('string', text, start, 0, decoded), report);
     } else {
       const cp = source.codePointAt(i) ?? 0;
-      const shown = String.fromCodePoint(cp);
-      report('syntax', `unexpected character '${shown}'`, i);
-      i += shown.length;
+      report('syntax', `unexpected character ${describeChar(cp)}`, i);
+      i += cp > 0xffff ? 2 : 1;
     }
   }
   push('eof', '', i);
   return tokens;
 }
+
+/** A character for a message: `'@'`, or escaped with its code point, `'\x1B' (U+001B)`. */
+function describeChar(cp: number): string {
+  const shown = `'${escapeText(String.fromCodePoint(cp))}'`;
+  return isNonPrintable(cp) ? `${shown} (U+${cp.toString(16).toUpperCase().padStart(4, '0')})` : shown;
+}
+
+/** The largest Unicode code point, for `\u{…}`. */
+const MAX_CODE_POINT = 0x10ffff;
+
+// Sticky: they match at lastIndex, without copying the rest of the source.
+const HEX_ESCAPE = /[0-9a-fA-F]{2}/y;
+const UNICODE_ESCAPE = /\{([0-9a-fA-F]+)\}/y;
 
 const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   n: '\n',
@@ -157,20 +170,39 @@ function readString(
       i += 2;
       continue;
     }
-    const hex =
-      e === 'x'
-        ? /^[0-9a-fA-F]{2}/.exec(source.slice(i + 2))
-        : e === 'u'
-          ? /^\{([0-9a-fA-F]{1,6})\}/.exec(source.slice(i + 2))
-          : null;
-    const codePoint = hex === null ? -1 : Number.parseInt(hex[1] ?? hex[0], 16);
-    if (hex !== null && codePoint <= 0x10ffff) {
-      decoded += String.fromCodePoint(codePoint);
-      i += 2 + hex[0].length;
-      continue;
+    if (e === 'x') {
+      HEX_ESCAPE.lastIndex = i + 2;
+      const hex = HEX_ESCAPE.exec(source);
+      if (hex !== null) {
+        decoded += String.fromCharCode(Number.parseInt(hex[0], 16));
+        i += 4;
+        continue;
+      }
+    } else if (e === 'u') {
+      // Any number of digits: leading zeros are fine, the value must be a code point.
+      UNICODE_ESCAPE.lastIndex = i + 2;
+      const close = UNICODE_ESCAPE.exec(source);
+      if (close !== null) {
+        const digits = close[1]!.replace(/^0+(?=.)/, '');
+        const codePoint = digits.length > 6 ? Number.POSITIVE_INFINITY : Number.parseInt(digits, 16);
+        if (codePoint <= MAX_CODE_POINT) decoded += String.fromCodePoint(codePoint);
+        else
+          report(
+            'bad-string',
+            `code point \\u{${clip(digits, 20)}} is out of range (the largest is \\u{10FFFF})`,
+            i,
+          );
+        i += 2 + close[0].length;
+        continue;
+      }
     }
-    report('bad-string', `bad escape sequence '\\${e}' (use \\n \\t \\r \\0 \\\\ \\" \\xHH or \\u{H…})`, i);
-    i += e === '' || e === '\n' ? 1 : 2;
+    const shown = e === '' || e === '\n' ? '' : String.fromCodePoint(source.codePointAt(i + 1) ?? 0);
+    report(
+      'bad-string',
+      `bad escape sequence '\\${escapeText(shown)}' (use \\n \\t \\r \\0 \\\\ \\" \\xHH or \\u{H…})`,
+      i,
+    );
+    i += 1 + shown.length;
   }
   // Emitted even after a bad escape, so the directive using it reports nothing more.
   emit(source.slice(start, i + 1), start, decoded);

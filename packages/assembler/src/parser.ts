@@ -1,7 +1,7 @@
 // Parses tokens into statements for both syntaxes: tree calls `op(args…)`, flat
 // lines `OP operands…`, bare values, labels, address marks and directives.
 import { INSTRUCTIONS, type InstructionInfo, instructionByName } from '@keyvm/isa';
-import type { DiagnosticSink } from './diagnostics.js';
+import { clip, type DiagnosticSink } from './diagnostics.js';
 import type { Token } from './lexer.js';
 import { closestMatch } from './suggest.js';
 
@@ -24,6 +24,12 @@ export const DATA_DIRECTIVES: ReadonlySet<DirectiveName> = new Set<DirectiveName
   'string',
   'string0',
 ]);
+
+/**
+ * The deepest nesting of calls in one expression: `neg(neg(1))` is 2 deep. Deeper
+ * expressions are refused rather than parsed, so that no input exhausts the stack.
+ */
+export const MAX_NESTING = 256;
 
 export interface Loc {
   readonly line: number;
@@ -78,6 +84,8 @@ class Parser {
   #pos = 0;
   /** The line of the last token consumed: flat operands run to the end of it. */
   #lastLine = 0;
+  /** Calls open around the current token. */
+  #depth = 0;
 
   constructor(tokens: readonly Token[], sink: DiagnosticSink) {
     this.#tokens = tokens;
@@ -167,16 +175,42 @@ class Parser {
   #parseCall(): Call {
     const name = this.#next();
     const open = this.#next();
+    if (this.#depth >= MAX_NESTING) {
+      this.#report('too-deep', `expression nested too deeply (more than ${MAX_NESTING} levels)`, name);
+      this.#skipGroup(open);
+      // No instruction: the layout puts a placeholder word and reports nothing more.
+      return { kind: 'call', info: undefined, style: 'tree', args: [], loc: name };
+    }
     const info = instructionByName(name.text);
     if (info === undefined) this.#reportUnknownInstruction(name);
+    this.#depth++;
     const args = this.#parseArgs(open);
+    this.#depth--;
     return { kind: 'call', info, style: 'tree', args, loc: name };
+  }
+
+  /**
+   * Skips a call too deep to parse, without recursion: through the ')' that closes
+   * `open`, or up to what cannot be an argument (where #parseArgs would stop too).
+   */
+  #skipGroup(open: Token): void {
+    let level = 1;
+    for (;;) {
+      const t = this.#peek();
+      if (t.kind === 'eof' || t.kind === 'label-def' || t.kind === 'address-mark' || t.kind === 'directive') {
+        this.#report('unbalanced-parens', "unclosed '('", open);
+        return;
+      }
+      this.#next();
+      if (t.kind === '(') level++;
+      else if (t.kind === ')' && --level === 0) return;
+    }
   }
 
   #reportUnknownInstruction(name: Token): void {
     const guess = closestMatch(name.text, MNEMONICS);
     const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
-    this.#report('unknown-instruction', `unknown instruction '${name.text}'${hint}`, name);
+    this.#report('unknown-instruction', `unknown instruction '${clip(name.text)}'${hint}`, name);
   }
 
   /** Comma-separated arguments after `open`, through the closing ')'. */
@@ -309,7 +343,7 @@ class Parser {
     if (!isDirective(name)) {
       const guess = closestMatch(name, Object.keys(DIRECTIVES));
       const hint = guess === undefined ? '' : `; did you mean '.${guess}'?`;
-      this.#report('unknown-directive', `unknown directive '.${t.text}'${hint}`, t);
+      this.#report('unknown-directive', `unknown directive '.${clip(t.text)}'${hint}`, t);
       return;
     }
     out.push({ kind: 'directive', name, operands, loc: t });

@@ -1,6 +1,14 @@
 // The assembled program as data: code words, the initial data page, labels and
 // the source map, shared by the assembler, the disassembler and the .kvm format.
 
+/**
+ * The most words the code or the data page may hold: the largest data page the
+ * store creates (code runs from a data page too). Must equal
+ * `LIMITS.maxDataPageWords` of @keyvm/core, which this package does not depend
+ * on (apps/cli, which depends on both, tests that they agree).
+ */
+export const MAX_PAGE_WORDS = 1 << 24;
+
 /** Which page a label points into: the code page or the initial data page. */
 export type LabelSection = 'code' | 'data';
 

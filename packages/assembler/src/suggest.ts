@@ -25,17 +25,26 @@ export function editDistance(a: string, b: string): number {
   return d[rows * cols - 1]!;
 }
 
+/** The longest word that closestMatch looks for a match to. */
+const MAX_SUGGESTED_LENGTH = 64;
+
 /**
  * The candidate closest to `word` (ties go to the earlier candidate), or
  * undefined when none is close enough to be a plausible typo.
  */
 export function closestMatch(word: string, candidates: Iterable<string>): string | undefined {
+  // The distance takes time and memory in the product of the lengths: no guesses for long words.
+  if (word.length > MAX_SUGGESTED_LENGTH) return undefined;
   const needle = word.toUpperCase();
   const limit = Math.min(2, Math.max(1, Math.floor(needle.length / 3)));
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   for (const candidate of candidates) {
-    const distance = editDistance(needle, candidate.toUpperCase());
+    if (candidate.length > needle.length + limit) continue; // upper-casing never shortens
+    const upper = candidate.toUpperCase();
+    // The distance is at least the difference in length: skip what cannot be close (and long names).
+    if (Math.abs(upper.length - needle.length) > limit) continue;
+    const distance = editDistance(needle, upper);
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
