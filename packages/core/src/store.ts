@@ -16,6 +16,9 @@ import {
 import { DataPage, Device, KeyPage, Meter, ObjectKind, type StoreObject, UNLIMITED } from './objects.js';
 
 /** Machine registers that are not objects: what the interpreter needs to resume. */
+
+/** LIMITS.maxCount as a module constant: bumping a resume generation is on every RETURN. */
+const MAX_COUNT = LIMITS.maxCount;
 export interface KernelState {
   /** The domain the machine booted (key page id), 0 before boot. */
   root: number;
@@ -548,7 +551,7 @@ export class Store {
    * to `d` left in the store has been nulled, so none can come back to life.
    */
   bumpResumeGen(d: KeyPage): void {
-    if (d.resumeGen < LIMITS.maxCount) d.resumeGen++;
+    if (d.resumeGen < MAX_COUNT) d.resumeGen++;
     else {
       this.#nullKeys((k) => k.kind === KeyKind.resume && k.target === d.id);
       d.resumeGen = 0;
@@ -557,7 +560,7 @@ export class Store {
 
   /** Void every key to `o` by a new version; at LIMITS.maxCount, after nulling them all, from 0. */
   #bumpVersion(o: DataPage | KeyPage | Meter): void {
-    if (o.version < LIMITS.maxCount) o.version++;
+    if (o.version < MAX_COUNT) o.version++;
     else {
       this.#nullKeys((k) => k.target === o.id && k.kind !== KeyKind.null && k.kind !== KeyKind.number);
       o.version = 0;
