@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ASSEMBLY_ERROR_CODES, AssemblyError, type AssemblyErrorCode, assemble } from './index.js';
+import {
+  ASSEMBLY_ERROR_CODES,
+  AssemblyError,
+  type AssemblyErrorCode,
+  assemble,
+  MAX_SHOWN_DIAGNOSTICS,
+} from './index.js';
 
 /** Assembles a source that must fail and returns its error. */
 function failure(source: string, file = 'prog.ism'): AssemblyError {
@@ -340,5 +346,17 @@ describe('what diagnostics show of the source', () => {
       'bad-string',
     ]);
     expect(Array.from(assemble('.string "\\u{00000041}\\u{10FFFF}"').data)).toEqual([0x41, 0xdbff, 0xdfff]);
+  });
+});
+
+describe('a flood of errors', () => {
+  it(`shows the first ${MAX_SHOWN_DIAGNOSTICS} and counts the rest; the error keeps them all`, () => {
+    const e = failure('BADOP 1\n'.repeat(250));
+    expect(e.diagnostics).toHaveLength(250);
+    const lines = e.format().split('\n');
+    expect(lines.filter((l) => l.includes('error: unknown instruction'))).toHaveLength(MAX_SHOWN_DIAGNOSTICS);
+    expect(lines.at(-1)).toBe('... and 150 more errors (250 in all)');
+    expect(e.format(Number.POSITIVE_INFINITY).split('\n')).toHaveLength(3 * 250);
+    expect(e.message).toContain(e.format());
   });
 });

@@ -166,6 +166,18 @@ function take(pieces: readonly string[], width: number): string[] {
   return out;
 }
 
+/** Most diagnostics `AssemblyError.format` shows; the rest are counted. */
+export const MAX_SHOWN_DIAGNOSTICS = 100;
+
+/** The first `limit` diagnostics, formatted, then a count of the rest. */
+function formatSome(diagnostics: readonly Diagnostic[], limit: number): string {
+  const shown = diagnostics.slice(0, limit).map(formatDiagnostic);
+  const more = diagnostics.length - shown.length;
+  if (more > 0)
+    shown.push(`... and ${more} more error${more === 1 ? '' : 's'} (${diagnostics.length} in all)`);
+  return shown.join('\n');
+}
+
 /** Thrown by `assemble` with every problem found in the file, in source order. */
 export class AssemblyError extends Error {
   override readonly name = 'AssemblyError';
@@ -176,14 +188,14 @@ export class AssemblyError extends Error {
     const first = diagnostics[0];
     const where = first === undefined ? '' : ` in ${escapeText(first.file)}`;
     super(
-      `${count} assembly error${count === 1 ? '' : 's'}${where}\n${diagnostics.map(formatDiagnostic).join('\n')}`,
+      `${count} assembly error${count === 1 ? '' : 's'}${where}\n${formatSome(diagnostics, MAX_SHOWN_DIAGNOSTICS)}`,
     );
     this.diagnostics = Object.freeze([...diagnostics]);
   }
 
-  /** Every diagnostic, formatted, separated by newlines. */
-  format(): string {
-    return this.diagnostics.map(formatDiagnostic).join('\n');
+  /** The diagnostics, formatted, separated by newlines: the first `limit`, then how many more. */
+  format(limit = MAX_SHOWN_DIAGNOSTICS): string {
+    return formatSome(this.diagnostics, limit);
   }
 }
 

@@ -7,6 +7,7 @@ export {
   type AssemblyErrorCode,
   type Diagnostic,
   formatDiagnostic,
+  MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
 export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
 export {
