@@ -794,6 +794,34 @@ describe('resumeKey / consumeResume', () => {
     s.destroyPage(fresh);
     expectFault(s, 'null-key', () => s.consumeResume(r2));
   });
+
+  it('renewResumeKey makes a used-up key good for the current generation, in place', () => {
+    const { s, mem } = setup();
+    const { obj } = domainOf(s, mem);
+    const r = s.resumeKey(obj);
+    s.consumeResume(r);
+    expect(s.normalize(r)).toBe(NULL_KEY);
+    expect(s.renewResumeKey(r, obj)).toBe(true);
+    expect(r).toEqual(s.resumeKey(obj));
+    expect(s.normalize(r)).toBe(r);
+    expect(s.consumeResume(r)).toBe(obj);
+    expect(obj.resumeGen).toBe(2);
+  });
+
+  it('renewResumeKey refuses anything but a resume key to that domain as it is now', () => {
+    const { s, mem } = setup();
+    const { page, gate, obj } = domainOf(s, mem);
+    const other = domainOf(s, mem).obj;
+    const r = s.resumeKey(obj);
+    s.consumeResume(r);
+    const before = { ...r };
+    expect(s.renewResumeKey(gate, obj)).toBe(false);
+    expect(s.renewResumeKey(numberKey(0), obj)).toBe(false);
+    expect(s.renewResumeKey(r, other)).toBe(false);
+    s.sever(page); // a new version: keys made before designate nothing
+    expect(s.renewResumeKey(r, obj)).toBe(false);
+    expect(r).toEqual(before);
+  });
 });
 
 describe('available / spend / exhausted', () => {

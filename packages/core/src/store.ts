@@ -536,6 +536,26 @@ export class Store {
     return makeKey(KeyKind.resume, domain.id, domain.version, domain.resumeGen);
   }
 
+  /**
+   * `key`, a resume key to `domain` that was used up, made valid again for the
+   * domain's current generation, in place: the same as `resumeKey(domain)` without
+   * making a new key. Only for a caller that holds the sole reference to `key` (the
+   * interpreter's transfer path, for a key it made itself and that nothing could
+   * have copied since): with a second copy anywhere, that copy would come back to
+   * life. Returns false, changing nothing, when `key` is not such a key.
+   */
+  renewResumeKey(key: Key, domain: KeyPage): boolean {
+    if (
+      key.kind !== (5 satisfies typeof KeyKind.resume) ||
+      key.target !== domain.id ||
+      key.version !== domain.version
+    )
+      return false;
+    // Resume keys come from makeKey, never frozen (a frozen one would throw here).
+    (key as { value: number }).value = domain.resumeGen;
+    return true;
+  }
+
   /** The domain a resume key designates; consumes it, voiding every copy. */
   consumeResume(key: Key): KeyPage {
     if (key.kind !== (5 satisfies typeof KeyKind.resume)) this.#wrongKind(key, 'a resume key');
