@@ -208,8 +208,9 @@ function fastBlock(code: Int32Array, start: number): string | undefined {
       end = `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue;`;
       break;
     } else {
-      // DIV, MOD (a divisor that may be zero), heavy, unknown or a truncated PUSH.
-      end = `${writeBack()}ip=${pc};continue;`;
+      // DIV, MOD (a divisor that may be zero): on to its own case. Heavy, unknown or a
+      // truncated PUSH: straight out to the interpreter, as that case would go.
+      end = `${writeBack()}ip=${pc};${emit(code, pc) === undefined ? 'break' : 'continue'};`;
       break;
     }
     count++;
