@@ -12,7 +12,7 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Machine } from './machine.js';
 import { op } from './test-support.js';
 import {
@@ -473,6 +473,146 @@ describe('the one-step path for common transfers changes nothing', () => {
       },
     ).r;
     expect(memory.fault).toMatchObject({ code: 'wrong-kind' });
+  });
+});
+
+describe('resume keys the one-step CALL renews in place', () => {
+  // Between two points where something else may run (a heavy instruction, a
+  // general-path transfer, the host between runs, a resume key sent as a message),
+  // the key the one-step CALL left in the callee's RESUME slot has no other copy,
+  // and the next one-step CALL into that callee renews it instead of making one.
+  // Each case below gives the key a copy in one of those ways and checks that the
+  // copy stays used up (renewing it regardless would revive it), with the one-step
+  // path on and off ending in the same machine.
+  const serverLoop = ['serve:', ...op('RETURN', RESUME, 0, 0), ':serve', 'JUMP'];
+  /** The root calls slot 15 four times, then pushes 99. */
+  const callFour = () => [
+    ...op('CALL', 15, 0),
+    ...op('CALL', 15, 0),
+    ...op('CALL', 15, 0),
+    ...op('CALL', 15, 0),
+    'PUSH',
+    99,
+  ];
+  const bothWays = (
+    build: (fast: boolean) => { m: Machine; holder: KeyPage },
+    pauses?: (m: Machine) => void,
+  ) => {
+    const out = [true, false].map((fast) => {
+      const { m, holder } = build(fast);
+      pauses?.(m);
+      const r = m.run();
+      return { r, state: snapshot(m), m, holder };
+    });
+    expect(out[0]!.r).toEqual(out[1]!.r);
+    expect(out[0]!.state).toEqual(out[1]!.state);
+    return out[0]!;
+  };
+  /** The key in `slot` of `page` is a resume key that is used up. */
+  const expectUsedUp = (m: Machine, page: KeyPage, slot: number) => {
+    expect(page.slots[slot]!.kind).toBe(KeyKind.resume);
+    expect(m.store.normalize(page.slots[slot]!)).toBe(NULL_KEY);
+  };
+
+  it('makes a resume key only when it must: renewed in place for a conversation', () => {
+    const calls = 20;
+    const counts = [true, false].map((fast) => {
+      // biome-ignore format: one instruction group per line
+      const m = boot([
+        'PUSH', calls,
+        'loop:', ...op('CALL', 15, 0), 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF',
+      ], { fastTransfers: fast, quantum: 1 << 20 });
+      addDomain(m, serverLoop, { slot: 15 });
+      const made = vi.spyOn(m.store, 'resumeKey');
+      const renewed = vi.spyOn(m.store, 'renewResumeKey');
+      expect(m.run().status).toBe('halted');
+      return { made: made.mock.calls.length, renewed: renewed.mock.results.filter((x) => x.value).length };
+    });
+    // The first CALL takes the general path (the callee's pages are not cached yet);
+    // the second makes the key that the rest renew.
+    expect(counts[0]).toEqual({ made: 2, renewed: calls - 2 });
+    expect(counts[1]).toEqual({ made: calls, renewed: 0 });
+  });
+
+  it('not after a heavy instruction copied it: that copy stays used up', () => {
+    const end = bothWays((fast) => {
+      const m = boot([...op('CALL', 15, 0), ...op('CALL', 15, 0), ...op('CALL', 15, 0), 'PUSH', 99], {
+        fastTransfers: fast,
+      });
+      const holder = addDomain(
+        m,
+        [
+          ...op('RETURN', RESUME, 0, 0), // first call: the general path, which caches the pages
+          ...op('COPYKEY', SELF, 12, SELF, RESUME), // second: a one-step CALL made this key
+          ...op('RETURN', RESUME, 0, 0),
+          ...op('RETURN', 12, 0, 0), // third: through the copy of the used key
+        ],
+        { slot: 15 },
+      );
+      return { m, holder };
+    });
+    expect(end.r.fault).toMatchObject({ code: 'null-key', domain: end.holder.id });
+    expectUsedUp(end.m, end.holder, 12);
+  });
+
+  it('not after a one-step CALL sent it as its message: the receiver’s copy stays used up', () => {
+    const end = bothWays((fast) => {
+      const m = boot(callFour(), { fastTransfers: fast });
+      const holder = addDomain(m, serverLoop);
+      addDomain(
+        m,
+        [
+          ...op('RETURN', RESUME, 0, 0),
+          ...op('CALL', 12, 0), // second call: the helper's pages get cached
+          ...op('RETURN', RESUME, 0, 0),
+          ...op('CALL', 12, RESUME), // third: a one-step CALL sends the resume key
+          ...op('RETURN', RESUME, 0, 0),
+          ...op('RETURN', RESUME, 0, 0), // fourth
+        ],
+        { slot: 15, slots: { 12: m.store.domainKey(holder) } },
+      );
+      return { m, holder };
+    });
+    expect(end.r.status).toBe('halted');
+    expect(end.m.stack()).toEqual([99]);
+    expectUsedUp(end.m, end.holder, RECV);
+  });
+
+  it('not after the host copied it between runs', () => {
+    const end = bothWays(
+      (fast) => {
+        const m = boot(callFour(), { fastTransfers: fast });
+        addDomain(m, serverLoop, { slot: 15 });
+        return { m, holder: rootPage(m) };
+      },
+      (m) => {
+        // In the server after the second call (a one-step one): the host copies its resume key.
+        expect(m.run({ maxSteps: 14 }).status).toBe('paused');
+        const server = m.domains().find((d) => d.id !== m.rootDomain)!;
+        expect(server.stateName).toBe('running');
+        rootPage(m).slots[20] = (m.store.object(server.id) as KeyPage).slots[RESUME]!;
+      },
+    );
+    expect(end.r.status).toBe('halted');
+    expectUsedUp(end.m, end.holder, 20);
+  });
+
+  it('a gate severed after a one-step CALL through it is void at the next', () => {
+    // The CPU remembers the domain the last gate key designated, with the store's
+    // epoch. Here the callee severs its own page and is cached again at once (the
+    // running domain reloads its pages), so only the epoch tells the old gate is void.
+    const end = bothWays((fast) => {
+      const m = boot([...op('CALL', 15, 0), ...op('CALL', 15, 0), ...op('CALL', 15, 0)], {
+        fastTransfers: fast,
+      });
+      const holder = addDomain(
+        m,
+        [...op('RETURN', RESUME, 0, 0), ...op('SEVER', SELF), ...op('RETURN', RESUME, 0, 0)],
+        { slot: 15 },
+      );
+      return { m, holder };
+    });
+    expect(end.r.fault).toMatchObject({ code: 'null-key', domain: end.m.rootDomain, pc: 14 });
   });
 });
 

@@ -146,6 +146,59 @@ interface DomainPages {
   /** The code page's compiled form, and its `changes` count then (-1: none yet). */
   compiled: CompiledCode | null;
   compiledAt: number;
+  /**
+   * The resume key the transfer path last put in this domain's RESUME slot, and
+   * `outsidePoint` then: while that has not moved, the slot holds the key's only
+   * reference and the next one-step CALL into the domain renews it in place.
+   */
+  resume: Key | null;
+  resumeAt: number;
+  /** The TIME key and the live time meter it designated at `outsidePoint` `checkedAt` (see `Cpu.#entryOf`). */
+  timeKey: Key;
+  meter: Meter | null;
+  checkedAt: number;
+}
+
+/**
+ * Counts the points where the store may have changed other than by inline
+ * instructions and one-step transfers: every entry into `execute` (the host ran
+ * before it), every heavy instruction and general-path transfer, and every
+ * one-step transfer that copies a resume key (sends it as its message). Between
+ * two points only those run, and they write nothing but the STATE, IP, POINTER,
+ * RECV and RESUME slots of the two domains and stack words. So within one point:
+ * - a resume key the one-step CALL put in a callee's RESUME slot is the sole copy
+ *   of itself, and the next one-step CALL into that callee renews it in place
+ *   (`Store.renewResumeKey`) instead of making a new one: a young key stored into
+ *   an old slot array costs V8 a remembered-set entry and a scavenge, about a
+ *   fifth of a CALL + RETURN;
+ * - a domain's run-cache entry, once checked (`Cpu.#entryOf`), still holds.
+ * One count for every Cpu in the process, so no machine can change a store that
+ * another machine sharing it relies on within a point.
+ */
+let outsidePoint = 0;
+/** Something other than inline instructions and one-step transfers may change the store from here. */
+const storeMayChange = (): void => {
+  outsidePoint++;
+};
+
+/** Number keys for the domain states the one-step transfers write. */
+const AVAILABLE = numberKey(0 satisfies typeof DomainState.available);
+const RUNNING = numberKey(1 satisfies typeof DomainState.running);
+const WAITING = numberKey(2 satisfies typeof DomainState.waiting);
+const WAITING_WORD = numberKey(6 satisfies typeof DomainState.waitingWord);
+
+/** A slot operand of a one-step transfer: in the page and not IP or POINTER (those read the registers). */
+const isPlainSlot = (slot: number, size: number): boolean =>
+  slot >= 0 &&
+  slot < size &&
+  slot !== (4 satisfies typeof DomainSlot.IP) &&
+  slot !== (6 satisfies typeof DomainSlot.POINTER);
+
+/** The domain a transfer key designated, and the store's epoch then (see `Cpu.#targetOf`). */
+interface TargetCache {
+  key: Key | null;
+  epoch: number;
+  domain: KeyPage | null;
 }
 
 /** Recently entered domains whose resolved pages the CPU keeps (a power of two). */
@@ -384,7 +437,20 @@ export class Cpu {
     if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
     const stack = this.store.dataPage(stackKey, true);
-    return { epoch, codeKey, stackKey, code, stack, compiled: null, compiledAt: -1 };
+    return {
+      epoch,
+      codeKey,
+      stackKey,
+      code,
+      stack,
+      compiled: null,
+      compiledAt: -1,
+      resume: null,
+      resumeAt: -1,
+      timeKey: NULL_KEY,
+      meter: null,
+      checkedAt: -1,
+    };
   }
 
   /**
@@ -485,6 +551,7 @@ export class Cpu {
    * default branch, so the fast path has no range check of its own.
    */
   execute(limit: number): Stop {
+    storeMayChange(); // the host ran since the last call
     let code = this.code;
     let stack = this.stack;
     let stackLen = stack.length;
@@ -747,17 +814,19 @@ export class Cpu {
         case 39 satisfies typeof Op.RETURN: {
           // A transfer: fuel already paid for it. The page it leaves counts its warm-up.
           if (this.compiled === null) this.#warm(mark - fuel);
-          mark = fuel;
           // The loop follows the next domain at once. In the common case all in one step
-          // (`#fastTransfer`, on the same borrow or a new one); else by the general path,
-          // which changes nothing when the transfer faults and follows on the same borrow.
+          // (`#followTransfers`, on the same borrow or a new one); else by the general
+          // path, which changes nothing when the transfer faults and follows on the same borrow.
           const moved =
             fuel > 0 && this.fastTransfers
-              ? this.#fastTransfer(op, ip, sp, stepsBase + (fuel0 - fuel), gasBase - (fuel0 - fuel))
+              ? this.#followTransfers(op, ip, sp, fuel, stepsBase + fuel0, gasBase - fuel0)
               : Moved.no;
+          if (moved === Moved.sameBorrow) fuel = regs[2]!;
+          mark = fuel;
           if (moved === Moved.no) {
             this.ip = ip;
             this.sp = sp;
+            storeMayChange();
             try {
               transfer(this, op);
             } catch (e) {
@@ -904,6 +973,7 @@ export class Cpu {
     const gasBefore = this.gasLeft;
     this.gasLeft -= cost;
     let next: Next;
+    storeMayChange();
     try {
       next = executeHeavy(this, op);
     } catch (e) {
@@ -925,69 +995,82 @@ export class Cpu {
   fastTransfers = true;
 
   /**
+   * The transfer `op` at (ip, sp) in one step (`#fastCall`, `#fastReturn`), then,
+   * while each next domain runs compiled code on the same borrow, that code and the
+   * transfer it stops at, and so on: a conversation between compiled domains goes
+   * on in this small loop, never back through the dispatch switch (which cost about
+   * a fifth of a CALL + RETURN). `fuel` is the loop's, with the transfer paid;
+   * `stepsAt` and `gasAt` are the loop's steps and gas at fuel 0, so the counters
+   * at any point are `stepsAt - fuel` and `gasAt + fuel`. Returns what the first
+   * transfer did; on the same borrow, ip and sp are in the fields and the fuel left
+   * in regs[2], and a later transfer the one-step path refuses is left at its
+   * instruction, unpaid, for the dispatch loop to run.
+   */
+  #followTransfers(op: number, ip: number, sp: number, fuel: number, stepsAt: number, gasAt: number): Moved {
+    const regs = this.#regs;
+    let moved = this.#fastTransfer(op, ip, sp, stepsAt - fuel, gasAt + fuel);
+    while (moved === Moved.sameBorrow) {
+      regs[2] = fuel;
+      if (this.compiled === null) break;
+      this.#runCompiled(this.stack, this.ip, this.sp, fuel);
+      const at = regs[0]!;
+      const next = this.code[at];
+      const nsp = regs[1]!;
+      fuel = regs[2]!;
+      this.ip = at;
+      this.sp = nsp;
+      if (
+        fuel < 1 ||
+        (next !== (14 satisfies typeof Op.CALL) &&
+          next !== (38 satisfies typeof Op.CALLW) &&
+          next !== (39 satisfies typeof Op.RETURN))
+      )
+        break;
+      fuel--;
+      moved = this.#fastTransfer(next, at, nsp, stepsAt - fuel, gasAt + fuel);
+      if (moved === Moved.no) {
+        regs[2] = fuel + 1;
+        return Moved.sameBorrow;
+      }
+    }
+    return moved;
+  }
+
+  /**
    * CALL, CALLW or RETURN at (ip, sp) in the common case, checked and done in one
-   * place, as one flat function: a CALL to an available domain or a RETURN to a
-   * waiting caller, on a live time meter, whose pages the cache holds. Makes the
-   * transfer and enters the next domain with exactly the effects of `transfer`
-   * then `enter`: on the same borrow, or (another meter) settling it, with the
-   * loop's counters `steps` and `gasLeft`, and borrowing anew. Otherwise changes
-   * nothing and returns Moved.no: the general path then runs the instruction, and
-   * reports its fault if it has one. (Through the general path's helpers, the
-   * same work took about twice as long.)
+   * step: a CALL to an available domain or a RETURN to a waiting caller, on a live
+   * time meter, whose pages the cache holds. Makes the transfer and enters the next
+   * domain with exactly the effects of `transfer` then `enter`: on the same borrow,
+   * or (another meter) settling it, with the loop's counters `steps` and
+   * `gasLeft`, and borrowing anew. Otherwise changes nothing and returns Moved.no:
+   * the general path then runs the instruction, and reports its fault if it has
+   * one. Each writes in the general path's order (a stack page may be shared).
    */
   #fastTransfer(op: number, ip: number, sp: number, steps: number, gasLeft: number): Moved {
+    return op === (39 satisfies typeof Op.RETURN)
+      ? this.#fastReturn(ip, sp, steps, gasLeft)
+      : this.#fastCall(op === (38 satisfies typeof Op.CALLW), ip, sp, steps, gasLeft);
+  }
+
+  /** CALL (or CALLW, `withWord`) in one step; see `#fastTransfer`. */
+  #fastCall(withWord: boolean, ip: number, sp: number, steps: number, gasLeft: number): Moved {
     const caller = this.domain!;
     const slots = caller.slots;
     const stack = this.stack;
-    const store = this.store;
-    const n = op === (14 satisfies typeof Op.CALL) ? 2 : 3;
-    if (sp < n) return Moved.no;
-    const b = sp - n;
+    const b = sp - (withWord ? 3 : 2);
+    if (b < 0) return Moved.no;
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
-    const size = slots.length;
-    // Slot operands in range and not IP or POINTER (those read the registers).
-    if (a0 < 0 || a0 >= size || a0 === 4 || a0 === 6 || a1 < 0 || a1 >= size || a1 === 4 || a1 === 6)
-      return Moved.no;
-    const k0 = slots[a0]!;
-    let key = slots[a1]!;
-    if (key.kind > (1 satisfies typeof KeyKind.number)) key = store.normalize(key);
-    const isReturn = op === (39 satisfies typeof Op.RETURN);
-    if (k0.kind !== (isReturn ? (5 satisfies typeof KeyKind.resume) : (4 satisfies typeof KeyKind.domain)))
-      return Moved.no;
-    const next = store.object(k0.target);
-    if (
-      next === undefined ||
-      next.version !== k0.version ||
-      next.kind !== (1 satisfies typeof ObjectKind.keyPage) ||
-      !next.isDomain
-    )
-      return Moved.no;
+    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
+    const gate = slots[a0]!;
+    if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return Moved.no;
+    const next = this.#targetOf(gate, this.#callTarget);
+    if (next === undefined) return Moved.no;
     const ns = next.slots;
-    const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
-    if (isReturn) {
-      if (next.resumeGen !== k0.value) return Moved.no;
-      if (
-        state !== (2 satisfies typeof DomainState.waiting) &&
-        state !== (6 satisfies typeof DomainState.waitingWord)
-      )
-        return Moved.no;
-    } else if (state !== (0 satisfies typeof DomainState.available)) return Moved.no;
-    const timeKey = ns[0 satisfies typeof DomainSlot.TIME]!;
-    // On another meter than the pending borrow's: that meter, which must be a live time meter.
-    let meter: Meter | null = null;
-    if (!this.#onBorrow(timeKey)) {
-      if (timeKey.kind !== (6 satisfies typeof KeyKind.meter)) return Moved.no;
-      const m = store.object(timeKey.target);
-      if (
-        m === undefined ||
-        m.version !== timeKey.version ||
-        m.kind !== (2 satisfies typeof ObjectKind.meter) ||
-        m.resource !== (0 satisfies typeof Resource.time)
-      )
-        return Moved.no;
-      meter = m;
-    }
+    if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
+      return Moved.no;
+    const entry = this.#entryOf(next);
+    if (entry === undefined) return Moved.no;
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
@@ -995,56 +1078,188 @@ export class Cpu {
       spKey.kind !== (1 satisfies typeof KeyKind.number)
     )
       return Moved.no;
-    const pages = cachedPages(next, store.epoch);
-    if (pages === undefined) return Moved.no;
-    const nextStack = pages.stack;
+    const nextStack = entry.stack;
     let nsp = spKey.value;
-    const push =
-      op === (38 satisfies typeof Op.CALLW) || state === (6 satisfies typeof DomainState.waitingWord);
-    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return Moved.no;
+    if (nsp < 0 || nsp > nextStack.size || (withWord && nsp >= nextStack.size)) return Moved.no;
+    const message = this.#message(slots[a1]!);
 
-    // Commit: the transfer (in the general path's order: a stack page may be shared).
-    if (isReturn) {
-      store.bumpResumeGen(next);
-      ns[9 satisfies typeof DomainSlot.RECV] = key;
-    } else {
-      ns[9 satisfies typeof DomainSlot.RECV] = key;
-      ns[11 satisfies typeof DomainSlot.RESUME] = store.resumeKey(caller);
+    ns[9 satisfies typeof DomainSlot.RECV] = message;
+    // The key this path left in the callee's RESUME slot, when it is still the only
+    // copy (see `outsidePoint`), is renewed in place; otherwise a new one.
+    const last = entry.resume;
+    if (
+      last === null ||
+      entry.resumeAt !== outsidePoint ||
+      ns[11 satisfies typeof DomainSlot.RESUME] !== last ||
+      !this.store.renewResumeKey(last, caller)
+    ) {
+      const resume = this.store.resumeKey(caller);
+      ns[11 satisfies typeof DomainSlot.RESUME] = resume;
+      entry.resume = resume;
+      entry.resumeAt = outsidePoint;
     }
     // (Its POINTER slot is written when it leaves, as for any running domain.)
+    if (withWord) {
+      if (nextStack.runCache !== undefined) nextStack.changes++;
+      nextStack.words[nsp++] = stack[b + 2]!;
+    }
+    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
+    // The operands are popped (zeroed, as every popped word is).
+    stack[b] = 0;
+    stack[b + 1] = 0;
+    if (withWord) stack[b + 2] = 0;
+    slots[3 satisfies typeof DomainSlot.STATE] = withWord ? WAITING_WORD : WAITING;
+    slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
+    slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
+    return this.#enterNext(next, entry, ipKey.value, nsp, steps, gasLeft);
+  }
+
+  /** RETURN in one step; see `#fastTransfer`. */
+  #fastReturn(ip: number, sp: number, steps: number, gasLeft: number): Moved {
+    const me = this.domain!;
+    const slots = me.slots;
+    const stack = this.stack;
+    const b = sp - 3;
+    if (b < 0) return Moved.no;
+    const a0 = stack[b]!;
+    const a1 = stack[b + 1]!;
+    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
+    const resume = slots[a0]!;
+    if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return Moved.no;
+    const next = this.#targetOf(resume, this.#returnTarget);
+    if (next === undefined || next.resumeGen !== resume.value) return Moved.no;
+    const ns = next.slots;
+    const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
+    const push = state === (6 satisfies typeof DomainState.waitingWord);
+    if (state !== (2 satisfies typeof DomainState.waiting) && !push) return Moved.no;
+    const entry = this.#entryOf(next);
+    if (entry === undefined) return Moved.no;
+    const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
+    const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
+    if (
+      ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
+      spKey.kind !== (1 satisfies typeof KeyKind.number)
+    )
+      return Moved.no;
+    const nextStack = entry.stack;
+    let nsp = spKey.value;
+    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return Moved.no;
+    const reply = this.#message(slots[a1]!);
+
+    this.store.bumpResumeGen(next);
+    // Generations start again from 0 once in 2^32, nulling keys all over the store.
+    if (next.resumeGen === 0) storeMayChange();
+    ns[9 satisfies typeof DomainSlot.RECV] = reply;
     if (push) {
       if (nextStack.runCache !== undefined) nextStack.changes++;
       nextStack.words[nsp++] = stack[b + 2]!;
     }
-    ns[3 satisfies typeof DomainSlot.STATE] = numberKey(1 satisfies typeof DomainState.running);
-    for (let i = b; i < sp; i++) stack[i] = 0;
-    slots[3 satisfies typeof DomainSlot.STATE] = numberKey(
-      isReturn
-        ? (0 satisfies typeof DomainState.available)
-        : op === (38 satisfies typeof Op.CALLW)
-          ? (6 satisfies typeof DomainState.waitingWord)
-          : (2 satisfies typeof DomainState.waiting),
-    );
+    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
+    stack[b] = 0;
+    stack[b + 1] = 0;
+    stack[b + 2] = 0;
+    slots[3 satisfies typeof DomainSlot.STATE] = AVAILABLE;
     slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
     slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
-    store.kernel.active = next.id;
-    this.#activated = next;
+    return this.#enterNext(next, entry, ipKey.value, nsp, steps, gasLeft);
+  }
 
-    // And entering the next domain, on the same borrow or (after paying for this
-    // one: the counters as the loop has them) on a new one.
-    this.broken = null;
+  /** The message key in `key`'s slot as it reads now; a resume key sent on is a copy (see `outsidePoint`). */
+  #message(key: Key): Key {
+    const k = key.kind > (1 satisfies typeof KeyKind.number) ? this.store.normalize(key) : key;
+    if (k.kind === (5 satisfies typeof KeyKind.resume)) storeMayChange();
+    return k;
+  }
+
+  /**
+   * Enter `next` (its `entry` checked by `#entryOf`) at (`ip`, `sp`) after a
+   * one-step transfer: on the pending borrow when it runs on that meter, else
+   * after paying for this one (the loop's counters `steps`, `gasLeft`) on a new one.
+   * (`broken` stays null: a domain with a deferred fault has no code to fetch a
+   * transfer from. `#activated` is only a hint, checked against the kernel's id.)
+   */
+  #enterNext(
+    next: KeyPage,
+    entry: DomainPages,
+    ip: number,
+    sp: number,
+    steps: number,
+    gasLeft: number,
+  ): Moved {
+    this.store.kernel.active = next.id;
     this.domain = next;
-    this.ip = ipKey.value;
-    this.sp = nsp;
-    if (meter !== null) {
+    this.ip = ip;
+    this.sp = sp;
+    const meter = entry.meter!;
+    let moved: Moved = Moved.sameBorrow;
+    if (meter !== this.meter) {
       this.lastSteps = steps;
       this.gasLeft = gasLeft;
       this.settle();
       this.#borrowFrom(meter);
+      moved = Moved.newBorrow;
     }
-    this.timeKey = timeKey;
-    this.#usePages(pages);
-    return meter === null ? Moved.sameBorrow : Moved.newBorrow;
+    this.timeKey = entry.timeKey;
+    this.#usePages(entry);
+    return moved;
+  }
+
+  /**
+   * The live domain a gate (CALL) or resume (RETURN) key designates, or undefined;
+   * `c` remembers the last one with the store's epoch. Keys never change what they
+   * designate (a renewed resume key keeps its domain), and while the epoch holds
+   * nothing was severed or destroyed, so the same key object designates the same
+   * live domain without looking it up again.
+   */
+  #targetOf(key: Key, c: TargetCache): KeyPage | undefined {
+    const epoch = this.store.epoch;
+    if (c.key === key && c.epoch === epoch) return c.domain!;
+    const o = this.store.object(key.target);
+    if (
+      o === undefined ||
+      o.version !== key.version ||
+      o.kind !== (1 satisfies typeof ObjectKind.keyPage) ||
+      o.isDomain !== true
+    )
+      return undefined;
+    c.key = key;
+    c.epoch = epoch;
+    c.domain = o;
+    return o;
+  }
+  readonly #callTarget: TargetCache = { key: null, epoch: -1, domain: null };
+  readonly #returnTarget: TargetCache = { key: null, epoch: -1, domain: null };
+
+  /**
+   * `page`'s run-cache entry when it holds (the epoch and its CODE and STACK keys as
+   * when it was made) and its TIME key designates a live time meter, or undefined.
+   * Checked once per `outsidePoint`: in between, only one-step transfers change
+   * domain pages, and never those slots, the epoch or a meter.
+   */
+  #entryOf(page: KeyPage): DomainPages | undefined {
+    const e = page.runCache as DomainPages | undefined;
+    if (e === undefined || e.checkedAt === outsidePoint) return e;
+    const slots = page.slots;
+    if (
+      e.epoch !== this.store.epoch ||
+      e.codeKey !== slots[5 satisfies typeof DomainSlot.CODE] ||
+      e.stackKey !== slots[7 satisfies typeof DomainSlot.STACK]
+    )
+      return undefined;
+    const timeKey = slots[0 satisfies typeof DomainSlot.TIME]!;
+    if (timeKey.kind !== (6 satisfies typeof KeyKind.meter)) return undefined;
+    const m = this.store.object(timeKey.target);
+    if (
+      m === undefined ||
+      m.version !== timeKey.version ||
+      m.kind !== (2 satisfies typeof ObjectKind.meter) ||
+      m.resource !== (0 satisfies typeof Resource.time)
+    )
+      return undefined;
+    e.timeKey = timeKey;
+    e.meter = m;
+    e.checkedAt = outsidePoint;
+    return e;
   }
 
   /** The domain the kernel made active, when it is a running domain (`activate`'s page saves the lookup). */
