@@ -374,13 +374,17 @@ export class Cpu {
         this.codePage = code;
         this.#compiledAt = code.changes;
         this.compiled = pages.compiled;
-      } else {
-        this.#compile(code);
-        if (this.compiled !== null) {
-          pages.compiled = this.compiled;
-          pages.compiledAt = code.changes;
-        }
-      }
+      } else this.#compileFor(pages);
+    }
+  }
+
+  /** Take the compiled form of `pages`' code page, if it has one yet, and keep it with them. */
+  #compileFor(pages: DomainPages): void {
+    const code = pages.code;
+    this.#compile(code);
+    if (this.compiled !== null) {
+      pages.compiled = this.compiled;
+      pages.compiledAt = code.changes;
     }
   }
 
@@ -1212,8 +1216,12 @@ export class Cpu {
    * live domain without looking it up again.
    */
   #targetOf(key: Key, c: TargetCache): KeyPage | undefined {
+    return c.key === key && c.epoch === this.store.epoch ? c.domain! : this.#lookUpTarget(key, c);
+  }
+
+  /** `#targetOf` when the key is not the remembered one: look it up and remember it. */
+  #lookUpTarget(key: Key, c: TargetCache): KeyPage | undefined {
     const epoch = this.store.epoch;
-    if (c.key === key && c.epoch === epoch) return c.domain!;
     const o = this.store.object(key.target);
     if (
       o === undefined ||
@@ -1238,7 +1246,11 @@ export class Cpu {
    */
   #entryOf(page: KeyPage): DomainPages | undefined {
     const e = page.runCache as DomainPages | undefined;
-    if (e === undefined || e.checkedAt === outsidePoint) return e;
+    return e === undefined || e.checkedAt === outsidePoint ? e : this.#checkEntry(page, e);
+  }
+
+  /** `#entryOf` for an entry not checked since the last point: check it now. */
+  #checkEntry(page: KeyPage, e: DomainPages): DomainPages | undefined {
     const slots = page.slots;
     if (
       e.epoch !== this.store.epoch ||
