@@ -823,7 +823,7 @@ export class Cpu {
           // path, which changes nothing when the transfer faults and follows on the same borrow.
           const moved =
             fuel > 0 && this.fastTransfers
-              ? this.#followTransfers(op, ip, sp, fuel, stepsBase + fuel0, gasBase - fuel0)
+              ? this.#followTransfers(op, ip, sp, fuel, stepsBase + fuel0, gasBase - fuel0, limit)
               : Moved.no;
           if (moved === Moved.sameBorrow) fuel = regs[2]!;
           mark = fuel;
@@ -849,7 +849,7 @@ export class Cpu {
               break;
             }
           } else if (moved === Moved.newBorrow) {
-            // It settled the borrow and borrowed on the next domain's meter: new counters.
+            // A transfer settled the borrow and borrowed on the next domain's meter: new counters.
             reload = Reload.all;
             break;
           }
@@ -1000,44 +1000,79 @@ export class Cpu {
 
   /**
    * The transfer `op` at (ip, sp) in one step (`#fastCall`, `#fastReturn`), then,
-   * while each next domain runs compiled code on the same borrow, that code and the
-   * transfer it stops at, and so on: a conversation between compiled domains goes
-   * on in this small loop, never back through the dispatch switch (which cost about
-   * a fifth of a CALL + RETURN). `fuel` is the loop's, with the transfer paid;
-   * `stepsAt` and `gasAt` are the loop's steps and gas at fuel 0, so the counters
-   * at any point are `stepsAt - fuel` and `gasAt + fuel`. Returns what the first
-   * transfer did; on the same borrow, ip and sp are in the fields and the fuel left
-   * in regs[2], and a later transfer the one-step path refuses is left at its
-   * instruction, unpaid, for the dispatch loop to run.
+   * while each next domain runs compiled code, that code and the transfer it stops
+   * at, and so on: a conversation between compiled domains goes on in this small
+   * loop, never back through the dispatch switch (which cost about a fifth of a
+   * CALL + RETURN). `fuel` is the loop's, with the transfer paid; `stepsAt` and
+   * `gasAt` are the loop's steps and gas at fuel 0, so the counters at any point
+   * are `stepsAt - fuel` and `gasAt + fuel`, until a transfer to a domain on
+   * another meter settles them and borrows anew (then they start again, within
+   * `limit` steps). Returns Moved.no when the first transfer is not for the
+   * one-step path (nothing changed). Otherwise ip and sp are in the fields, and a
+   * later transfer the one-step path refuses is left at its instruction, unpaid,
+   * for the dispatch loop to run; with Moved.sameBorrow the fuel left is in
+   * regs[2], with Moved.newBorrow (any transfer borrowed anew) the counters are
+   * in the fields.
    */
-  #followTransfers(op: number, ip: number, sp: number, fuel: number, stepsAt: number, gasAt: number): Moved {
+  #followTransfers(
+    op: number,
+    ip: number,
+    sp: number,
+    fuel: number,
+    stepsAt: number,
+    gasAt: number,
+    limit: number,
+  ): Moved {
     const regs = this.#regs;
     let moved = this.#fastTransfer(op, ip, sp, stepsAt - fuel, gasAt + fuel);
-    while (moved === Moved.sameBorrow) {
+    if (moved === Moved.no) return moved;
+    let result: Moved = Moved.sameBorrow;
+    for (;;) {
+      if (moved === Moved.newBorrow) {
+        // The counters start again from what the transfer left in the fields.
+        result = Moved.newBorrow;
+        const steps = this.lastSteps;
+        const gas = this.gasLeft;
+        fuel = fuelFor(gas, limit - steps, CHUNK);
+        stepsAt = steps + fuel;
+        gasAt = gas - fuel;
+      }
+      const compiled = this.compiled;
+      if (compiled === null) break;
+      const stack = this.stack;
+      regs[0] = this.ip;
+      regs[1] = this.sp;
       regs[2] = fuel;
-      if (this.compiled === null) break;
-      this.#runCompiled(this.stack, this.ip, this.sp, fuel);
+      regs[3] = stack.length;
+      compiled(stack, regs); // leaves ip, sp and the fuel left in regs
       const at = regs[0]!;
       const next = this.code[at];
       const nsp = regs[1]!;
       fuel = regs[2]!;
-      this.ip = at;
-      this.sp = nsp;
       if (
         fuel < 1 ||
         (next !== (14 satisfies typeof Op.CALL) &&
           next !== (38 satisfies typeof Op.CALLW) &&
           next !== (39 satisfies typeof Op.RETURN))
-      )
+      ) {
+        this.ip = at;
+        this.sp = nsp;
         break;
-      fuel--;
-      moved = this.#fastTransfer(next, at, nsp, stepsAt - fuel, gasAt + fuel);
-      if (moved === Moved.no) {
-        regs[2] = fuel + 1;
-        return Moved.sameBorrow;
       }
+      moved = this.#fastTransfer(next, at, nsp, stepsAt - (fuel - 1), gasAt + (fuel - 1));
+      if (moved === Moved.no) {
+        this.ip = at;
+        this.sp = nsp;
+        break;
+      }
+      fuel--;
     }
-    return moved;
+    if (result === Moved.sameBorrow) regs[2] = fuel;
+    else {
+      this.lastSteps = stepsAt - fuel;
+      this.gasLeft = gasAt + fuel;
+    }
+    return result;
   }
 
   /**
