@@ -176,9 +176,13 @@ interface DomainPages {
  * another machine sharing it relies on within a point.
  */
 let outsidePoint = 0;
-/** Something other than inline instructions and one-step transfers may change the store from here. */
+/**
+ * Something other than inline instructions and one-step transfers may change the
+ * store from here. (Counting is exact to 2^53; past that the count is NaN, equal
+ * to nothing, so nothing is renewed or taken as checked any more.)
+ */
 const storeMayChange = (): void => {
-  outsidePoint++;
+  outsidePoint = outsidePoint < Number.MAX_SAFE_INTEGER ? outsidePoint + 1 : Number.NaN;
 };
 
 /** Number keys for the domain states the one-step transfers write. */

@@ -223,7 +223,11 @@ function fastBlock(code: Int32Array, start: number): string | undefined {
 /** Compile a code page's words, or null when it is too large to be worth it. */
 export function compileCode(code: Int32Array): CompiledCode | null {
   if (code.length > JIT_MAX_WORDS || code.length === 0) return null;
-  const body: string[] = ['let ip=r[0],sp=r[1],f=r[2];const n=r[3];', 'for(;;){switch(ip){default:break;'];
+  // Strict, so a call with no receiver does not look up the global object for it.
+  const body: string[] = [
+    '"use strict";let ip=r[0],sp=r[1],f=r[2];const n=r[3];',
+    'for(;;){switch(ip){default:break;',
+  ];
   // Likely jump targets: pushed constants that are instruction offsets.
   const starts = new Set<number>();
   const pushed = new Set<number>();
