@@ -147,16 +147,13 @@ function vmLoopDepth(depth) {
     if (r.status !== 'halted') throw new Error('bad');
   };
 }
-const d1 = best(5, vmLoopDepth(1));
-const d20 = best(5, vmLoopDepth(20));
+const [d1, d20] = bestInterleaved(6, vmLoopDepth(1), vmLoopDepth(20));
 console.log(
   `meter chain: depth 20 vs depth 1: ${((d20 / d1 - 1) * 100).toFixed(1)}% slower (target within 5%)`,
 );
 // The callee on its caller's meter (depth 1), on its own child meter (depth 2: each
 // transfer settles and borrows again) and 20 meters deep (each walks the chain).
-const pp1 = best(3, vmPingPong(1));
-const pp2 = best(3, vmPingPong(2));
-const pp20 = best(3, vmPingPong(20));
+const [pp1, pp2, pp20] = bestInterleaved(4, vmPingPong(1), vmPingPong(2), vmPingPong(20));
 console.log(
   `CALL + RETURN with the callee on its own meter: ${(pp2 / N2).toFixed(1)} ns one meter down, ` +
     `${(pp20 / N2).toFixed(1)} ns 20 down, vs ${(pp1 / N2).toFixed(1)} ns on the caller's meter`,
