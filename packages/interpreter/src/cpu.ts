@@ -1088,6 +1088,8 @@ export class Cpu {
    * `gasLeft`, and borrowing anew. Otherwise changes nothing and returns Moved.no:
    * the general path then runs the instruction, and reports its fault if it has
    * one. Each writes in the general path's order (a stack page may be shared).
+   * CALL and RETURN have a path each, alike in shape: one function with their
+   * differences as branches was about 7 ns slower per round trip.
    */
   #fastTransfer(op: number, ip: number, sp: number, steps: number, gasLeft: number): Moved {
     return op === (39 satisfies typeof Op.RETURN)
