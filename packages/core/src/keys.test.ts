@@ -20,12 +20,32 @@ describe('numberKey', () => {
     expect(Object.isFrozen(k)).toBe(true);
   });
 
-  it('shares the small keys and makes fresh frozen ones for the rest', () => {
+  it('shares the small keys, and the same large one asked for again and again', () => {
     expect(numberKey(0)).toBe(numberKey(0));
     expect(numberKey(1023)).toBe(numberKey(1023));
-    expect(numberKey(1024)).toEqual(numberKey(1024));
+    // A CALL past word 1024 writes the same IP on every call: one key, not one each time.
+    expect(numberKey(5000)).toBe(numberKey(5000));
     expect(Object.isFrozen(numberKey(-1))).toBe(true);
     expect(Object.isFrozen(numberKey(1 << 20))).toBe(true);
+  });
+
+  it('gives the right word whatever large keys were made before (they share places by low bits)', () => {
+    const words = [
+      1024,
+      2048,
+      5000,
+      5000 + 1024,
+      -1024,
+      -1,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      1 << 20,
+      (1 << 20) + 1024,
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const w of words)
+        expect(numberKey(w)).toEqual({ kind: KeyKind.number, target: 0, version: 0, value: w });
+    }
   });
 
   it('wraps to a 32-bit two’s-complement word', () => {

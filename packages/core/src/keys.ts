@@ -55,8 +55,22 @@ export function numberKey(word: number): Key {
   return v >= 0 && v < 1024 ? SMALL_NUMBERS[v]! : largeNumberKey(v);
 }
 
+/**
+ * The number keys beyond SMALL_NUMBERS made last, by their low bits: code that
+ * writes the same large word again and again (a domain's IP at a CALL past word
+ * 1024, on every call) gets the same key each time rather than a new one, which V8
+ * would have to track as a young object in an old slot array. Keys are values, so
+ * which object carries one is never observable.
+ */
+const RECENT_NUMBERS: (Key | undefined)[] = new Array<Key | undefined>(1024).fill(undefined);
+
 function largeNumberKey(v: number): Key {
-  return Object.freeze({ kind: KeyKind.number, target: 0, version: 0, value: v });
+  const i = v & 1023;
+  const recent = RECENT_NUMBERS[i];
+  if (recent !== undefined && recent.value === v) return recent;
+  const k = Object.freeze({ kind: KeyKind.number, target: 0, version: 0, value: v });
+  RECENT_NUMBERS[i] = k;
+  return k;
 }
 
 /** Make a key value (store-internal and for image decoding; guests never call it). */

@@ -75,16 +75,21 @@ console.log(`  ratio keyvm/js: ${(perIterVm / perIterJs).toFixed(1)}x   (target 
 const N2 = 2_000_000;
 // The root's loop, with `call` in the middle taking the two words pushed before it.
 // biome-ignore format: one instruction per group
-const rootLoop = (call) => [
+// (`pad` NOPs first put the loop past word `pad`.)
+const nops = (pad) => new Array(pad).fill(Op.NOP);
+// biome-ignore format: one instruction per group
+const rootLoop = (call, pad = 0) => [
+  ...nops(pad),
   Op.PUSH, N2, // counter
-  // loop at 2:
+  // loop at pad + 2:
   Op.PUSH, 12, Op.PUSH, 20, ...call,
-  Op.PUSH, 1, Op.SUB, Op.DUP, Op.PUSH, 2, Op.SWAP, Op.JUMPIF,
+  Op.PUSH, 1, Op.SUB, Op.DUP, Op.PUSH, pad + 2, Op.SWAP, Op.JUMPIF,
   Op.HALT,
 ];
-function buildPingPong(depth) {
-  const rootCode = rootLoop([Op.CALL]);
-  const serverCode = [Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, 0, Op.JUMP];
+function buildPingPong(depth, pad = 0) {
+  const rootCode = rootLoop([Op.CALL], pad);
+  // biome-ignore format: one instruction per group
+  const serverCode = [...nops(pad), Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, pad, Op.JUMP];
   const m = Machine.boot({ code: rootCode }, { devices: false, quantum: 1 << 30 });
   const store = m.store;
   const root = store.object(m.rootDomain);
@@ -102,9 +107,9 @@ function buildPingPong(depth) {
   root.slots[12] = store.makeDomain(pageKey);
   return m;
 }
-function vmPingPong(depth) {
+function vmPingPong(depth, pad = 0) {
   return () => {
-    const m = buildPingPong(depth);
+    const m = buildPingPong(depth, pad);
     const r = m.run();
     if (r.status !== 'halted') throw new Error(`bad ping-pong ${JSON.stringify(r)}`);
   };
@@ -157,6 +162,12 @@ const [pp1, pp2, pp20] = bestInterleaved(4, vmPingPong(1), vmPingPong(2), vmPing
 console.log(
   `CALL + RETURN with the callee on its own meter: ${(pp2 / N2).toFixed(1)} ns one meter down, ` +
     `${(pp20 / N2).toFixed(1)} ns 20 down, vs ${(pp1 / N2).toFixed(1)} ns on the caller's meter`,
+);
+// Both loops past word 1024: the IP each transfer writes is no longer one of the
+// shared small number keys (a new key on every call used to double the round trip).
+const [ppNear, ppFar] = bestInterleaved(4, vmPingPong(1), vmPingPong(1, 1200));
+console.log(
+  `CALL + RETURN past word 1024: ${(ppFar / N2).toFixed(1)} ns vs ${(ppNear / N2).toFixed(1)} ns near the start`,
 );
 
 // --- 4. gas pays for host work: a guest resizing a 16M-word page back and forth
