@@ -2,7 +2,7 @@ import { DOMAIN_SLOTS, DomainSlot, type KeyPage, numberKey, PageType } from '@ke
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCode, compiledFor, JIT_MAX_WORDS, warmupFor } from './jit.js';
+import { compileCode, compiledFor, JIT_MAX_WORDS, JIT_WINDOW, warmupFor } from './jit.js';
 import { Machine } from './machine.js';
 import { code, op } from './test-support.js';
 import { SEED, snapshot } from './testing.test-helpers.js';
@@ -21,10 +21,25 @@ const run = (
 };
 
 describe('compileCode', () => {
-  it('compiles a code page to a function, and refuses pages too large to pay off', () => {
+  it('compiles a code page to a function, a large one window by window, up to a limit', () => {
     expect(compileCode(code(...op('ADD', 1, 2)))).toBeTypeOf('function');
     expect(compileCode(new Int32Array(0))).toBeNull();
+    expect(compileCode(new Int32Array(JIT_WINDOW * 3 + 1))).toBeTypeOf('function');
+    expect(compileCode(new Int32Array(JIT_MAX_WORDS))).toBeTypeOf('function');
     expect(compileCode(new Int32Array(JIT_MAX_WORDS + 1))).toBeNull();
+  });
+
+  it('makes code in proportion to the page, even where every word is a likely jump target', () => {
+    // PUSH 2, PUSH 4, PUSH 6...: each pushes the next instruction's address, so every
+    // instruction starts a fast block; unbounded, each ran to the end of the page.
+    const sourceLength = (words: number) => {
+      const page = new Int32Array(words);
+      for (let pc = 0; pc < words; pc += 2) page.set([Op.PUSH, pc + 2], pc);
+      return compileCode(page)!.toString().length;
+    };
+    const perWord = sourceLength(4096) / 4096;
+    expect(perWord).toBeLessThan(200);
+    expect(perWord).toBeLessThan((2 * sourceLength(512)) / 512);
   });
 
   it('runs straight-line code and stops at the first instruction it does not compile', () => {
@@ -77,6 +92,52 @@ const program = fc
   .integer({ min: 4, max: 60 })
   .chain((length) => fc.array(instruction(length), { minLength: 1, maxLength: 30 }))
   .map((is) => Int32Array.from(is.flat()));
+
+describe('code pages compiled window by window', () => {
+  it('run exactly as one function for the whole page does (random programs, windows, fuel)', () => {
+    fc.assert(
+      fc.property(
+        program,
+        fc.integer({ min: 1, max: 24 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.array(fc.integer({ min: -3, max: 12 }), { maxLength: 6 }),
+        (words, window, fuel, initial) => {
+          const ends = [compileCode(words)!, compileCode(words, window)!].map((fn) => {
+            const stack = new Int32Array(16);
+            stack.set(initial);
+            const regs = Int32Array.from([0, initial.length, fuel, 16]);
+            // From the start, then again from wherever it stopped (a heavy instruction
+            // skipped over as the interpreter would step past it).
+            fn(stack, regs);
+            const first = Array.from(regs);
+            regs[0] = regs[0]! + 1;
+            fn(stack, regs);
+            return { first, regs: Array.from(regs), stack: Array.from(stack) };
+          });
+          expect(ends[1]).toEqual(ends[0]);
+        },
+      ),
+      { seed: SEED + 2, numRuns: 1500 },
+    );
+  });
+
+  it('a machine whose loop straddles a window boundary is compiled and ends as interpreted', () => {
+    // NOPs up to just before the boundary, then the countdown loop across it.
+    const start = JIT_WINDOW - 6;
+    const words = new Int32Array(JIT_WINDOW + 40).fill(Op.NOP);
+    words.set(code('PUSH', 3000, 'PUSH', start, 'JUMP'));
+    words.set(code('PUSH', 1, 'SUB', 'DUP', 'PUSH', start, 'SWAP', 'JUMPIF', 'HALT'), start);
+    const ends = ([true, false] as const).map((jit) => {
+      const m = Machine.boot({ code: words }, { jit, devices: false });
+      const r = m.run();
+      const page = m.store.dataPage(m.domain(m.rootDomain).slots[DomainSlot.CODE]!, false);
+      return { r, state: snapshot(m), compiled: typeof (page.runCache as { fn?: unknown } | undefined)?.fn };
+    });
+    expect(ends[0]!.r).toMatchObject({ status: 'halted', steps: 3 + 3000 * 6 + 1 });
+    expect(ends[0]!.compiled).toBe('function');
+    expect({ ...ends[0], compiled: undefined }).toEqual({ ...ends[1], compiled: undefined });
+  });
+});
 
 describe('the JIT never changes a result', () => {
   it('compiled and interpreted runs end in identical machines (random programs, gas and step limits)', () => {

@@ -16,8 +16,19 @@ import { Op } from '@keyvm/isa';
  */
 export type CompiledCode = (stack: Int32Array, regs: Int32Array) => void;
 
-/** Larger code pages are only interpreted (compiling them would cost more than it saves). */
-export const JIT_MAX_WORDS = 4096;
+/**
+ * Words of code one compiled function covers. A larger code page compiles to one
+ * function per window of this many words, each the first time it is entered (V8
+ * optimises a function only up to a size); a jump or a fall from one window into
+ * another goes on in the next window's function.
+ */
+export const JIT_WINDOW = 4096;
+/**
+ * Larger code pages are only interpreted. Compiled code takes the host far more
+ * memory than the words it comes from (which the guest's memory meter pays for), so
+ * one page may cost the host at most this much of it.
+ */
+export const JIT_MAX_WORDS = 16 * JIT_WINDOW;
 
 /** Templates by opcode: [precondition that must hold, statements]. `sp`, `s`, `n` (stack size) are in scope. */
 const BINARY: Readonly<Record<number, string>> = {
@@ -111,14 +122,26 @@ const PURE_UNARY: Readonly<Record<number, (a: string) => string>> = {
 };
 
 /**
+ * Most instructions in one fast block. A block starts at every likely jump target,
+ * so without a bound a run of n pushes of addresses compiles to n blocks of up to n
+ * instructions each: text, and compile time, that grow with the square of the page.
+ */
+const MAX_BLOCK = 32;
+
+/**
  * The fast form of the basic block starting at `start`: the stack lives in JS
  * temporaries, and one guard at entry (fuel for every instruction, enough words
  * below, room for the block's peak) replaces the per-instruction checks. Returns
  * undefined when the block has nothing worth compiling. The block ends at a jump
  * (taken through dispatch), before an instruction it cannot compile (the
- * per-instruction code or the interpreter runs that), or at the end of the code.
+ * per-instruction code or the interpreter runs that), at the end of the code, or
+ * after `most` instructions (on from that instruction's case).
  */
-function fastBlock(code: Int32Array, start: number): string | undefined {
+function fastBlock(
+  code: Int32Array,
+  start: number,
+  most: number,
+): { text: string; count: number } | undefined {
   const out: string[] = [];
   const st: string[] = []; // symbolic values above what the block consumed
   let consumed = 0; // words taken from below the entry stack pointer
@@ -156,7 +179,8 @@ function fastBlock(code: Int32Array, start: number): string | undefined {
   let end: string | undefined;
   while (end === undefined) {
     const op = code[pc];
-    if (op === undefined) {
+    // At the end of the code, or at the longest block: on from its own case.
+    if (op === undefined || count >= most) {
       end = `${writeBack()}ip=${pc};continue;`;
       break;
     }
@@ -217,31 +241,86 @@ function fastBlock(code: Int32Array, start: number): string | undefined {
   }
   if (count < 2) return undefined;
   const guard = `f>=${count}&&sp>=${consumed}&&sp+${peak}<=n`;
-  return `if(${guard}){f-=${count};${out.join('')}${end}}`;
+  return { text: `if(${guard}){f-=${count};${out.join('')}${end}}`, count };
 }
 
-/** Compile a code page's words, or null when it is too large to be worth it. */
-export function compileCode(code: Int32Array): CompiledCode | null {
-  if (code.length > JIT_MAX_WORDS || code.length === 0) return null;
+/** What compiling any window of a code page needs from the whole page, found once. */
+interface CodeScan {
+  /** 1 where an instruction starts (a PUSH takes two words). */
+  readonly isStart: Uint8Array;
+  /** 1 where a word pushed as a constant points: likely jump targets. */
+  readonly pushed: Uint8Array;
+}
+
+function scanCode(code: Int32Array): CodeScan {
+  const isStart = new Uint8Array(code.length);
+  const pushed = new Uint8Array(code.length);
+  for (let pc = 0; pc < code.length; pc += code[pc] === Op.PUSH ? 2 : 1) {
+    isStart[pc] = 1;
+    if (code[pc] === Op.PUSH && pc + 1 < code.length) {
+      const target = code[pc + 1]!;
+      if (target >= 0 && target < code.length) pushed[target] = 1;
+    }
+  }
+  return { isStart, pushed };
+}
+
+/**
+ * Compile a code page's words: one function for a page of up to `window` words,
+ * else one that runs each window's function (made when first entered) in turn.
+ * Null for an empty page or one over JIT_MAX_WORDS.
+ */
+export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode | null {
+  if (code.length === 0 || code.length > JIT_MAX_WORDS) return null;
+  const scan = scanCode(code);
+  if (code.length <= window) return compileRange(code, scan, 0, code.length);
+  const windows: (CompiledCode | undefined)[] = new Array(Math.ceil(code.length / window)).fill(undefined);
+  return (stack, regs) => {
+    for (;;) {
+      const ip = regs[0]!;
+      if (ip < 0 || ip >= code.length) return; // off the code: the interpreter's to see
+      const w = Math.floor(ip / window);
+      let fn = windows[w];
+      if (fn === undefined) {
+        fn = compileRange(code, scan, w * window, Math.min(code.length, (w + 1) * window));
+        windows[w] = fn;
+      }
+      fn(stack, regs);
+      // It stopped in its window (at what the interpreter runs), or ran out of fuel,
+      // or left the code; else it went on into another window.
+      const next = regs[0]!;
+      if (regs[2]! < 1 || next < 0 || next >= code.length || Math.floor(next / window) === w) return;
+    }
+  };
+}
+
+/**
+ * One function for the instructions that start in [from, to) of `code`: a case per
+ * instruction offset; an offset outside them (a jump elsewhere, an offset inside an
+ * instruction) stops it there.
+ */
+function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number): CompiledCode {
   // Strict, so a call with no receiver does not look up the global object for it.
   const body: string[] = [
     '"use strict";let ip=r[0],sp=r[1],f=r[2];const n=r[3];',
     'for(;;){switch(ip){default:break;',
   ];
-  // Likely jump targets: pushed constants that are instruction offsets.
-  const starts = new Set<number>();
-  const pushed = new Set<number>();
-  for (let pc = 0; pc < code.length; pc += code[pc] === Op.PUSH ? 2 : 1) {
-    starts.add(pc);
-    if (code[pc] === Op.PUSH && pc + 1 < code.length) pushed.add(code[pc + 1]!);
-  }
-  let pc = 0;
-  let leader = true; // a basic block starts here: at 0, at likely targets, after a jump
-  while (pc < code.length) {
+  const { isStart, pushed } = scan;
+  // The first instruction that starts at `from` or after: `from` itself, or after the
+  // PUSH whose immediate word it is.
+  let pc = from === 0 || isStart[from] === 1 ? from : from + 1;
+  let leader = true; // a basic block starts here: at the first, at likely targets, after a jump
+  // Instructions the fast blocks may hold in all: compiling stays in proportion to the
+  // window (past it, the rest of the window has per-instruction code only).
+  let budget = 4 * (to - from) + 64;
+  while (pc < to) {
     body.push(`case ${pc}:`);
-    if (leader || (pushed.has(pc) && starts.has(pc))) {
-      const fast = fastBlock(code, pc);
-      if (fast !== undefined) body.push(fast);
+    if (leader || (pushed[pc] === 1 && isStart[pc] === 1)) {
+      const fast = budget >= 2 ? fastBlock(code, pc, Math.min(MAX_BLOCK, budget)) : undefined;
+      if (fast !== undefined) {
+        body.push(fast.text);
+        budget -= fast.count;
+      }
     }
     const op = code[pc];
     const compiled = emit(code, pc);
@@ -257,8 +336,9 @@ export function compileCode(code: Int32Array): CompiledCode | null {
     body.push(compiled[0]);
     pc += compiled[1];
   }
-  // Falling off the last instruction: the interpreter sees the IP leave the code.
-  body.push(`ip=${code.length};break;`, '}break;}', 'r[0]=ip;r[1]=sp;r[2]=f;');
+  // Falling off the last instruction: on to the next window, or off the code, where
+  // the interpreter sees the IP leave it.
+  body.push(`ip=${Math.min(pc, code.length)};break;`, '}break;}', 'r[0]=ip;r[1]=sp;r[2]=f;');
   return new Function('s', 'r', body.join('\n')) as CompiledCode;
 }
 
