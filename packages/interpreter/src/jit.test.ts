@@ -121,6 +121,29 @@ describe('code pages compiled window by window', () => {
     );
   });
 
+  it('random programs across a window boundary end as interpreted (eager JIT)', () => {
+    // The program sits across the first window boundary, after a NOP run that starts
+    // with a jump to it; its jumps (to small offsets) land in the first window, whose
+    // NOPs lead back to it: loops that go from window to window.
+    const at = JIT_WINDOW - 20;
+    const placed = program.map((p) => {
+      const words = new Int32Array(at + p.length + 1).fill(Op.NOP);
+      words.set(code('PUSH', at, 'JUMP'));
+      words.set(p, at);
+      words[words.length - 1] = Op.HALT;
+      return words;
+    });
+    fc.assert(
+      fc.property(placed, fc.integer({ min: 1, max: 20_000 }), (words, gas) => {
+        const a = run(words, 'eager', { gas });
+        const b = run(words, false, { gas });
+        expect(a.r).toEqual(b.r);
+        expect(a.state).toEqual(b.state);
+      }),
+      { seed: SEED + 3, numRuns: 100 },
+    );
+  });
+
   it('a machine whose loop straddles a window boundary is compiled and ends as interpreted', () => {
     // NOPs up to just before the boundary, then the countdown loop across it.
     const start = JIT_WINDOW - 6;
