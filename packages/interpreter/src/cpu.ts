@@ -1041,14 +1041,8 @@ export class Cpu {
         stepsAt = steps + fuel;
         gasAt = gas - fuel;
       }
-      const compiled = this.compiled;
-      if (compiled === null) break;
-      const stack = this.stack;
-      regs[0] = this.ip;
-      regs[1] = this.sp;
-      regs[2] = fuel;
-      regs[3] = stack.length;
-      compiled(stack, regs); // leaves ip, sp and the fuel left in regs
+      if (this.compiled === null) break;
+      this.#runCompiled(this.stack, this.ip, this.sp, fuel); // leaves ip, sp and the fuel left in regs
       const at = regs[0]!;
       const next = this.code[at];
       const nsp = regs[1]!;
@@ -1292,14 +1286,8 @@ export class Cpu {
 
   /** `#entryOf` for an entry not checked since the last point: check it now. */
   #checkEntry(page: KeyPage, e: DomainPages): DomainPages | undefined {
-    const slots = page.slots;
-    if (
-      e.epoch !== this.store.epoch ||
-      e.codeKey !== slots[5 satisfies typeof DomainSlot.CODE] ||
-      e.stackKey !== slots[7 satisfies typeof DomainSlot.STACK]
-    )
-      return undefined;
-    const timeKey = slots[0 satisfies typeof DomainSlot.TIME]!;
+    if (cachedPages(page, this.store.epoch) !== e) return undefined;
+    const timeKey = page.slots[0 satisfies typeof DomainSlot.TIME]!;
     if (timeKey.kind !== (6 satisfies typeof KeyKind.meter)) return undefined;
     const m = this.store.object(timeKey.target);
     if (
