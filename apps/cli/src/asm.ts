@@ -1,8 +1,9 @@
 // `keyvm asm` (assembly to a .kvm program) and `keyvm disasm` (a .kvm program, an
 // image's code pages, or assembly, back to flat assembly text).
 import { basename, extname } from 'node:path';
-import { disassemble, disassembleProgram, encodeProgram, type Program } from '@keyvm/assembler';
+import { disassemble, disassembleProgram, encodeProgram, escapeText, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
+import type { ImageDebugInfo } from '@keyvm/image';
 import { Machine } from '@keyvm/interpreter';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
@@ -41,13 +42,18 @@ export interface DisasmFlags {
 export async function disasmCommand(file: string, flags: DisasmFlags): Promise<ExitCode> {
   const input = await loadInput(file);
   const text =
-    input.kind === 'image' ? disassembleImage(new Machine(input.store)) : disassembleProgram(input.program);
+    input.kind === 'image'
+      ? disassembleImage(new Machine(input.store), input.debug)
+      : disassembleProgram(input.program);
   await writeOutput(flags.output ?? '-', text);
   return ExitCode.ok;
 }
 
-/** Every code page of an image, once, headed by the domains that run it. */
-function disassembleImage(machine: Machine): string {
+/**
+ * Every code page of an image, once, headed by the domains that run it; with the
+ * labels, source positions and data page of the program the debug section gives for it.
+ */
+function disassembleImage(machine: Machine, debug: ImageDebugInfo | undefined): string {
   const store = machine.store;
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {
@@ -62,8 +68,19 @@ function disassembleImage(machine: Machine): string {
   for (const [id, domains] of [...users].sort((a, b) => a[0] - b[0])) {
     const page = store.object(id);
     if (page?.kind !== ObjectKind.dataPage) continue;
+    const known = debug?.programs.find((p) => p.codePage === id);
+    const dataPage = known === undefined ? undefined : store.object(known.dataPage);
+    const options =
+      known === undefined
+        ? {}
+        : {
+            labels: known.labels,
+            sourceMap: known.sourceMap,
+            ...(dataPage?.kind === ObjectKind.dataPage ? { data: dataPage.words } : {}),
+          };
+    const from = known?.files[0]?.name ? ` (from ${escapeText(known.files[0].name)})` : '';
     parts.push(
-      `; code page #${id}, ${page.size} words, run by domain ${domains.join(', ')}\n${disassemble(page.words)}`,
+      `; code page #${id}, ${page.size} words, run by domain ${domains.join(', ')}${from}\n${disassemble(page.words, options)}`,
     );
   }
   if (parts.length === 0) return '; no domain in this image has a code page\n';

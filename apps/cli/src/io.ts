@@ -5,19 +5,22 @@
 import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
+import { type AssembleOptions, assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
 import {
   compressImage,
   decodeImage,
   decompressImage,
   IMAGE_MAGIC,
+  type ImageDebugInfo,
+  imageDebugInfo,
   isCompressedImage,
   removeTemporaryFiles,
   saveImageFile,
   writeFileAtomic,
 } from '@keyvm/image';
 import { ioError, malformed, toCliError, writeError } from './errors.js';
+import { includeReader } from './includes.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = '<stdin>';
@@ -95,9 +98,16 @@ const startsWith = (bytes: Uint8Array, magic: ArrayLike<number>): boolean => {
 
 /** What an input file turned out to be. */
 export type Input =
-  | { readonly kind: 'image'; readonly name: string; readonly bytes: Uint8Array; readonly store: Store }
+  | {
+      readonly kind: 'image';
+      readonly name: string;
+      readonly bytes: Uint8Array;
+      readonly store: Store;
+      /** The image file's optional debug section. */
+      readonly debug?: ImageDebugInfo | undefined;
+    }
   | { readonly kind: 'kvm'; readonly name: string; readonly program: Program }
-  | { readonly kind: 'source'; readonly name: string; readonly program: Program };
+  | { readonly kind: 'source'; readonly name: string; readonly program: Program; readonly text: string };
 
 export type InputKind = Input['kind'];
 
@@ -117,18 +127,21 @@ export async function loadInput(path: string): Promise<Input> {
   try {
     // A gzip-compressed file (--compress) holds an image: unpack it (capped) and go on.
     const bytes = isCompressedImage(read) ? decompressImage(read) : read;
-    if (startsWith(bytes, IMAGE_MAGIC)) return { kind: 'image', name, bytes, store: decodeImage(bytes) };
+    if (startsWith(bytes, IMAGE_MAGIC)) {
+      const store = decodeImage(bytes);
+      return { kind: 'image', name, bytes, store, debug: imageDebugInfo(bytes) };
+    }
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
-    return {
-      kind: 'source',
-      name,
-      program: assemble(decodeUtf8(bytes, `${name}: not an image, a .kvm program or UTF-8 assembly text`), {
-        file: name,
-      }),
-    };
+    const text = decodeUtf8(bytes, `${name}: not an image, a .kvm program or UTF-8 assembly text`);
+    return { kind: 'source', name, text, program: assemble(text, assembleOptions(path, name)) };
   } catch (e) {
     throw toCliError(e, name);
   }
+}
+
+/** How the CLI assembles a file: named as given, its includes read from disk (see includes.ts). */
+function assembleOptions(path: string, name: string): AssembleOptions {
+  return { file: name, keepSource: true, ...includeReader(path) };
 }
 
 /** Load FILE and insist on some kinds: another kind is malformed input for this verb. */

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassemble } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
-import { encodeImage, imageHash } from '@keyvm/image';
+import { attachDebugInfo, encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
 import {
   Machine,
   MachineError,
@@ -15,6 +15,14 @@ import {
   type StepInfo,
 } from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
+import {
+  bootDebugInfo,
+  type FaultSource,
+  faultSourceFields,
+  faultText,
+  liveDebugInfo,
+  locateFault,
+} from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
 import {
   colourFor,
@@ -135,10 +143,12 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
   const host = sink.stream ? { write } : {};
   let machine: Machine;
   let gas: number | undefined;
+  let debug: ImageDebugInfo | undefined;
   if (input.kind === 'image') {
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
     machine = machineOf(input, { host, ...limit });
     const store = machine.store;
+    debug = input.debug;
     gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
     else if (store.primeMemory.remaining === UNLIMITED) store.primeMemory.remaining = RUN_DEFAULTS.memory;
@@ -149,6 +159,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
       host,
       ...(flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit }),
     });
+    debug = bootDebugInfo(machine.store, input.program, input.kind === 'source' ? input.text : undefined);
   }
   const inputText =
     (flags.input ?? '') +
@@ -172,12 +183,16 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
         cause: e,
       });
     }
-    await writeImage(flags.save, bytes, flags.compress === true);
     hash = imageHash(bytes);
+    // The program's debug information rides along, outside the state and its hash.
+    const kept = liveDebugInfo(machine.store, debug);
+    if (kept !== undefined) bytes = attachDebugInfo(bytes, kept);
+    await writeImage(flags.save, bytes, flags.compress === true);
     savedBytes = bytes.length;
   }
   const stack = machine.stack();
-  const report = contractReport(outcome, stack, hash);
+  const where = outcome.fault ? locateFault(machine.store, debug, outcome.fault) : undefined;
+  const report = contractReport(outcome, stack, hash, where);
   if (tracer) await tracer.finish(outcome);
   if (flags.json) {
     const dropped = machine.outputDropped;
@@ -193,7 +208,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)
       await writeStream(sink.stream, '\n');
     if (!flags.quiet && !(tracer?.format === 'jsonl' && tracer.toStderr))
-      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash)}\n`);
+      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash, machine, where)}\n`);
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
   return STATUS_EXIT[outcome.status];
@@ -263,11 +278,19 @@ export function contractReport(
   r: RunResult,
   stack: readonly number[],
   hash: string | undefined,
+  where?: FaultSource,
 ): Record<string, unknown> {
   const report: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed, stack };
   if (r.fault) {
     const f = r.fault;
-    report.fault = { code: f.code, message: f.message, pc: f.pc, domain: f.domain, number: f.number };
+    report.fault = {
+      code: f.code,
+      message: f.message,
+      pc: f.pc,
+      domain: f.domain,
+      number: f.number,
+      ...faultSourceFields(where),
+    };
   }
   if (hash !== undefined) report.imageHash = hash;
   return report;
@@ -282,7 +305,14 @@ export function stackText(stack: readonly number[]): string {
   return `[${shown.join(' ')}]`;
 }
 
-function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, hash?: string): string {
+function humanSummary(
+  r: RunResult,
+  stack: readonly number[],
+  flags: RunFlags,
+  hash: string | undefined,
+  machine: Machine,
+  where: FaultSource | undefined,
+): string {
   const p = paint(colourFor(process.stderr));
   const tail = `after ${plural(r.steps, 'step')}, ${r.gasUsed.toLocaleString('en-US')} gas; stack ${stackText(stack)}`;
   let line: string;
@@ -292,7 +322,7 @@ function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, h
       break;
     case 'fault': {
       const f = r.fault!;
-      line = `${p.red('fault')}: ${f.code} at pc ${f.pc} in domain #${f.domain}: ${f.message}\n  ${tail}`;
+      line = `${faultText(machine.store, f, where, p.red)}\n  ${tail}`;
       break;
     }
     case 'out-of-gas':

@@ -2,6 +2,7 @@
 // and data in one pass with back-patching for labels and constants used early.
 import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
 import { AssemblyError, type AssemblyErrorCode, clip, DiagnosticSink } from './diagnostics.js';
+import { expand, type IncludeReader } from './expand.js';
 import { tokenize } from './lexer.js';
 import {
   type Atom,
@@ -9,10 +10,12 @@ import {
   DATA_DIRECTIVES,
   type Expr,
   type Loc,
+  type PseudoName,
   parse,
   type Statement,
   type StringOperand,
 } from './parser.js';
+import { PREDEFINED } from './predefined.js';
 import {
   compareLabels,
   type LabelSection,
@@ -25,6 +28,13 @@ import { closestMatch } from './suggest.js';
 export interface AssembleOptions {
   /** The file name used in diagnostics and kept as `program.source`. */
   readonly file?: string;
+  /**
+   * Reads `.include`d files (resolving each name against the including file); without
+   * it `.include` is an error. The host supplies it, so the assembler reads no files itself.
+   */
+  readonly include?: IncludeReader;
+  /** Keep the text of every file in `program.files` (for showing source lines later). */
+  readonly keepSource?: boolean;
 }
 
 /** The largest `.zero` count accepted, in words. */
@@ -43,11 +53,21 @@ export function assemble(source: string, options: AssembleOptions = {}): Program
  * on code without a source of 2^24 words. Not part of the package's API.
  */
 export function assembleWithPageLimit(source: string, options: AssembleOptions, pageWords: number): Program {
-  const sink = new DiagnosticSink(options.file ?? '<input>', source);
-  const statements = parse(tokenize(source, sink), sink);
+  const name = options.file ?? '<input>';
+  const sink = new DiagnosticSink(name, source);
+  const expanded = expand(tokenize(source, sink), name, source, sink, options.include);
+  const statements = parse(expanded.tokens, sink);
   const layout = new Layout(sink, pageWords);
   layout.run(statements);
   if (sink.count > 0) throw new AssemblyError(sink.sorted());
+  // Files are listed when the source map points into more than one, or their text is kept.
+  const files =
+    expanded.files.length > 1 || options.keepSource === true
+      ? expanded.files.map((f, i) => ({
+          name: i === 0 ? (options.file ?? '') : f.name,
+          ...(options.keepSource === true ? { text: f.text } : {}),
+        }))
+      : undefined;
   return {
     code: layout.code.toInt32Array(),
     data: layout.data.toInt32Array(),
@@ -56,6 +76,7 @@ export function assembleWithPageLimit(source: string, options: AssembleOptions, 
       .sort(compareLabels),
     sourceMap: layout.sourceMap,
     ...(options.file === undefined ? {} : { source: options.file }),
+    ...(files === undefined ? {} : { files }),
   };
 }
 
@@ -120,6 +141,8 @@ class Layout {
   readonly sourceMap: SourceMapEntry[] = [];
   readonly labels = new Map<string, { address: number; section: LabelSection; loc: Loc }>();
   readonly #consts = new Map<string, { value: number; loc: Loc }>();
+  /** Names the program defines with .const: the predefined value of such a name is not used anywhere. */
+  readonly #ownNames = new Set<string>();
   readonly #fixups: Fixup[] = [];
   /** Labels waiting for the next statement to say whether they name code or data. */
   #pending: LabelStatement[] = [];
@@ -160,10 +183,21 @@ class Layout {
   }
 
   #report(code: AssemblyErrorCode, message: string, at: Loc): void {
-    this.#sink.report(code, message, at.line, at.col);
+    this.#sink.report(code, message, at.line, at.col, at.file);
+  }
+
+  /** A constant's value: the program's own, else a predefined name's that the program does not define. */
+  #constant(name: string): number | undefined {
+    const own = this.#consts.get(name);
+    if (own !== undefined) return own.value;
+    return this.#ownNames.has(name) ? undefined : PREDEFINED.get(name);
   }
 
   run(statements: readonly Statement[]): void {
+    for (const s of statements) {
+      const named = s.kind === 'directive' && s.name === 'const' ? s.operands[0] : undefined;
+      if (named?.kind === 'name') this.#ownNames.add(named.name);
+    }
     for (const s of statements) {
       if (s.kind === 'label') {
         this.#pending.push(s);
@@ -206,6 +240,9 @@ class Layout {
       case 'expr':
         this.#expr(s.expr, true);
         return;
+      case 'pseudo':
+        this.#pseudo(s.name, s.args, s.loc);
+        return;
       case 'directive':
         this.#directive(s);
         return;
@@ -213,7 +250,10 @@ class Layout {
   }
 
   #mapAt(loc: Loc): void {
-    this.sourceMap.push({ pc: this.code.length, line: loc.line, col: loc.col });
+    const pc = this.code.length;
+    this.sourceMap.push(
+      loc.file ? { pc, line: loc.line, col: loc.col, file: loc.file } : { pc, line: loc.line, col: loc.col },
+    );
   }
 
   #word(words: Words, operand: Atom, statement = false): void {
@@ -298,6 +338,48 @@ class Layout {
     }
   }
 
+  /**
+   * `JSR :f, a, b` pushes a and b, then the return address (right after the jump), and
+   * jumps to f: `PUSH a, PUSH b, PUSH ret, PUSH :f, JUMP`. `RTS` jumps to the address on
+   * top of the stack (`JUMP`); `RTS 1` to the one under the top word, which stays
+   * (`SWAP, JUMP`): the callee leaves one result.
+   */
+  #pseudo(name: PseudoName, args: readonly Expr[], loc: Loc): void {
+    if (name === 'RTS') {
+      const [count] = args;
+      if (
+        args.length > 1 ||
+        (count !== undefined && (count.kind !== 'number' || (count.value !== 0 && count.value !== 1)))
+      ) {
+        this.#report(
+          'bad-operand',
+          'RTS takes nothing or the number of results under the return address: 0 or 1',
+          count?.loc ?? loc,
+        );
+        return;
+      }
+      if (count?.kind === 'number' && count.value === 1) this.#op(Op.SWAP, loc);
+      this.#op(Op.JUMP, loc);
+      return;
+    }
+    const [target, ...rest] = args;
+    if (target === undefined || target.kind === 'call') {
+      this.#report(
+        'bad-operand',
+        'JSR takes a target (a :label, number or constant), then arguments to push first',
+        target?.loc ?? loc,
+      );
+      return;
+    }
+    for (const arg of rest) this.#expr(arg);
+    if (!this.#room('code', 5, loc)) return;
+    this.#mapAt(loc);
+    this.code.push(Op.PUSH);
+    this.code.push(this.code.length + 4); // PUSH ret (1 more word), PUSH target (2), JUMP (1)
+    this.#expr(target);
+    this.#op(Op.JUMP, loc);
+  }
+
   #directive(s: Extract<Statement, { kind: 'directive' }>): void {
     const { operands, loc } = s;
     switch (s.name) {
@@ -376,8 +458,8 @@ class Layout {
   #earlyValue(operand: Expr | StringOperand, directive: string): number | undefined {
     if (operand.kind === 'number') return operand.value;
     if (operand.kind === 'name') {
-      const known = this.#consts.get(operand.name);
-      if (known !== undefined) return known.value;
+      const known = this.#constant(operand.name);
+      if (known !== undefined) return known;
       this.#report(
         'undefined-name',
         `constant '${clip(operand.name)}' must be defined before this ${directive}`,
@@ -408,17 +490,18 @@ class Layout {
         return;
       }
       const guess = closestMatch(ref.name, this.labels.keys());
-      const hint = this.#consts.has(ref.name)
-        ? `; '${clip(ref.name)}' is a constant: write it without ':'`
-        : guess === undefined
-          ? ''
-          : `; did you mean ':${guess}'?`;
+      const hint =
+        this.#constant(ref.name) !== undefined
+          ? `; '${clip(ref.name)}' is a constant: write it without ':'`
+          : guess === undefined
+            ? ''
+            : `; did you mean ':${guess}'?`;
       this.#report('undefined-label', `undefined label ':${clip(ref.name)}'${hint}`, ref.loc);
       return;
     }
-    const known = this.#consts.get(ref.name);
+    const known = this.#constant(ref.name);
     if (known !== undefined) {
-      words.set(index, known.value);
+      words.set(index, known);
       return;
     }
     if (this.labels.has(ref.name)) {
@@ -435,7 +518,8 @@ class Layout {
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('unknown-instruction', `unknown instruction '${clip(ref.name)}'${hint}`, ref.loc);
     } else {
-      const guess = closestMatch(ref.name, this.#consts.keys());
+      const predefined = [...PREDEFINED.keys()].filter((n) => !this.#ownNames.has(n));
+      const guess = closestMatch(ref.name, [...this.#consts.keys(), ...predefined]);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('undefined-name', `undefined constant '${clip(ref.name)}'${hint}`, ref.loc);
     }

@@ -19,6 +19,8 @@ export const ASSEMBLY_ERROR_CODES = Object.freeze({
   'address-mismatch': 'an address mark (0005:) that does not match the code offset it stands at',
   'page-overflow': 'code or data past the largest page (2^24 words)',
   'too-deep': 'an expression nested more than 256 calls deep',
+  'bad-include': 'an .include that cannot be read, includes itself, or nests too deeply',
+  'bad-macro': 'a malformed .macro or .endm, or a macro used with the wrong arguments or expanding too much',
 } as const);
 
 export type AssemblyErrorCode = keyof typeof ASSEMBLY_ERROR_CODES;
@@ -199,20 +201,44 @@ export class AssemblyError extends Error {
   }
 }
 
-/** Collects diagnostics for one source file, filling in the file name and source line. */
+/**
+ * Collects diagnostics for a source file and the files it includes, filling in the
+ * file name and source line.
+ */
 export class DiagnosticSink {
-  readonly #file: string;
-  readonly #lines: readonly string[];
-  readonly #diagnostics: Diagnostic[] = [];
+  readonly #files: { name: string; lines: readonly string[] }[] = [];
+  readonly #diagnostics: (Diagnostic & { fileIndex: number })[] = [];
 
   constructor(file: string, source: string) {
-    this.#file = file;
-    this.#lines = source.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    this.addFile(file, source);
   }
 
-  report(code: AssemblyErrorCode, message: string, line: number, col: number): void {
-    const sourceLine = this.#lines[line - 1] ?? '';
-    this.#diagnostics.push({ code, message: escapeText(message), file: this.#file, line, col, sourceLine });
+  /** Register another file (an include); returns its index for tokens and reports. */
+  addFile(name: string, source: string): number {
+    this.#files.push({
+      name,
+      lines: source.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)),
+    });
+    return this.#files.length - 1;
+  }
+
+  /** The name of file `index`. */
+  fileName(index: number): string {
+    return this.#files[index]?.name ?? '';
+  }
+
+  report(code: AssemblyErrorCode, message: string, line: number, col: number, file = 0): void {
+    const source = this.#files[file] ?? this.#files[0]!;
+    const sourceLine = source.lines[line - 1] ?? '';
+    this.#diagnostics.push({
+      code,
+      message: escapeText(message),
+      file: source.name,
+      line,
+      col,
+      sourceLine,
+      fileIndex: file,
+    });
   }
 
   get count(): number {
@@ -223,7 +249,7 @@ export class DiagnosticSink {
   sorted(): Diagnostic[] {
     return this.#diagnostics
       .map((d, i) => ({ d, i }))
-      .sort((x, y) => x.d.line - y.d.line || x.d.col - y.d.col || x.i - y.i)
-      .map(({ d }) => d);
+      .sort((x, y) => x.d.fileIndex - y.d.fileIndex || x.d.line - y.d.line || x.d.col - y.d.col || x.i - y.i)
+      .map(({ d: { fileIndex: _, ...d } }) => d);
   }
 }

@@ -78,17 +78,64 @@ function groupByAddress(labels: readonly Label[]): Map<number, string[]> {
   return byAddress;
 }
 
+/** Runs of at least this many zero words print as `.zero N`. */
+const ZERO_RUN = 8;
+/** Runs of at least this many printable characters print as `.string`. */
+const TEXT_RUN = 4;
+
+/** A data word that `.string` can show as itself or a short escape. */
+const isTextWord = (w: number): boolean => (w >= 0x20 && w <= 0x7e) || w === 10 || w === 9;
+
+const TEXT_ESCAPES: Readonly<Record<number, string>> = { 10: '\\n', 9: '\\t', 34: '\\"', 92: '\\\\' };
+
+/** How many words from `i` on satisfy `test`, stopping at a label. */
+function runLength(
+  data: ArrayLike<number>,
+  i: number,
+  byAddress: ReadonlyMap<number, string[]>,
+  test: (w: number) => boolean,
+): number {
+  let j = i;
+  while (j < data.length && test(data[j]! | 0) && (j === i || !byAddress.has(j))) j++;
+  return j - i;
+}
+
 function printData(lines: string[], data: ArrayLike<number>, labels: readonly Label[]): void {
   const byAddress = groupByAddress(labels);
   let i = 0;
   while (i < data.length) {
     for (const name of byAddress.get(i) ?? []) lines.push(`${name}:`);
+    const zeros = runLength(data, i, byAddress, (w) => w === 0);
+    if (zeros >= ZERO_RUN) {
+      lines.push(withComment(`.zero ${zeros}`, `data ${pad(i, data.length)}`));
+      i += zeros;
+      continue;
+    }
+    const chars = runLength(data, i, byAddress, isTextWord);
+    if (chars >= TEXT_RUN) {
+      let shown = '';
+      for (let k = i; k < i + chars; k++) {
+        const w = data[k]! | 0;
+        shown += TEXT_ESCAPES[w] ?? String.fromCharCode(w);
+      }
+      // A 0 right after the text (and no label on it) makes it a .string0.
+      const terminated = i + chars < data.length && (data[i + chars]! | 0) === 0 && !byAddress.has(i + chars);
+      lines.push(withComment(`.string${terminated ? '0' : ''} "${shown}"`, `data ${pad(i, data.length)}`));
+      i += chars + (terminated ? 1 : 0);
+      continue;
+    }
     const values: string[] = [];
     const start = i;
     do {
       values.push(String(data[i]! | 0));
       i++;
-    } while (i < data.length && values.length < DATA_PER_LINE && !byAddress.has(i));
+    } while (
+      i < data.length &&
+      values.length < DATA_PER_LINE &&
+      !byAddress.has(i) &&
+      runLength(data, i, byAddress, (w) => w === 0) < ZERO_RUN &&
+      runLength(data, i, byAddress, isTextWord) < TEXT_RUN
+    );
     const text = `.data ${values.join(', ')}`;
     lines.push(withComment(text, `data ${pad(start, data.length)}`));
   }
@@ -108,10 +155,11 @@ function printCode(
 ): void {
   const byAddress = groupByAddress(labels);
   const places = new Map<number, SourceMapEntry>(sourceMap.map((entry) => [entry.pc, entry]));
-  const emit = (pc: number, text: string): void => {
-    const where = places.get(pc);
+  const emit = (pc: number, text: string, at = pc): void => {
+    const where = places.get(at);
     const line = `${pad(pc, code.length)}: ${text}`;
-    lines.push(where === undefined ? line : withComment(line, `${where.line}:${where.col}`));
+    const file = where?.file ? `#${where.file} ` : '';
+    lines.push(where === undefined ? line : withComment(line, `${file}${where.line}:${where.col}`));
   };
   let pc = 0;
   while (pc < code.length) {
@@ -126,6 +174,12 @@ function printCode(
       pc++;
       continue;
     }
+    const group = sourceGroup(code, pc, byAddress, places);
+    if (group !== undefined) {
+      emit(pc, group.text, group.at);
+      pc = group.end;
+      continue;
+    }
     const operands: string[] = [];
     for (let j = pc + 1; j < pc + length; j++) {
       const immediate = code[j]! | 0;
@@ -137,6 +191,88 @@ function printCode(
     pc += length;
   }
   for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+}
+
+const sameLine = (a: SourceMapEntry, b: SourceMapEntry): boolean =>
+  a.line === b.line && (a.file ?? 0) === (b.file ?? 0);
+const samePlace = (a: SourceMapEntry, b: SourceMapEntry): boolean => sameLine(a, b) && a.col === b.col;
+
+/** A PUSH's operand for printing: `:label` where it is the address operand and a label is there. */
+function operandText(value: number, isAddress: boolean, byAddress: ReadonlyMap<number, string[]>): string {
+  const label = isAddress ? byAddress.get(value)?.[0] : undefined;
+  return label === undefined ? String(value) : `:${label}`;
+}
+
+/**
+ * What the source said, where the source map shows it: PUSHes whose positions lie on
+ * the instruction's line after it were its operands (`ADD 1 2`, `add(1,2)`, and
+ * `JUMPIF :done` with the SWAP it assembles to); `PUSH ret, PUSH f, JUMP` from one
+ * place, with ret right after the JUMP, was `JSR f`; SWAP, JUMP from one place was
+ * `RTS 1`. The text printed assembles to the same words. Undefined when no such group
+ * starts at `pc` (or a label falls inside it).
+ */
+function sourceGroup(
+  code: ArrayLike<number>,
+  pc: number,
+  byAddress: ReadonlyMap<number, string[]>,
+  places: ReadonlyMap<number, SourceMapEntry>,
+): { text: string; end: number; at: number } | undefined {
+  const here = places.get(pc);
+  if (here === undefined) return undefined;
+  const word = (k: number) => (k < code.length ? code[k]! | 0 : undefined);
+  // RTS 1
+  if (word(pc) === Op.SWAP && word(pc + 1) === Op.JUMP && !byAddress.has(pc + 1)) {
+    const next = places.get(pc + 1);
+    if (next !== undefined && samePlace(here, next)) return { text: 'RTS 1', end: pc + 2, at: pc };
+  }
+  if (word(pc) !== Op.PUSH) return undefined;
+  // JSR target
+  if (word(pc + 1) === pc + 5 && word(pc + 2) === Op.PUSH && word(pc + 4) === Op.JUMP) {
+    const jump = places.get(pc + 4);
+    if (jump !== undefined && samePlace(here, jump) && ![2, 4].some((k) => byAddress.has(pc + k))) {
+      return { text: `JSR ${operandText(word(pc + 3)!, true, byAddress)}`, end: pc + 5, at: pc };
+    }
+  }
+  // Operand PUSHes, then their instruction.
+  const pushes: number[] = [];
+  let k = pc;
+  while (
+    word(k) === Op.PUSH &&
+    k + 1 < code.length &&
+    (k === pc || !byAddress.has(k)) &&
+    !byAddress.has(k + 1)
+  ) {
+    pushes.push(k);
+    k += 2;
+  }
+  if (k >= code.length || byAddress.has(k)) return undefined;
+  let swap = false;
+  if (word(k) === Op.SWAP && pushes.length === 1) {
+    const s = places.get(k);
+    const after = places.get(k + 1);
+    if (s !== undefined && after !== undefined && samePlace(s, after) && !byAddress.has(k + 1)) {
+      swap = true;
+      k++;
+    }
+  }
+  const info = instructionByCode(word(k)!);
+  const at = places.get(k);
+  if (info === undefined || info.immediates !== 0 || at === undefined) return undefined;
+  for (const p of pushes) {
+    const e = places.get(p);
+    if (e === undefined || !sameLine(e, at) || e.col <= at.col) return undefined;
+  }
+  const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
+  const addressFirst = info.pops === 2 && inputs[0] === 'addr';
+  // One operand of JUMPIF without the SWAP would read back as `JUMPIF :x` with one.
+  if (addressFirst && pushes.length === 1 && !swap) return undefined;
+  if (swap && !addressFirst) return undefined;
+  if (pushes.length > info.pops) return undefined;
+  const operands = pushes.map((p, n) => {
+    const input = swap ? inputs[0] : inputs[info.pops - pushes.length + n];
+    return operandText(word(p + 1)!, input === 'addr', byAddress);
+  });
+  return { text: `${info.name} ${operands.join(' ')}`, end: k + 1, at: k };
 }
 
 /** How far ahead feedsAddressOperand follows a pushed word. */

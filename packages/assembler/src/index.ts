@@ -6,10 +6,21 @@ export {
   AssemblyError,
   type AssemblyErrorCode,
   type Diagnostic,
+  escapeText,
+  excerpt as excerptLine,
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
 export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
+export {
+  type IncludedFile,
+  type IncludeReader,
+  MAX_EXPANDED_TOKENS,
+  MAX_INCLUDE_DEPTH,
+  MAX_INCLUDED_FILES,
+  MAX_MACRO_DEPTH,
+  PREPROCESSOR_DIRECTIVES,
+} from './expand.js';
 export {
   decodeProgram,
   encodeProgram,
@@ -21,10 +32,12 @@ export {
 } from './kvm-format.js';
 export { WORD_MAX, WORD_MIN } from './numbers.js';
 export { DIRECTIVES, type DirectiveName, MAX_NESTING } from './parser.js';
+export { PREDEFINED, PREDEFINED_NAMES, type PredefinedName } from './predefined.js';
 export {
   type Label,
   type LabelSection,
   MAX_PAGE_WORDS,
   type Program,
+  type SourceFile,
   type SourceMapEntry,
 } from './program.js';

@@ -8,11 +8,21 @@
 //   DBUG (optional) u32 length + UTF-8 file name, u32 count + labels
 //        (u8 section 0 code / 1 data, u32 address, u32 length + UTF-8 name),
 //        u32 count + source map entries (u32 pc, u32 line, u32 col)
+//   SRCS (optional) u32 count + files (u32 length + UTF-8 name, u8 1 when its text
+//        follows as u32 length + UTF-8 text, else 0), u32 count (0, or one per
+//        source map entry) + u32 file index of each source map entry
 //   Sections appear in that order, each at most once, DATA and DBUG only when not
 //   empty, CODE and DATA at most MAX_PAGE_WORDS (2^24) words each; a CRC-32 of every byte before it ends the file. Only the canonical
 //   encoding of a program is accepted, so decode then encode gives the same bytes.
 import { crc32 } from './crc32.js';
-import { compareLabels, type Label, MAX_PAGE_WORDS, type Program, type SourceMapEntry } from './program.js';
+import {
+  compareLabels,
+  type Label,
+  MAX_PAGE_WORDS,
+  type Program,
+  type SourceFile,
+  type SourceMapEntry,
+} from './program.js';
 
 /** Every reason decodeProgram can refuse a file for. */
 export const KVM_FORMAT_ERROR_CODES = Object.freeze({
@@ -20,9 +30,9 @@ export const KVM_FORMAT_ERROR_CODES = Object.freeze({
   'bad-magic': 'the file does not start with "KVM\\0"',
   'unsupported-version': 'a format version this reader does not know',
   'unknown-flags': 'header flag bits that are not defined',
-  'unknown-section': 'a section tag that is not CODE, DATA or DBUG',
+  'unknown-section': 'a section tag that is not CODE, DATA, DBUG or SRCS',
   'duplicate-section': 'a section that appears twice',
-  'section-order': 'sections not in the order CODE, DATA, DBUG',
+  'section-order': 'sections not in the order CODE, DATA, DBUG, SRCS',
   'section-overrun': 'a section length that runs past the end of the input',
   'missing-code': 'no CODE section',
   'empty-section':
@@ -31,7 +41,8 @@ export const KVM_FORMAT_ERROR_CODES = Object.freeze({
   'oversized-section': 'a CODE or DATA section of more words than the largest page (2^24)',
   'trailing-bytes': 'bytes after the checksum',
   'bad-checksum': 'the CRC-32 does not match the contents',
-  'bad-debug-info': 'a DBUG section that does not decode to a valid file name, label table and source map',
+  'bad-debug-info':
+    'a DBUG or SRCS section that does not decode to a valid file name, label table, source map and file list',
 } as const);
 
 export type KvmFormatErrorCode = keyof typeof KVM_FORMAT_ERROR_CODES;
@@ -60,7 +71,7 @@ const fourcc = (s: string): number =>
   (s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24)) >>> 0;
 
 /** Section tags in the order they must appear. */
-const SECTIONS = ['CODE', 'DATA', 'DBUG'] as const;
+const SECTIONS = ['CODE', 'DATA', 'DBUG', 'SRCS'] as const;
 type SectionName = (typeof SECTIONS)[number];
 const SECTION_BY_TAG = new Map<number, SectionName>(SECTIONS.map((name) => [fourcc(name), name]));
 
@@ -87,6 +98,10 @@ export function encodeProgram(program: Program): Uint8Array {
   const file = utf8Encoder.encode(program.source ?? '');
   const names = labels.map((label) => utf8Encoder.encode(label.name));
   const hasDebug = file.length > 0 || labels.length > 0 || sourceMap.length > 0;
+  const files = program.files ?? [];
+  const fileNames = files.map((f) => utf8Encoder.encode(f.name));
+  const fileTexts = files.map((f) => (f.text === undefined ? undefined : utf8Encoder.encode(f.text)));
+  const indexed = sourceMap.some((e) => (e.file ?? 0) !== 0);
 
   const sections: { name: SectionName; length: number }[] = [
     { name: 'CODE', length: program.code.length * 4 },
@@ -98,6 +113,13 @@ export function encodeProgram(program: Program): Uint8Array {
       name: 'DBUG',
       length: 4 + file.length + 4 + labelBytes + 4 + sourceMap.length * SOURCE_MAP_ENTRY_BYTES,
     });
+  }
+  if (files.length > 0) {
+    let length = 4 + 4 + (indexed ? sourceMap.length * 4 : 0);
+    files.forEach((_, i) => {
+      length += 4 + fileNames[i]!.length + 1 + (fileTexts[i] === undefined ? 0 : 4 + fileTexts[i]!.length);
+    });
+    sections.push({ name: 'SRCS', length });
   }
   const total = HEADER_BYTES + sections.reduce((sum, s) => sum + SECTION_HEADER_BYTES + s.length, 0) + 4;
 
@@ -132,7 +154,17 @@ export function encodeProgram(program: Program): Uint8Array {
     u32(section.length);
     if (section.name === 'CODE') i32s(program.code);
     else if (section.name === 'DATA') i32s(program.data);
-    else {
+    else if (section.name === 'SRCS') {
+      u32(files.length);
+      files.forEach((_, i) => {
+        blob(fileNames[i]!);
+        const text = fileTexts[i];
+        u8(text === undefined ? 0 : 1);
+        if (text !== undefined) blob(text);
+      });
+      u32(indexed ? sourceMap.length : 0);
+      if (indexed) for (const entry of sourceMap) u32(entry.file ?? 0);
+    } else {
       blob(file);
       u32(labels.length);
       labels.forEach((label, i) => {
@@ -181,8 +213,18 @@ function checkEncodable(
       fail(`label '${name}' address ${address} is outside its ${section} section (0..${limit})`);
     }
   }
+  const files = program.files;
+  if (files !== undefined) {
+    if (files.length === 0) fail('files is empty (leave it out instead)');
+    if (files[0]!.name !== (program.source ?? '')) fail('the first file is not the source file');
+    for (const f of files)
+      if (LONE_SURROGATE.test(f.name) || (f.text !== undefined && LONE_SURROGATE.test(f.text)))
+        fail(`file ${JSON.stringify(f.name)} has a name or text that is not well-formed`);
+  }
   let last = -1;
-  for (const { pc, line, col } of sourceMap) {
+  for (const { pc, line, col, file } of sourceMap) {
+    if (file !== undefined && (!Number.isInteger(file) || file < 0 || file >= (files?.length ?? 1)))
+      fail(`source map file index ${file} names no file`);
     if (!Number.isInteger(pc) || pc <= last || pc >= program.code.length)
       fail(`source map pc ${pc} is repeated or outside the code`);
     for (const v of [line, col])
@@ -311,14 +353,15 @@ export function decodeProgram(bytes: Uint8Array): Program {
         `${name} section of ${length} bytes runs past the end (${r.remaining} left)`,
       );
     }
-    if (name !== 'DBUG' && length % 4 !== 0) {
+    const words = name === 'CODE' || name === 'DATA';
+    if (words && length % 4 !== 0) {
       throw new KvmFormatError(
         'misaligned-section',
         at + 4,
         `${name} section length ${length} is not a multiple of 4`,
       );
     }
-    if (name !== 'DBUG' && length / 4 > MAX_PAGE_WORDS) {
+    if (words && length / 4 > MAX_PAGE_WORDS) {
       throw new KvmFormatError(
         'oversized-section',
         at + 4,
@@ -357,8 +400,55 @@ export function decodeProgram(bytes: Uint8Array): Program {
   };
   const program = { code: words(code), data: words(found.get('DATA')) };
   const debug = found.get('DBUG');
-  if (debug === undefined) return { ...program, labels: [], sourceMap: [] };
-  return { ...program, ...decodeDebug(bytes, debug.start, debug.start + debug.length, program) };
+  const decoded: Program =
+    debug === undefined
+      ? { ...program, labels: [], sourceMap: [] }
+      : { ...program, ...decodeDebug(bytes, debug.start, debug.start + debug.length, program) };
+  const sources = found.get('SRCS');
+  if (sources === undefined) return decoded;
+  return decodeSources(bytes, sources.start, sources.start + sources.length, decoded);
+}
+
+/** The SRCS section: the files and the file index of each source map entry. */
+function decodeSources(bytes: Uint8Array, start: number, end: number, program: Program): Program {
+  const r = new Reader(bytes, start, end, 'bad-debug-info');
+  const bad = (at: number, why: string): never => {
+    throw new KvmFormatError('bad-debug-info', at, why);
+  };
+  const countAt = r.offset;
+  const count = r.u32('file count');
+  if (count === 0) bad(countAt, 'SRCS section with no files');
+  if (count > r.remaining / 5) bad(countAt, `${count} files cannot fit in the SRCS section`);
+  const files: SourceFile[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = r.offset;
+    const name = r.utf8('file name');
+    const flag = r.u8('file text flag');
+    if (flag > 1) bad(r.offset - 1, `file text flag ${flag} is neither 0 nor 1`);
+    files.push(flag === 1 ? { name, text: r.utf8('file text') } : { name });
+    if (i === 0 && name !== (program.source ?? '')) bad(at, 'the first file is not the DBUG file name');
+  }
+  const indexAt = r.offset;
+  const indexCount = r.u32('file index count');
+  const entries = program.sourceMap;
+  if (indexCount !== 0 && indexCount !== entries.length)
+    bad(indexAt, `${indexCount} file indexes for ${entries.length} source map entries`);
+  if (indexCount > r.remaining / 4) bad(indexAt, `${indexCount} file indexes cannot fit in the SRCS section`);
+  let sourceMap = entries;
+  if (indexCount > 0) {
+    let any = false;
+    sourceMap = entries.map((e) => {
+      const at = r.offset;
+      const file = r.u32('file index');
+      if (file >= count) bad(at, `file index ${file} names no file (${count} listed)`);
+      if (file === 0) return e;
+      any = true;
+      return { ...e, file };
+    });
+    if (!any) bad(indexAt, 'file indexes that are all 0 (the encoder leaves them out)');
+  }
+  if (r.remaining > 0) bad(r.offset, `${r.remaining} unused bytes at the end of the SRCS section`);
+  return { ...program, sourceMap, files };
 }
 
 function hex(n: number): string {

@@ -26,6 +26,14 @@ export interface Token {
   readonly string: string;
   readonly line: number;
   readonly col: number;
+  /** Index of the file the token comes from (0: the main file; see DiagnosticSink.addFile). */
+  readonly file: number;
+  /**
+   * Which line of the token stream it is on, for the parser's "to the end of the line"
+   * rules: the line itself before `.include` and macros are expanded, a fresh number
+   * for each line of an included file or macro expansion after.
+   */
+  readonly row: number;
 }
 
 const IDENT_START = /[A-Za-z_$]/;
@@ -39,18 +47,18 @@ export function isIdentifier(name: string): boolean {
 const WORD_PART = /[A-Za-z0-9_]/;
 const DIGIT = /[0-9]/;
 
-/** Tokenizes the whole source; the last token is always 'eof'. */
-export function tokenize(source: string, sink: DiagnosticSink): Token[] {
+/** Tokenizes the whole source (file `file` of the sink); the last token is always 'eof'. */
+export function tokenize(source: string, sink: DiagnosticSink, file = 0): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
   let lineStart = 0;
   const at = (k: number): string => source[k] ?? '';
   const push = (kind: TokenKind, text: string, start: number, value = 0, string = ''): void => {
-    tokens.push({ kind, text, value, string, line, col: start - lineStart + 1 });
+    tokens.push({ kind, text, value, string, line, col: start - lineStart + 1, file, row: line });
   };
   const report = (code: Parameters<DiagnosticSink['report']>[0], message: string, pos: number): void => {
-    sink.report(code, message, line, pos - lineStart + 1);
+    sink.report(code, message, line, pos - lineStart + 1, file);
   };
 
   while (i < source.length) {

@@ -2,6 +2,7 @@
 // lines `OP operands…`, bare values, labels, address marks and directives.
 import { INSTRUCTIONS, type InstructionInfo, instructionByName } from '@keyvm/isa';
 import { clip, type DiagnosticSink } from './diagnostics.js';
+import { PREPROCESSOR_DIRECTIVES } from './expand.js';
 import type { Token } from './lexer.js';
 import { closestMatch } from './suggest.js';
 
@@ -34,6 +35,8 @@ export const MAX_NESTING = 256;
 export interface Loc {
   readonly line: number;
   readonly col: number;
+  /** The file (0: the main file), as DiagnosticSink numbers them. */
+  readonly file?: number;
 }
 
 export type Atom =
@@ -58,8 +61,12 @@ export interface StringOperand {
   readonly loc: Loc;
 }
 
+/** Pseudo-instructions the assembler expands: `JSR :f, args…` and `RTS` / `RTS 1`. */
+export type PseudoName = 'JSR' | 'RTS';
+
 export type Statement =
   | { readonly kind: 'label'; readonly name: string; readonly loc: Loc }
+  | { readonly kind: 'pseudo'; readonly name: PseudoName; readonly args: readonly Expr[]; readonly loc: Loc }
   | { readonly kind: 'address-mark'; readonly value: number; readonly text: string; readonly loc: Loc }
   | { readonly kind: 'expr'; readonly expr: Expr }
   | {
@@ -82,8 +89,8 @@ class Parser {
   readonly #tokens: readonly Token[];
   readonly #sink: DiagnosticSink;
   #pos = 0;
-  /** The line of the last token consumed: flat operands run to the end of it. */
-  #lastLine = 0;
+  /** The row (line of the token stream) of the last token consumed: flat operands run to the end of it. */
+  #lastRow = 0;
   /** Calls open around the current token. */
   #depth = 0;
 
@@ -106,12 +113,12 @@ class Parser {
   #next(): Token {
     const token = this.#peek();
     if (token.kind !== 'eof') this.#pos++;
-    this.#lastLine = token.line;
+    this.#lastRow = token.row;
     return token;
   }
 
   #report(code: Parameters<DiagnosticSink['report']>[0], message: string, at: Loc): void {
-    this.#sink.report(code, message, at.line, at.col);
+    this.#sink.report(code, message, at.line, at.col, at.file);
   }
 
   #parseStatement(out: Statement[]): void {
@@ -136,6 +143,12 @@ class Parser {
         const info = instructionByName(t.text);
         if (info !== undefined) {
           out.push({ kind: 'expr', expr: this.#parseFlat(info) });
+          return;
+        }
+        const pseudo = t.text.toUpperCase();
+        if (pseudo === 'JSR' || pseudo === 'RTS') {
+          this.#next();
+          out.push({ kind: 'pseudo', name: pseudo, args: this.#flatOperands(), loc: t });
           return;
         }
         // A constant pushing its value, or an unknown instruction: decided once all constants are known.
@@ -243,7 +256,7 @@ class Parser {
         this.#next();
         return args;
       } else if (
-        after.line === this.#lastLine &&
+        after.row === this.#lastRow &&
         (after.kind === 'number' ||
           after.kind === 'label-ref' ||
           after.kind === 'name' ||
@@ -283,10 +296,15 @@ class Parser {
   /** `OP operand operand…` to the end of the line, at the mnemonic. */
   #parseFlat(info: InstructionInfo): Call {
     const name = this.#next();
+    return { kind: 'call', info, style: 'flat', args: this.#flatOperands(), loc: name };
+  }
+
+  /** Operands after a flat mnemonic, to the end of its line. */
+  #flatOperands(): Expr[] {
     const args: Expr[] = [];
     for (;;) {
       const t = this.#peek();
-      if (t.line !== this.#lastLine) break;
+      if (t.row !== this.#lastRow) break;
       if (t.kind === ',') {
         if (args.length === 0) this.#report('syntax', "unexpected ','", t);
         this.#next();
@@ -310,7 +328,7 @@ class Parser {
         break;
       }
     }
-    return { kind: 'call', info, style: 'flat', args, loc: name };
+    return args;
   }
 
   #parseDirective(out: Statement[]): void {
@@ -319,7 +337,7 @@ class Parser {
     const operands: (Expr | StringOperand)[] = [];
     for (;;) {
       const o = this.#peek();
-      if (o.line !== this.#lastLine) break;
+      if (o.row !== this.#lastRow) break;
       if (o.kind === ',') {
         if (operands.length === 0) this.#report('syntax', "unexpected ','", o);
         this.#next();
@@ -341,7 +359,7 @@ class Parser {
       }
     }
     if (!isDirective(name)) {
-      const guess = closestMatch(name, Object.keys(DIRECTIVES));
+      const guess = closestMatch(name, [...Object.keys(DIRECTIVES), ...Object.keys(PREPROCESSOR_DIRECTIVES)]);
       const hint = guess === undefined ? '' : `; did you mean '.${guess}'?`;
       this.#report('unknown-directive', `unknown directive '.${clip(t.text)}'${hint}`, t);
       return;

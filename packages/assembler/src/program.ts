@@ -25,6 +25,15 @@ export interface SourceMapEntry {
   readonly pc: number;
   readonly line: number;
   readonly col: number;
+  /** Index into `Program.files` (0, the main file, when absent). */
+  readonly file?: number;
+}
+
+/** A file a program was assembled from: the main file first, then each `.include`d one. */
+export interface SourceFile {
+  readonly name: string;
+  /** The file's text, when it is kept (for showing source lines). */
+  readonly text?: string;
 }
 
 /** What the assembler produces and a `.kvm` file holds. */
@@ -39,6 +48,12 @@ export interface Program {
   readonly sourceMap: readonly SourceMapEntry[];
   /** The source file name, when known. */
   readonly source?: string;
+  /**
+   * The files the source map points into, the main file first (its name is
+   * `source`), when the program was assembled from more than one file or its text
+   * is kept; absent otherwise.
+   */
+  readonly files?: readonly SourceFile[];
 }
 
 /** Canonical label order: code before data, then by address, then by name in code-unit order. */

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { endianness } from 'node:os';
 import { crc32 } from 'node:zlib';
 import { DataPage, type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+import { splitImage, stateLength } from './debug.js';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
 import {
@@ -100,9 +101,14 @@ const LITTLE_ENDIAN_HOST = endianness() === 'LE';
  */
 const CRC_STEP = 1 << 16;
 
-/** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
+/**
+ * Hex sha256 of the image's state, checksum included: the same as `sha256sum image.kvmi`
+ * for a file without a debug section. A debug section after the state is not hashed.
+ */
 export function imageHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return createHash('sha256')
+    .update(bytes.subarray(0, stateLength(bytes)))
+    .digest('hex');
 }
 
 // ---- writing -------------------------------------------------------------------------
@@ -267,7 +273,8 @@ export interface DecodeOptions {
  * store; any fault throws ImageError naming the section and byte offset.
  */
 export function decodeImage(bytes: Uint8Array, options?: DecodeOptions): Store {
-  const { model, locator } = readModel(bytes, options?.adopt === true);
+  // An optional debug section after the state is checked and set aside (see debug.ts).
+  const { model, locator } = readModel(splitImage(bytes).state, options?.adopt === true);
   validateModel(model, locator);
   return storeFromModel(model);
 }

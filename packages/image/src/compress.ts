@@ -5,7 +5,11 @@
 // cannot unpack into gigabytes.
 import { constants, gunzipSync, gzipSync, type ZlibOptions } from 'node:zlib';
 import { imageLengthFromHeader } from './binary.js';
+import { DEBUG_MAGIC, MAX_DEBUG_BYTES } from './debug.js';
 import { refuse } from './errors.js';
+
+/** The most a debug section takes: its header, payload and checksum. */
+const DEBUG_SECTION_ROOM = 16 + MAX_DEBUG_BYTES + 4;
 
 /** The first two bytes of every gzip stream. */
 export const GZIP_MAGIC: Uint8Array = Uint8Array.of(0x1f, 0x8b);
@@ -35,8 +39,21 @@ export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES
   // no image of this version is refused before it is unpacked, and the rest is
   // unpacked only as far as the header says the image goes.
   const start = gunzip(bytes.subarray(0, PEEK_INPUT), { finishFlush: constants.Z_SYNC_FLUSH }, maxBytes);
-  const length = Math.min(imageLengthFromHeader(start), maxBytes);
-  return gunzip(bytes, { maxOutputLength: length }, length);
+  // The state, and room for an optional debug section after it (and nothing else).
+  const state = imageLengthFromHeader(start);
+  const length = Math.min(state + DEBUG_SECTION_ROOM, maxBytes);
+  const out = gunzip(bytes, { maxOutputLength: length }, Math.min(state, maxBytes));
+  if (out.length > state && !startsWithDebugMagic(out, state))
+    refuse(
+      'bad-compression',
+      { section: 'compression', offset: 0 },
+      `it unpacks to more than ${state} bytes`,
+    );
+  return out;
+}
+
+function startsWithDebugMagic(bytes: Uint8Array, at: number): boolean {
+  return DEBUG_MAGIC.every((b, i) => bytes[at + i] === b);
 }
 
 /** Compressed bytes read to find the header (enough for it, even stored uncompressed). */

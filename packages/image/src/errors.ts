@@ -28,6 +28,10 @@ export const IMAGE_ERROR_TABLE = Object.freeze([
     code: 'bad-compression',
     doc: 'A compressed image file is not valid gzip, or unpacks to more than the limit.',
   },
+  {
+    code: 'bad-debug-info',
+    doc: 'The optional debug section after the state is cut short, damaged or not of the documented shape.',
+  },
 ] as const);
 
 export type ImageErrorCode = (typeof IMAGE_ERROR_TABLE)[number]['code'];
@@ -38,7 +42,15 @@ export const IMAGE_ERROR_CODES = Object.freeze(
 ) as { readonly [C in ImageErrorCode]: C };
 
 /** The parts of an image an error can point into. */
-export type ImageSection = 'header' | 'meters' | 'objects' | 'keys' | 'kernel' | 'checksum' | 'compression';
+export type ImageSection =
+  | 'header'
+  | 'meters'
+  | 'objects'
+  | 'keys'
+  | 'kernel'
+  | 'checksum'
+  | 'compression'
+  | 'debug';
 
 /** Where something is: a section and a byte offset (binary) or a JSON path (JSON form, store). */
 export interface Where {

@@ -26,6 +26,21 @@ export {
   MAX_UNPACKED_BYTES,
 } from './compress.js';
 export {
+  attachDebugInfo,
+  DEBUG_FORMAT_VERSION,
+  DEBUG_MAGIC,
+  type DebugFile,
+  type DebugLabel,
+  type DebugProgram,
+  type DebugSourcePosition,
+  encodeDebugSection,
+  type ImageDebugInfo,
+  imageDebugInfo,
+  MAX_DEBUG_BYTES,
+  splitImage,
+  stateLength,
+} from './debug.js';
+export {
   IMAGE_ERROR_CODES,
   IMAGE_ERROR_TABLE,
   ImageError,

@@ -1,9 +1,10 @@
 // Host devices (console, input, clock; transcripts and replay), the step hook,
 // single steps, and the Anoma-style evaluate.
 import { DomainSlot, KeyKind, numberKey, ObjectKind } from '@keyvm/core';
-import { Op } from '@keyvm/isa';
+import { DEVICES, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_LIMIT } from './cpu.js';
+import { DEVICE_TABLE, DeviceOp, DeviceType } from './devices.js';
 import { evaluate } from './evaluate.js';
 import { BootSlot, Machine } from './machine.js';
 import { code, op } from './test-support.js';
@@ -448,5 +449,17 @@ describe('page views for debuggers', () => {
     expect(self.slots[DomainSlot.IP]).toEqual(numberKey(7));
     expect(m.page(9999)).toBeUndefined();
     expect(m.page(1)).toBeUndefined(); // a meter, not a page
+  });
+});
+
+describe('the device table is the one in @keyvm/isa', () => {
+  it('DeviceType, DeviceOp and BootSlot agree with DEVICES', () => {
+    for (const d of DEVICES) {
+      expect(DeviceType[d.name as keyof typeof DeviceType]).toBe(d.type);
+      expect(BootSlot[d.name as keyof typeof BootSlot]).toBe(d.bootSlot);
+      for (const o of d.ops) expect(DeviceOp[o.name as keyof typeof DeviceOp]).toBe(o.code);
+    }
+    expect(DEVICES.map((d) => d.name).sort()).toEqual(Object.keys(DeviceType).sort());
+    expect(DEVICE_TABLE.map((d) => d.name)).toEqual(DEVICES.map((d) => d.name));
   });
 });

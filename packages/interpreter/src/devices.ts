@@ -3,10 +3,15 @@
 // handed in. Words a device returns that the host chose are recorded in the
 // device's transcript, so a run replays bit for bit.
 
+import { DEVICES } from '@keyvm/isa';
+
 export const DeviceType = Object.freeze({ console: 0, input: 1, clock: 2 } as const);
 export type DeviceType = (typeof DeviceType)[keyof typeof DeviceType];
 
-/** Operations per device type, as DEVICE's `op` operand. */
+/**
+ * Operations per device type, as DEVICE's `op` operand: the codes of `DEVICES` in
+ * @keyvm/isa (the one table; devices.test.ts checks they agree).
+ */
 export const DeviceOp = Object.freeze({
   /** console: write the character with code point `arg`; result 0. */
   putChar: 0,
@@ -20,11 +25,14 @@ export const DeviceOp = Object.freeze({
   now: 0,
 } as const);
 
-export const DEVICE_TABLE = Object.freeze([
-  { type: 0, name: 'console', ops: 'op 0 putChar(codePoint) -> 0; op 1 putNumber(n) -> 0' },
-  { type: 1, name: 'input', ops: 'op 0 read() -> word (blocks while empty); op 1 pending() -> count' },
-  { type: 2, name: 'clock', ops: 'op 0 now() -> host time if the host gives a clock, else the step count' },
-] as const);
+/** Each device type with its operations in one line, from the isa's DEVICES table. */
+export const DEVICE_TABLE: readonly { type: number; name: string; ops: string }[] = Object.freeze(
+  DEVICES.map((d) => ({
+    type: d.type,
+    name: d.name,
+    ops: d.ops.map((o) => `op ${o.code} ${o.name}(${o.arg === '-' ? '' : o.arg}) -> ${o.result}`).join('; '),
+  })),
+);
 
 /** What the embedder provides; everything is optional. */
 export interface DeviceHost {

@@ -1,4 +1,5 @@
 // Renders the instruction table as the Markdown reference in docs/isa.md.
+import { DEVICES } from './devices.js';
 import { INSTRUCTIONS, SIZE_GAS } from './table.js';
 
 const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
@@ -30,6 +31,25 @@ export function renderIsaMarkdown(): string {
     lines.push(
       `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas}${r.sizeGas ? ' +size' : ''} | \`${escapeCell(r.effect)}\` | ${escapeCell(r.doc)} |`,
     );
+  }
+  lines.push(
+    '',
+    '## Devices',
+    '',
+    '`DEVICE slot op arg -- result` reaches the device whose key is in `slot`; a booted root',
+    'domain holds one key to each device in the slot below. An unknown `op` faults with',
+    '`bad-argument`. The assembler predefines each slot as the device name (`CONSOLE`) and',
+    'each operation as `DEVICE_OPERATION` (`CONSOLE_PUTCHAR`).',
+    '',
+    '| type | device | boot slot | op | name | arg | result | meaning |',
+    '| ---: | :--- | ---: | ---: | :--- | :--- | :--- | :--- |',
+  );
+  for (const d of DEVICES) {
+    for (const o of d.ops) {
+      lines.push(
+        `| ${d.type} | ${d.name} | ${d.bootSlot} | ${o.code} | \`${d.name.toUpperCase()}_${o.name.toUpperCase()}\` | ${escapeCell(o.arg)} | ${escapeCell(o.result)} | ${escapeCell(o.doc)} |`,
+      );
+    }
   }
   return `${lines.join('\n')}\n`;
 }

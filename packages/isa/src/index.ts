@@ -1,5 +1,6 @@
 // Public API of @keyvm/isa: the instruction table and look-ups over it.
 
+export { DEVICES, type DeviceInfo, type DeviceOperation } from './devices.js';
 export { renderIsaMarkdown } from './doc.js';
 export {
   assertNever,

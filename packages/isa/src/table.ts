@@ -137,7 +137,7 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter' }),
   row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter' }),
   row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter' }),
-  row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; see the device table.', family: 'device', gas: 2 }),
+  row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; the operations are listed under Devices in docs/isa.md.', family: 'device', gas: 2 }),
 ] as const);
 
 export type InstructionRow = (typeof INSTRUCTIONS)[number];

@@ -1,0 +1,26 @@
+// How the CLI lets the assembler read `.include`d files: relative to the including
+// file (or the working directory for stdin), from disk, size-bounded.
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative } from 'node:path';
+import type { AssembleOptions } from '@keyvm/assembler';
+
+/** The largest file `.include` reads (bytes). */
+export const MAX_INCLUDE_BYTES = 16 * 1024 * 1024;
+
+/** Assembler options that read includes from disk for the source at `path` (`-`: stdin). */
+export function includeReader(path: string): Pick<AssembleOptions, 'include'> {
+  const home = path === '-' ? process.cwd() : dirname(path);
+  return {
+    include(name: string, from: string): { file: string; text: string } {
+      // `from` is the including file's name as the assembler knows it: the path given,
+      // or one this reader returned; the main file resolves from its directory.
+      const base = from === '<stdin>' || from === path ? home : dirname(from);
+      const resolved = isAbsolute(name) ? name : join(base, name);
+      const size = statSync(resolved).size;
+      if (size > MAX_INCLUDE_BYTES) throw new Error(`${size} bytes is more than ${MAX_INCLUDE_BYTES}`);
+      const text = new TextDecoder('utf-8', { fatal: true }).decode(readFileSync(resolved));
+      const shown = isAbsolute(name) ? resolved : relative(process.cwd(), resolved) || resolved;
+      return { file: shown, text };
+    },
+  };
+}

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { richStore, tinyStore } from './fixtures.js';
+import {
+  attachDebugInfo,
+  compressImage,
+  decodeImage,
+  decompressImage,
+  encodeImage,
+  type ImageDebugInfo,
+  ImageError,
+  imageDebugInfo,
+  imageHash,
+  splitImage,
+} from './index.js';
+
+const info: ImageDebugInfo = {
+  programs: [
+    {
+      codePage: 3,
+      dataPage: 0,
+      files: [{ name: 'prog.ism', text: 'PUSH 1\nHALT\n' }, { name: 'lib.ism' }],
+      labels: [
+        { name: 'start', address: 0, section: 'code' },
+        { name: 'msg', address: 0, section: 'data' },
+      ],
+      sourceMap: [
+        { pc: 0, line: 1, col: 1 },
+        { pc: 2, line: 4, col: 3, file: 1 },
+      ],
+    },
+  ],
+};
+
+const refusal = (f: () => unknown): ImageError => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImageError);
+    return e as ImageError;
+  }
+  return expect.unreachable();
+};
+
+describe('the optional debug section', () => {
+  it('rides after the state: the state, its hash and the machine are unchanged', () => {
+    const state = encodeImage(richStore());
+    const file = attachDebugInfo(state, info);
+    expect(file.length).toBeGreaterThan(state.length);
+    expect(imageHash(file)).toBe(imageHash(state));
+    expect(encodeImage(decodeImage(file))).toEqual(state);
+    expect(encodeImage(decodeImage(file, { adopt: true }))).toEqual(state);
+    expect(imageDebugInfo(file)).toEqual(info);
+    expect(imageDebugInfo(state)).toBeUndefined();
+    expect(splitImage(file).state).toEqual(state);
+  });
+
+  it('is written canonically: the same info gives the same bytes whatever the order given', () => {
+    const state = encodeImage(tinyStore());
+    const two: ImageDebugInfo = { programs: [{ ...info.programs[0]!, codePage: 9 }, info.programs[0]!] };
+    const swapped: ImageDebugInfo = { programs: [...two.programs].reverse() };
+    expect(attachDebugInfo(state, two)).toEqual(attachDebugInfo(state, swapped));
+  });
+
+  it('survives compression', () => {
+    const file = attachDebugInfo(encodeImage(richStore()), info);
+    const unpacked = decompressImage(compressImage(file));
+    expect(new Uint8Array(unpacked)).toEqual(file);
+    expect(imageDebugInfo(unpacked)).toEqual(info);
+  });
+
+  it('refuses a damaged, cut or ill-shaped section with bad-debug-info and where', () => {
+    const state = encodeImage(tinyStore());
+    const file = attachDebugInfo(state, info);
+    const flipped = file.slice();
+    flipped[state.length + 20]! ^= 1;
+    const damaged = refusal(() => decodeImage(flipped));
+    expect([damaged.code, damaged.section]).toEqual(['bad-debug-info', 'debug']);
+    expect(damaged.reason).toMatch(/checksum/);
+    const cut = refusal(() => decodeImage(file.subarray(0, file.length - 1)));
+    expect(cut.code).toBe('bad-debug-info');
+    expect(cut.offset).toBe(state.length + 12);
+    const tooShort = refusal(() => decodeImage(file.subarray(0, state.length + 10)));
+    expect(tooShort.code).toBe('bad-debug-info');
+    // Bytes after the state that are not a debug section stay trailing bytes.
+    const junk = new Uint8Array(state.length + 3);
+    junk.set(state);
+    expect(refusal(() => decodeImage(junk)).code).toBe('trailing-bytes');
+    // Shapes are checked: an entry naming a file that is not listed, pcs out of order.
+    const badFile = {
+      programs: [{ ...info.programs[0]!, sourceMap: [{ pc: 0, line: 1, col: 1, file: 5 }] }],
+    };
+    expect(refusal(() => attachDebugInfo(state, badFile)).reason).toMatch(/names no file/);
+    const badOrder = {
+      programs: [
+        {
+          ...info.programs[0]!,
+          sourceMap: [
+            { pc: 4, line: 1, col: 1 },
+            { pc: 2, line: 1, col: 1 },
+          ],
+        },
+      ],
+    };
+    expect(refusal(() => attachDebugInfo(state, badOrder)).reason).toMatch(/not after/);
+  });
+});
