@@ -1,6 +1,7 @@
 // The one catalogue of guest fault codes: the rules a program can break. Both the
 // store (rights, bounds, memory) and the interpreter (stack, opcodes, gas) raise
 // them; keepers receive the numeric code, people read the name.
+import type { Key } from './keys.js';
 
 export const FAULT_TABLE = Object.freeze([
   { code: 1, name: 'stack-underflow', doc: 'An instruction needed more words than the stack holds.' },
@@ -47,9 +48,15 @@ export function faultName(code: number): FaultName | undefined {
 export class GuestFault extends Error {
   override readonly name = 'GuestFault';
   readonly fault: FaultName;
-  constructor(fault: FaultName, message: string) {
+  /** The key that broke the rule, when one did (so the interpreter can name its slot). */
+  readonly key: Key | undefined;
+  /** What the operation needed instead, e.g. 'a page key'. */
+  readonly wanted: string | undefined;
+  constructor(fault: FaultName, message: string, detail?: { key: Key; wanted: string }) {
     super(message);
     this.fault = fault;
+    this.key = detail?.key;
+    this.wanted = detail?.wanted;
   }
   /** The numeric code from the catalogue. */
   get code(): FaultNumber {
@@ -58,6 +65,6 @@ export class GuestFault extends Error {
 }
 
 /** Shorthand used across the store: throw a GuestFault. */
-export function fail(fault: FaultName, message: string): never {
-  throw new GuestFault(fault, message);
+export function fail(fault: FaultName, message: string, detail?: { key: Key; wanted: string }): never {
+  throw new GuestFault(fault, message, detail);
 }

@@ -2,7 +2,7 @@
 // on every operation, charges memory, and revokes in O(1). A failed operation
 // throws a GuestFault and changes nothing.
 import { fail } from './faults.js';
-import { type Key, KeyKind, MeterRights, makeKey, NULL_KEY, numberKey } from './keys.js';
+import { KEY_KIND_NAMES, type Key, KeyKind, MeterRights, makeKey, NULL_KEY, numberKey } from './keys.js';
 import {
   Attenuation,
   DomainSlot,
@@ -199,7 +199,8 @@ export class Store {
 
   #live_(key: Key, what: string): StoreObject {
     const o = this.deref(key);
-    if (o === undefined) fail('null-key', `${what}: the key is null or void`);
+    if (o === undefined)
+      fail('null-key', `${what}: the key is null or void`, { key, wanted: `a live ${what} key` });
     return o;
   }
 
@@ -209,9 +210,9 @@ export class Store {
       this.#wrongKind(key, 'a page key');
     const o = this.#live_(key, 'page');
     if (o.kind !== (0 satisfies typeof ObjectKind.dataPage))
-      fail('wrong-kind', 'the page is a key page, not a data page');
+      fail('wrong-kind', 'the page is a key page, not a data page', { key, wanted: 'a key to a data page' });
     if (write && key.kind !== (2 satisfies typeof KeyKind.page))
-      fail('rights-violation', 'the key to this page is read-only');
+      fail('rights-violation', 'the key to this page is read-only', { key, wanted: 'a read-write page key' });
     return o;
   }
 
@@ -219,8 +220,10 @@ export class Store {
   keyPage(key: Key, write: boolean): KeyPage {
     if (key.kind !== KeyKind.page && key.kind !== KeyKind.readPage) this.#wrongKind(key, 'a page key');
     const o = this.#live_(key, 'page');
-    if (o.kind !== ObjectKind.keyPage) fail('wrong-kind', 'the page is a data page, not a key page');
-    if (write && key.kind !== KeyKind.page) fail('rights-violation', 'the key to this page is read-only');
+    if (o.kind !== ObjectKind.keyPage)
+      fail('wrong-kind', 'the page is a data page, not a key page', { key, wanted: 'a key to a key page' });
+    if (write && key.kind !== KeyKind.page)
+      fail('rights-violation', 'the key to this page is read-only', { key, wanted: 'a read-write page key' });
     return o;
   }
 
@@ -241,7 +244,10 @@ export class Store {
     if (key.kind !== KeyKind.meter) this.#wrongKind(key, 'a meter key');
     const o = this.#live_(key, 'meter') as Meter;
     if (control && (key.value & MeterRights.control) === 0)
-      fail('rights-violation', 'the meter key does not control the meter');
+      fail('rights-violation', 'the meter key does not control the meter', {
+        key,
+        wanted: 'a controlling meter key',
+      });
     return o;
   }
 
@@ -253,8 +259,11 @@ export class Store {
 
   #wrongKind(key: Key, wanted: string): never {
     if (this.normalize(key).kind === KeyKind.null)
-      fail('null-key', `expected ${wanted}, found a null or void key`);
-    fail('wrong-kind', `expected ${wanted}`);
+      fail('null-key', `expected ${wanted}, found a null or void key`, { key, wanted });
+    fail('wrong-kind', `expected ${wanted}, found a ${KEY_KIND_NAMES[key.kind] ?? 'strange'} key`, {
+      key,
+      wanted,
+    });
   }
 
   // ---- keys to objects (only the store makes them) --------------------------------

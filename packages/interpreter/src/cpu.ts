@@ -30,6 +30,7 @@ import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
+import { describeFault, describeKey } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
 import type { FaultInfo, StepHook } from './types.js';
 
@@ -444,7 +445,7 @@ export class Cpu {
     const code = this.store.deref(codeKey);
     if (code === undefined) fail('null-key', 'the CODE slot holds a void key');
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
-    const stack = this.store.dataPage(stackKey, true);
+    const stack = this.#stackOf(page, 'run');
     return {
       epoch,
       codeKey,
@@ -835,12 +836,13 @@ export class Cpu {
             this.ip = ip;
             this.sp = sp;
             storeMayChange();
+            this.slotsRead.length = 0;
             try {
               transfer(this, op);
             } catch (e) {
               if (!(e instanceof GuestFault)) throw e;
               fuel++;
-              fault = e;
+              fault = describeFault(this, op, e);
               break loop;
             }
             if (!(fuel > 0 && this.#enterOnBorrow())) {
@@ -982,13 +984,14 @@ export class Cpu {
     this.gasLeft -= cost;
     let next: Next;
     storeMayChange();
+    this.slotsRead.length = 0;
     try {
       next = executeHeavy(this, op);
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       // The handler changed nothing; the registers still describe this instruction.
       this.gasLeft = gasBefore;
-      this.pendingFault = e;
+      this.pendingFault = describeFault(this, op, e);
       return Stop.fault;
     }
     this.lastSteps++;
@@ -1408,7 +1411,7 @@ export class Cpu {
 
   /** Push a word on a non-running domain's stack (`check` only validates). */
   pushOnto(target: KeyPage, word: number, check: boolean): void {
-    const stack = this.store.dataPage(target.slots[7 satisfies typeof DomainSlot.STACK]!, true);
+    const stack = this.#stackOf(target, 'take the word');
     const sp = numberSlot(target, 6 satisfies typeof DomainSlot.POINTER);
     if (sp < 0 || sp >= stack.size) fail('stack-overflow', `domain #${target.id} has no room on its stack`);
     if (check) return;
@@ -1416,6 +1419,23 @@ export class Cpu {
     stack.words[sp] = word | 0;
     target.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(sp + 1);
   }
+
+  /** The stack page of a domain about to be entered or handed a word; a fault names the domain and its slot. */
+  #stackOf(target: KeyPage, why: string): DataPage {
+    const key = target.slots[7 satisfies typeof DomainSlot.STACK]!;
+    try {
+      return this.store.dataPage(key, true);
+    } catch (e) {
+      if (!(e instanceof GuestFault) || e.wanted === undefined) throw e;
+      throw new GuestFault(
+        e.fault,
+        `domain #${target.id} cannot ${why}: its slot 7 (STACK) holds ${describeKey(this.store, key)}; it needs ${e.wanted}`,
+      );
+    }
+  }
+
+  /** Slots of the running domain the current heavy instruction read (for fault messages). */
+  readonly slotsRead: number[] = [];
 
   /** Describe the pending fault for results and the kernel record. */
   faultInfo(f: GuestFault, pc: number, domain: number): FaultInfo {

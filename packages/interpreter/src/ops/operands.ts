@@ -48,6 +48,7 @@ export function slotKey(cpu: Cpu, slot: number): Key {
   }
   if (slot === (4 satisfies typeof DomainSlot.IP)) return numberKey(cpu.ip);
   if (slot === (6 satisfies typeof DomainSlot.POINTER)) return numberKey(cpu.sp);
+  cpu.slotsRead.push(slot); // for the fault message, should the key not do (ops/describe.ts)
   return page.slots[slot]!;
 }
 
