@@ -116,7 +116,7 @@ describe('faults say where and why', () => {
     expect(human.stderr).toContain(
       `${src}:2:3: fault: wrong-kind in the root domain #6 (pc 4): slot 0 (TIME) holds a use-only meter key, PAGEREAD needs a page key\n    pageread(TIME, 0)\n    ^`,
     );
-    const write = file('write.ism', 'ATTENUATE SELF 20 SELF DATA READ_ONLY\nPAGEWRITE 20 0 7\n');
+    const write = file('write.ism', 'ATTENUATE SELF 20 SELF DATA READ_ONLY\nPAGEWRITE 7 20 0\n');
     expect((await keyvmJson(['run', write])).json.fault).toMatchObject({
       code: 'rights-violation',
       message: 'slot 20 holds a read-only page key to a data page, PAGEWRITE needs a read-write page key',

@@ -25,7 +25,7 @@ export const MAX_INCLUDED_FILES = 256;
 /** How deep macro uses may nest (a macro using a macro…). */
 export const MAX_MACRO_DEPTH = 64;
 /** The most tokens macro expansion may produce in one assembly. */
-export const MAX_EXPANDED_TOKENS = 1 << 20;
+export const MAX_EXPANDED_TOKENS = 1 << 18;
 
 /** The directives this pass handles; the parser never sees them. */
 export const PREPROCESSOR_DIRECTIVES = Object.freeze({
@@ -58,6 +58,9 @@ export function expand(
   return new Expander(sink, include, mainName, mainText).run(main);
 }
 
+/** The key of the main file's own tokens, which keep their rows. */
+const MAIN_FILE_KEY = 'main';
+
 const isDirective = (t: Token, name: string): boolean =>
   t.kind === 'directive' && t.text.toLowerCase() === name;
 
@@ -83,7 +86,7 @@ class Expander {
   run(main: readonly Token[]): ExpandResult {
     this.#walk(main, [this.files[0]!.name], '', 0);
     const eof = main[main.length - 1]!;
-    this.#out.push({ ...eof, row: this.#row + 1 });
+    this.#out.push({ ...eof, row: eof.line + 1 });
     return { tokens: this.#out, files: this.files };
   }
 
@@ -91,13 +94,22 @@ class Expander {
     this.#sink.report(code, message, at.line, at.col, at.file);
   }
 
-  /** Emit a token; `key` says which line of which expansion it is on (a change starts a new row). */
+  /**
+   * Emit a token. The main file's tokens keep their rows (their lines); the others get
+   * negative rows, a new one whenever `key` (which line of which file or expansion)
+   * changes, so no two lines share a row.
+   */
   #emit(t: Token, key: string): void {
+    if (key === MAIN_FILE_KEY) {
+      this.#out.push(t);
+      this.#lastKey = '';
+      return;
+    }
     if (key !== this.#lastKey) {
-      this.#row++;
+      this.#row--;
       this.#lastKey = key;
     }
-    this.#out.push(t.row === this.#row ? t : { ...t, row: this.#row });
+    this.#out.push({ ...t, row: this.#row });
   }
 
   /** The tokens from `i` to the end of its row (not the eof). */
@@ -134,7 +146,10 @@ class Expander {
         this.#use(this.#macros.get(t.text)!, t, tokens.slice(i + 1, end), chain, macroDepth);
         i = end;
       } else {
-        this.#emit(t, instance === '' ? `|${t.file}|${t.line}` : `${instance}|${t.row}`);
+        this.#emit(
+          t,
+          instance !== '' ? `${instance}|${t.row}` : t.file === 0 ? MAIN_FILE_KEY : `|${t.file}|${t.line}`,
+        );
         i++;
       }
     }
