@@ -5,10 +5,11 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble, PREDEFINED } from '@keyvm/assembler';
-import { DomainSlot } from '@keyvm/core';
-import { imageDebugInfo, stateLength } from '@keyvm/image';
+import { DomainSlot, Store } from '@keyvm/core';
+import { encodeImage, imageDebugInfo, MAX_DEBUG_BYTES, stateLength } from '@keyvm/image';
 import { BootSlot } from '@keyvm/interpreter';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { withDebugInfo } from './debug-info.js';
 import { assertBuilt, keyvm, keyvmJson, tempDir } from './spawn.test-helpers.js';
 
 const dir = tempDir();
@@ -169,5 +170,23 @@ describe('predefined names', () => {
     for (const [name, slot] of Object.entries(DomainSlot)) expect(PREDEFINED.get(name), name).toBe(slot);
     for (const [name, slot] of Object.entries(BootSlot))
       expect(PREDEFINED.get(name.toUpperCase()), name).toBe(slot);
+  });
+});
+
+describe('debug information that does not fit', () => {
+  it('is saved without source text, or not at all, rather than failing the save', () => {
+    const state = encodeImage(new Store());
+    const program = {
+      codePage: 3,
+      dataPage: 0,
+      files: [{ name: 'big.ism', text: 'x'.repeat(MAX_DEBUG_BYTES) }],
+      labels: [{ name: 'start', address: 0, section: 'code' as const }],
+      sourceMap: [],
+    };
+    const saved = withDebugInfo(state, { programs: [program] });
+    expect(imageDebugInfo(saved)).toEqual({ programs: [{ ...program, files: [{ name: 'big.ism' }] }] });
+    const huge = { ...program, files: [{ name: 'x'.repeat(MAX_DEBUG_BYTES) }] };
+    expect(withDebugInfo(state, { programs: [huge] })).toEqual(state);
+    expect(withDebugInfo(state, undefined)).toBe(state);
   });
 });

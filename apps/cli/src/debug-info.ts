@@ -4,7 +4,7 @@
 import type { Program } from '@keyvm/assembler';
 import { excerptLine } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, type Store } from '@keyvm/core';
-import type { DebugProgram, ImageDebugInfo } from '@keyvm/image';
+import { attachDebugInfo, type DebugProgram, type ImageDebugInfo, ImageError } from '@keyvm/image';
 import type { FaultInfo } from '@keyvm/interpreter';
 
 /** Source text is kept in saved images up to this many UTF-16 code units per file. */
@@ -61,6 +61,25 @@ export function liveDebugInfo(store: Store, info: ImageDebugInfo | undefined): I
   if (info === undefined) return undefined;
   const programs = info.programs.filter((p) => store.object(p.codePage)?.kind === ObjectKind.dataPage);
   return programs.length === 0 ? undefined : { programs };
+}
+
+/**
+ * An image file: the state, then as much of the debug information as the debug
+ * section holds (`MAX_DEBUG_BYTES`): all of it, or without source text, or none.
+ */
+export function withDebugInfo(state: Uint8Array, info: ImageDebugInfo | undefined): Uint8Array {
+  if (info === undefined) return state;
+  const withoutText: ImageDebugInfo = {
+    programs: info.programs.map((p) => ({ ...p, files: p.files.map((f) => ({ name: f.name })) })),
+  };
+  for (const attempt of [info, withoutText]) {
+    try {
+      return attachDebugInfo(state, attempt);
+    } catch (e) {
+      if (!(e instanceof ImageError)) throw e;
+    }
+  }
+  return state;
 }
 
 /** The program whose code a domain runs, per the debug information. */

@@ -5,7 +5,7 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassemble } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
-import { attachDebugInfo, encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
+import { encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
 import {
   Machine,
   MachineError,
@@ -22,6 +22,7 @@ import {
   faultText,
   liveDebugInfo,
   locateFault,
+  withDebugInfo,
 } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
 import {
@@ -185,8 +186,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     }
     hash = imageHash(bytes);
     // The program's debug information rides along, outside the state and its hash.
-    const kept = liveDebugInfo(machine.store, debug);
-    if (kept !== undefined) bytes = attachDebugInfo(bytes, kept);
+    bytes = withDebugInfo(bytes, liveDebugInfo(machine.store, debug));
     await writeImage(flags.save, bytes, flags.compress === true);
     savedBytes = bytes.length;
   }
