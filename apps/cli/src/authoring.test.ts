@@ -162,6 +162,10 @@ describe('.include from disk', () => {
     const missing = await keyvm(['run', file('use-missing.ism', '.include "nowhere.ism"\n')]);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toMatch(/use-missing\.ism:1:10: error: cannot include 'nowhere\.ism': ENOENT/);
+    // Never a device or a pipe, which could be read forever.
+    const device = await keyvm(['run', file('use-device.ism', '.include "/dev/zero"\n')]);
+    expect(device.code).toBe(4);
+    expect(device.stderr).toContain("cannot include '/dev/zero': not a regular file");
   });
 });
 
