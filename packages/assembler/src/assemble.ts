@@ -81,6 +81,7 @@ export function assembleWithPageLimit(source: string, options: AssembleOptions, 
 }
 
 const MNEMONICS: readonly string[] = INSTRUCTIONS.map((row) => row.name);
+const PREDEFINED_KEYS: readonly string[] = [...PREDEFINED.keys()];
 
 /** Words that grow in place: an Int32Array, doubled when full and all zero past `length`. */
 class Words {
@@ -518,7 +519,7 @@ class Layout {
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('unknown-instruction', `unknown instruction '${clip(ref.name)}'${hint}`, ref.loc);
     } else {
-      const predefined = [...PREDEFINED.keys()].filter((n) => !this.#ownNames.has(n));
+      const predefined = PREDEFINED_KEYS.filter((n) => !this.#ownNames.has(n));
       const guess = closestMatch(ref.name, [...this.#consts.keys(), ...predefined]);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('undefined-name', `undefined constant '${clip(ref.name)}'${hint}`, ref.loc);

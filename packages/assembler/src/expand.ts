@@ -55,6 +55,11 @@ export function expand(
   sink: DiagnosticSink,
   include: IncludeReader | undefined,
 ): ExpandResult {
+  // Most sources use neither: their tokens go to the parser as they are.
+  const preprocessed = main.some(
+    (t) => t.kind === 'directive' && Object.hasOwn(PREPROCESSOR_DIRECTIVES, t.text.toLowerCase()),
+  );
+  if (!preprocessed) return { tokens: main as Token[], files: [{ name: mainName, text: mainText }] };
   return new Expander(sink, include, mainName, mainText).run(main);
 }
 
