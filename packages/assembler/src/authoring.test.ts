@@ -11,6 +11,7 @@ import {
   disassembleProgram,
   encodeProgram,
   type IncludeReader,
+  KvmFormatError,
   MAX_INCLUDE_DEPTH,
   PREDEFINED,
 } from './index.js';
@@ -253,6 +254,35 @@ describe('disassembly keeps what the source said', () => {
         },
       ),
       { seed: SEED, numRuns: 300 },
+    );
+  });
+});
+
+describe('the SRCS section, damaged', () => {
+  it('decodes to a program or is refused with a KvmFormatError, never anything else', () => {
+    const p = assemble('.include "lib.ism"\nPUSH 1\n', {
+      file: 'main.ism',
+      keepSource: true,
+      include: memoryReader({ 'lib.ism': 'x: ADD 1 2\n' }),
+    });
+    const bytes = encodeProgram(p);
+    fc.assert(
+      fc.property(
+        fc.nat(bytes.length - 1),
+        fc.integer({ min: 1, max: 255 }),
+        fc.nat(bytes.length),
+        (at, x, cut) => {
+          const mutated = bytes.slice(0, cut === 0 ? bytes.length : cut);
+          if (at < mutated.length) mutated[at]! ^= x;
+          try {
+            const back = decodeProgram(mutated);
+            expect(decodeProgram(encodeProgram(back))).toEqual(back);
+          } catch (e) {
+            expect(e).toBeInstanceOf(KvmFormatError);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 2000 },
     );
   });
 });

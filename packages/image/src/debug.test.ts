@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { richStore, tinyStore } from './fixtures.js';
 import {
@@ -102,5 +103,36 @@ describe('the optional debug section', () => {
       ],
     };
     expect(refusal(() => attachDebugInfo(state, badOrder)).reason).toMatch(/not after/);
+  });
+});
+
+describe('a damaged debug section (fuzzed)', () => {
+  const seed = Number(process.env.KEYVM_SEED ?? 1616);
+  console.log(`debug section fuzz: seed ${seed} (set KEYVM_SEED to replay another)`);
+  const state = encodeImage(tinyStore());
+  const file = attachDebugInfo(state, info);
+
+  it('loads the same machine or is refused with an ImageError, never anything else', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(file.length - state.length - 1), fc.integer({ min: 1, max: 255 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        fc.nat(40),
+        (flips, cut) => {
+          const bytes = file.slice(0, file.length - (cut < 30 ? 0 : cut));
+          for (const [at, x] of flips) if (state.length + at < bytes.length) bytes[state.length + at]! ^= x;
+          try {
+            const store = decodeImage(bytes);
+            expect(encodeImage(store)).toEqual(state);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ImageError);
+            expect(['bad-debug-info', 'trailing-bytes']).toContain((e as ImageError).code);
+          }
+        },
+      ),
+      { seed, numRuns: 2000 },
+    );
   });
 });
