@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble, PREDEFINED } from '@keyvm/assembler';
 import { DomainSlot, Store } from '@keyvm/core';
-import { encodeImage, imageDebugInfo, MAX_DEBUG_BYTES, stateLength } from '@keyvm/image';
+import { attachDebugInfo, encodeImage, imageDebugInfo, MAX_DEBUG_BYTES, stateLength } from '@keyvm/image';
 import { BootSlot } from '@keyvm/interpreter';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { withDebugInfo } from './debug-info.js';
@@ -192,5 +192,30 @@ describe('debug information that does not fit', () => {
     const huge = { ...program, files: [{ name: 'x'.repeat(MAX_DEBUG_BYTES) }] };
     expect(withDebugInfo(state, { programs: [huge] })).toEqual(state);
     expect(withDebugInfo(state, undefined)).toBe(state);
+  });
+});
+
+describe('names from a hostile debug section', () => {
+  it('cannot drive the terminal: file names and labels are escaped in fault messages', async () => {
+    const src = file('esc.ism', 'div(1, 0)\n');
+    const saved = join(dir, 'esc.kvmi');
+    await keyvm(['run', src, '--max-steps', '2', '--save', saved, '-q']);
+    const bytes = readFileSync(saved);
+    const state = bytes.subarray(0, stateLength(bytes));
+    const debug = imageDebugInfo(bytes)!;
+    const evil = {
+      programs: debug.programs.map((p) => ({
+        ...p,
+        files: [{ name: '\x1b[2Jevil.ism', text: 'div(1, 0)\x1b]0;owned\x07\n' }],
+        labels: [{ name: 'x\x1b[31m', address: 0, section: 'code' as const }],
+      })),
+    };
+    const hostile = join(dir, 'hostile.kvmi');
+    writeFileSync(hostile, attachDebugInfo(state, evil));
+    const r = await keyvm(['resume', hostile]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain('\x1b');
+    expect(r.stderr).toContain('\\x1B[2Jevil.ism:1:1: fault: division-by-zero');
+    expect(r.stderr).toContain('in x\\x1B[31m');
   });
 });

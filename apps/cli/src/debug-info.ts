@@ -2,7 +2,7 @@
 // the machine it booted (kept in saved images), and faults told as source positions
 // (`file:line:col`, the line and a caret) from it.
 import type { Program } from '@keyvm/assembler';
-import { excerptLine } from '@keyvm/assembler';
+import { escapeText, excerptLine } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, type Store } from '@keyvm/core';
 import { attachDebugInfo, type DebugProgram, type ImageDebugInfo, ImageError } from '@keyvm/image';
 import type { FaultInfo } from '@keyvm/interpreter';
@@ -173,8 +173,9 @@ export function faultText(
   const domain = domainName(store, fault.domain);
   if (where === undefined)
     return `${red('fault')}: ${fault.code} at pc ${fault.pc} in ${domain}: ${fault.message}`;
-  const label = where.label === undefined ? '' : `, in ${where.label}`;
-  let text = `${where.file}:${where.line}:${where.col}: ${red('fault')}: ${fault.code} in ${domain} (pc ${fault.pc}${label}): ${fault.message}`;
+  // Names come from the debug information, which a hostile image can shape: escaped.
+  const label = where.label === undefined ? '' : `, in ${escapeText(where.label)}`;
+  let text = `${escapeText(where.file)}:${where.line}:${where.col}: ${red('fault')}: ${fault.code} in ${domain} (pc ${fault.pc}${label}): ${fault.message}`;
   if (where.sourceLine !== undefined) {
     const { text: shown, caret } = excerptLine(where.sourceLine, where.col);
     text += `\n  ${shown}\n  ${caret}^`;
