@@ -165,7 +165,8 @@ describe.concurrent('run: outcomes and exit codes', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^keyvm: cannot boot: /);
     const src = file('page.ism', 'createpage(15, 0, 1, 1000)\n');
-    expect((await keyvmJson(['run', src, '--memory', '1000'])).json).toMatchObject({
+    // Booting takes about 1,550 words (pages, the domain page's slots, devices: see MEMORY_CHARGES).
+    expect((await keyvmJson(['run', src, '--memory', '2500'])).json).toMatchObject({
       status: 'fault',
       fault: { code: 'out-of-memory' },
     });

@@ -9,7 +9,9 @@ import {
   DomainState,
   domainSlotProblem,
   LIMITS,
+  MEMORY_CHARGES,
   PageType,
+  pageCharge,
   Resource,
   SPECIAL_SLOTS,
 } from './layout.js';
@@ -280,8 +282,9 @@ export class Store {
   // ---- creation -------------------------------------------------------------------
 
   /**
-   * Create a page of `type` and `size`, charged to the memory meter `meterKey`
-   * designates (any meter key to a memory meter). Returns a read-write page key.
+   * Create a page of `type` and `size`, charged `pageCharge(type, size)` words to
+   * the memory meter `meterKey` designates (any meter key to a memory meter), so a
+   * page of size 0 is paid for too. Returns a read-write page key.
    */
   createPage(type: number, meterKey: Key, size: number): Key {
     const meter = this.meter(meterKey, false);
@@ -291,7 +294,7 @@ export class Store {
     const max = type === PageType.data ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
     if (!isCount(size, max)) fail('bad-argument', `page size ${size} is outside 0..${max}`);
     const id = this.#freshId();
-    this.#chargeMemory(meter, size);
+    this.#chargeMemory(meter, pageCharge(type, size));
     const page =
       type === PageType.data
         ? new DataPage(id, 0, new Int32Array(size), meter.id)
@@ -303,14 +306,14 @@ export class Store {
   /**
    * Create a child meter of the meter `parentKey` designates (use or control key),
    * holding `amount` (UNLIMITED allowed: still bounded by every ancestor), and
-   * charge `LIMITS.meterWords` to the memory meter `memoryKey` designates (a guest
+   * charge `MEMORY_CHARGES.meter` to the memory meter `memoryKey` designates (a guest
    * pays; the embedder, giving none, does not). Returns a controlling key to the child.
    */
   createMeter(parentKey: Key, amount: number, memoryKey?: Key): Key {
     const parent = this.meter(parentKey, false);
     if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
     this.checkNewMeter(parentKey, memoryKey);
-    if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), LIMITS.meterWords);
+    if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), MEMORY_CHARGES.meter);
     const m = this.#add(new Meter(this.#freshId(), 0, parent.resource, parent, amount));
     return this.meterKey(m, true);
   }
@@ -327,21 +330,30 @@ export class Store {
     if (memoryKey === undefined) return;
     const memory = this.meter(memoryKey, false);
     if (memory.resource !== Resource.memory) fail('wrong-kind', 'a new meter is paid for by a memory meter');
-    if (this.available(memory) < LIMITS.meterWords)
-      fail('out-of-memory', `the memory meter cannot pay ${LIMITS.meterWords} words for a new meter`);
+    if (this.available(memory) < MEMORY_CHARGES.meter)
+      fail('out-of-memory', `the memory meter cannot pay ${MEMORY_CHARGES.meter} words for a new meter`);
   }
 
-  /** Create a device of a type the interpreter defines. Embedder only. */
-  createDevice(deviceType: number): Key {
+  /**
+   * Create a device of a type the interpreter defines. Embedder only; charged
+   * `MEMORY_CHARGES.device` to the memory meter `memoryKey` designates, when given.
+   */
+  createDevice(deviceType: number, memoryKey?: Key): Key {
     if (!isCount(deviceType, 0x7fffffff)) fail('bad-argument', `device type ${deviceType} is invalid`);
-    return this.deviceKey(this.#add(new Device(this.#freshId(), 0, deviceType)));
+    const id = this.#freshId();
+    if (memoryKey !== undefined) {
+      const memory = this.meter(memoryKey, false);
+      if (memory.resource !== Resource.memory) fail('wrong-kind', 'a device is paid for by a memory meter');
+      this.#chargeMemory(memory, MEMORY_CHARGES.device);
+    }
+    return this.deviceKey(this.#add(new Device(id, 0, deviceType)));
   }
 
   /**
    * Make the key page `pageKey` designates (read-write key) a domain, ready to be
    * called: it needs at least the special slots. STATE, IP and POINTER that are not
    * number keys are set to available / 0 / 0, and SELF to a page key to itself.
-   * Returns its gate key.
+   * The page's memory meter pays `MEMORY_CHARGES.domain` more. Returns its gate key.
    */
   makeDomain(pageKey: Key): Key {
     const page = this.keyPage(pageKey, true);
@@ -356,6 +368,7 @@ export class Store {
       if ((slot === DomainSlot.IP || slot === DomainSlot.POINTER) && k.kind !== KeyKind.number) continue;
       this.checkDomainSlot(slot, k);
     }
+    this.#chargeMemory(this.#objects[page.meter] as Meter, MEMORY_CHARGES.domain);
     s[DomainSlot.STATE] = numberKey(DomainState.available);
     if (s[DomainSlot.IP]!.kind !== KeyKind.number) s[DomainSlot.IP] = numberKey(0);
     if (s[DomainSlot.POINTER]!.kind !== KeyKind.number) s[DomainSlot.POINTER] = numberKey(0);
@@ -419,7 +432,10 @@ export class Store {
     return this.page(key).size;
   }
 
-  /** Resize a page (read-write key): growth charged, shrinking refunded, new words zero / slots null. */
+  /**
+   * Resize a page (read-write key): growth charged, shrinking refunded (per word or
+   * slot, `MEMORY_CHARGES`), new words zero / slots null.
+   */
   resizePage(key: Key, size: number): void {
     if (key.kind !== KeyKind.page) {
       this.page(key);
@@ -434,8 +450,9 @@ export class Store {
     }
     const meter = this.#objects[page.meter] as Meter;
     const delta = size - page.size;
-    if (delta > 0) this.#chargeMemory(meter, delta);
-    else if (delta < 0) this.#refundMemory(meter, -delta);
+    const perUnit = isData ? MEMORY_CHARGES.dataWord : MEMORY_CHARGES.keySlot;
+    if (delta > 0) this.#chargeMemory(meter, delta * perUnit);
+    else if (delta < 0) this.#refundMemory(meter, -delta * perUnit);
     this.epoch++;
     if (page.kind === ObjectKind.dataPage) {
       page.changes++;
@@ -450,8 +467,9 @@ export class Store {
   }
 
   /**
-   * Free a page (read-write key): its memory is refunded and every key to it is
-   * void. A domain that is running, waiting or blocked cannot be destroyed.
+   * Free a page (read-write key): its memory is refunded (all but `MEMORY_CHARGES.id`)
+   * and every key to it is void. A domain that is running, waiting or blocked cannot
+   * be destroyed.
    */
   destroyPage(key: Key): void {
     if (key.kind !== KeyKind.page) {
@@ -467,7 +485,10 @@ export class Store {
       const k = this.kernel;
       if (k.root === page.id || k.active === page.id) fail('busy', 'the machine still refers to this domain');
     }
-    this.#refundMemory(this.#objects[page.meter] as Meter, page.size);
+    const isData = page.kind === ObjectKind.dataPage;
+    const charged = pageCharge(isData ? PageType.data : PageType.keys, page.size);
+    const domain = !isData && page.isDomain ? MEMORY_CHARGES.domain : 0;
+    this.#refundMemory(this.#objects[page.meter] as Meter, charged - MEMORY_CHARGES.id + domain);
     this.#objects[page.id] = undefined;
     this.#live--;
     this.epoch++;

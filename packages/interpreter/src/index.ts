@@ -2,7 +2,7 @@
 // the (transparent) prove / verify of the Anoma provable-VM interface.
 export { OUTPUT_LIMIT } from './cpu.js';
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
-export { type Evaluation, evaluate } from './evaluate.js';
+export { EVALUATE_MEMORY, type EvaluateOptions, type Evaluation, evaluate } from './evaluate.js';
 export {
   type BootOptions,
   BootSlot,

@@ -183,9 +183,9 @@ export class Machine {
       slots[DomainSlot.STACK] = stackKey;
       slots[DomainSlot.DATA] = dataKey;
       if (options.devices ?? true) {
-        slots[BootSlot.console] = store.createDevice(DeviceType.console);
-        slots[BootSlot.input] = store.createDevice(DeviceType.input);
-        slots[BootSlot.clock] = store.createDevice(DeviceType.clock);
+        slots[BootSlot.console] = store.createDevice(DeviceType.console, mem);
+        slots[BootSlot.input] = store.createDevice(DeviceType.input, mem);
+        slots[BootSlot.clock] = store.createDevice(DeviceType.clock, mem);
       }
       store.makeDomain(domainKey);
     } catch (e) {

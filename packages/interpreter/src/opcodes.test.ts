@@ -1,6 +1,16 @@
 // Every opcode: a passing case, and each of its fault cases checked for the fault
 // result and for atomicity (the faulting instruction changed nothing).
-import { DomainSlot, type FaultName, KeyKind, LIMITS, NULL_KEY, UNLIMITED } from '@keyvm/core';
+import {
+  DomainSlot,
+  type FaultName,
+  KeyKind,
+  LIMITS,
+  MEMORY_CHARGES,
+  NULL_KEY,
+  PageType,
+  pageCharge,
+  UNLIMITED,
+} from '@keyvm/core';
 import { gasFor, INSTRUCTIONS, type Mnemonic, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Machine } from './machine.js';
@@ -140,7 +150,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'charges the memory meter',
       program: [...op('CREATEPAGE', 16, 0, FREE, 7), ...op('METERREAD', FREE)],
       stack: [3],
-      setup: childMeter(FREE, 'memory', 10),
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 7) + 3),
     },
   ],
   PAGETYPE: [
@@ -164,8 +174,8 @@ const PASS: Record<Mnemonic, PassCase[]> = {
     {
       name: 'refunds the memory meter on shrinking',
       program: [...op('CREATEPAGE', 16, 0, FREE, 8), ...op('PAGESIZESET', 16, 2), ...op('METERREAD', FREE)],
-      stack: [8],
-      setup: childMeter(FREE, 'memory', 10),
+      stack: [2 + 6 * MEMORY_CHARGES.dataWord],
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 8) + 2),
     },
     {
       name: 'resizing the running stack leaves the words above the stack pointer zero',
@@ -464,8 +474,9 @@ const PASS: Record<Mnemonic, PassCase[]> = {
         ...op('METERREAD', FREE),
         ...op('KEYTYPE', 17),
       ],
-      stack: [10, 0],
-      setup: childMeter(FREE, 'memory', 10),
+      // All comes back but the id's charge.
+      stack: [pageCharge(PageType.data, 6) + 4 - MEMORY_CHARGES.id, 0],
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 6) + 4),
     },
   ],
   MAKEDOMAIN: [
@@ -632,7 +643,7 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
       name: 'more than the memory meter holds',
       fault: 'out-of-memory',
       program: [...op('CREATEPAGE', FREE, 0, 1, 3), ...op('CREATEPAGE', 16, 1, 1, 3)],
-      setup: smallMemory(5),
+      setup: smallMemory(pageCharge(PageType.data, 3) + pageCharge(PageType.keys, 3) - 1),
     },
   ],
   PAGETYPE: [
@@ -666,7 +677,7 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
       name: 'growth beyond the memory meter',
       fault: 'out-of-memory',
       program: [...op('CREATEPAGE', FREE, 0, 1, 3), ...op('PAGESIZESET', FREE, 6)],
-      setup: smallMemory(5),
+      setup: smallMemory(pageCharge(PageType.data, 3) + 2),
     },
   ],
   PAGESIZEGET: [
