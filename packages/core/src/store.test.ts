@@ -1118,7 +1118,7 @@ describe('counts at their limits', () => {
     expectFault(r, 'out-of-memory', () => r.checkNewMeter(r.meterKey(r.primeTime, true)));
     expectFault(r, 'out-of-memory', () => r.createDevice(1));
     expect(s.createMeter(time, 5, mem)).toMatchObject({ kind: KeyKind.meter });
-  });
+  }, 20_000); // each check snapshots a table of 16M ids: seconds on a loaded machine
 
   it('a version at the u32 limit starts again from 0 once every key to the object is nulled', () => {
     const { s, mem, data, keys } = setup();

@@ -90,6 +90,8 @@ export class Store {
   #objects: (StoreObject | undefined)[] = [undefined];
   /** Count of live objects. */
   #live = 0;
+  /** Slots of every live key page, kept so the cost of a walk over them is known in O(1). */
+  #keySlots = 0;
   kernel: KernelState = defaultKernel();
   /**
    * Bumped whenever a key may have become void or a page's words were replaced
@@ -150,7 +152,26 @@ export class Store {
   #add<T extends StoreObject>(o: T): T {
     this.#objects[o.id] = o;
     this.#live++;
+    if (o.kind === ObjectKind.keyPage) this.#keySlots += o.slots.length;
     return o;
+  }
+
+  /** Slots of every live key page (what a walk over every key in the store visits, with the meters). */
+  get keySlotCount(): number {
+    return this.#keySlots;
+  }
+
+  /**
+   * The keys a SEVER through `key` would have to visit besides its O(1) work: at the
+   * u32 version limit every key to the object is nulled (one walk over every object
+   * and key slot); otherwise 0. The interpreter charges gas for it before the
+   * instruction runs. Reads only; never throws.
+   */
+  severWalk(key: Key): number {
+    if (key.kind !== KeyKind.page && key.kind !== KeyKind.meter) return 0;
+    const o = this.deref(key);
+    if (o === undefined || o.version < MAX_COUNT) return 0;
+    return this.#objects.length + this.#keySlots;
   }
 
   /**
@@ -164,6 +185,7 @@ export class Store {
     const s = new Store();
     s.#objects = new Array<StoreObject | undefined>(nextId).fill(undefined);
     s.#live = 0;
+    s.#keySlots = 0;
     for (const o of objects) {
       if (!Number.isInteger(o.id) || o.id <= 0 || o.id >= nextId || s.#objects[o.id])
         fail('bad-argument', `object id ${o.id} is out of range or repeated`);
@@ -459,10 +481,14 @@ export class Store {
       const words = new Int32Array(size);
       words.set(size >= page.size ? page.words : page.words.subarray(0, size));
       page.words = words;
-    } else if (delta > 0) {
-      for (let i = 0; i < delta; i++) page.slots.push(NULL_KEY);
     } else {
-      page.slots.length = size;
+      // A new array of the exact size (growing one slot at a time cost the host ~6x more
+      // per slot on large pages, and a shrunk array may keep its old capacity).
+      const old = page.slots;
+      const slots = delta > 0 ? new Array<Key>(size).fill(NULL_KEY) : old.slice(0, size);
+      if (delta > 0) for (let i = 0; i < old.length; i++) slots[i] = old[i]!;
+      page.slots = slots;
+      this.#keySlots += delta;
     }
   }
 
@@ -491,6 +517,7 @@ export class Store {
     this.#refundMemory(this.#objects[page.meter] as Meter, charged - MEMORY_CHARGES.id + domain);
     this.#objects[page.id] = undefined;
     this.#live--;
+    if (!isData) this.#keySlots -= page.size;
     this.epoch++;
   }
 
@@ -640,10 +667,18 @@ export class Store {
    */
   spend(meter: Meter, amount: number): void {
     if (amount === 0) return;
-    if (!(amount > 0) || this.available(meter) < amount)
-      throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
-    for (let m: Meter | null = meter; m !== null; m = m.parent)
-      if (m.remaining !== UNLIMITED) m.remaining -= amount;
+    if (!(amount > 0)) throw new Error(`internal: spending ${amount} from meter #${meter.id}`);
+    // One walk (settling a borrow is on every switch between meters): a meter that
+    // cannot pay puts back what was taken below it, then throws.
+    for (let m: Meter | null = meter; m !== null; m = m.parent) {
+      if (m.remaining === UNLIMITED) continue;
+      if (m.remaining < amount) {
+        for (let u: Meter | null = meter; u !== m; u = u!.parent)
+          if (u!.remaining !== UNLIMITED) u!.remaining += amount;
+        throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
+      }
+      m.remaining -= amount;
+    }
   }
 
   /** The nearest meter in the chain with less than `amount` left (the one that ran out). */
