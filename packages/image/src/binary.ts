@@ -1,10 +1,9 @@
 // The binary image: a fixed header, four sections (meters, objects, keys, kernel)
 // and a CRC-32 over everything before it. Little-endian; data words as blocks.
 // The writer and the reader below mirror each other field by field.
-import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
-import { crc32 } from 'node:zlib';
 import { DataPage, type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+// Native sha256 / CRC-32 in Node, plain ECMAScript elsewhere (package.json `imports`).
+import { allocateBytes, crc32, LITTLE_ENDIAN_HOST, sha256Hex } from '#platform';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
 import {
@@ -92,7 +91,6 @@ function keySize(kind: number): number {
   }
 }
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 /**
  * The CRC-32 is computed in steps of about this many bytes, right after they are
  * written (save), or just before they are copied and their object records are read
@@ -102,7 +100,7 @@ const CRC_STEP = 1 << 16;
 
 /** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
 export function imageHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 // ---- writing -------------------------------------------------------------------------
@@ -141,10 +139,9 @@ function writeModel(model: ImageModel): Uint8Array {
   const total = HEADER_SIZE + metersLength + objectsLength + keysLength + kernelLength + CHECKSUM_SIZE;
 
   // Pass 2: fill. Every byte is written, so the buffer need not be zeroed.
-  const buf = Buffer.allocUnsafeSlow(total);
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, total);
+  const out = allocateBytes(total);
   const dv = new DataView(out.buffer, out.byteOffset, total);
-  // Aligned word view of the output (allocUnsafeSlow gives offset 0) for block copies.
+  // Aligned word view of the output (allocateBytes gives offset 0) for block copies.
   const out32 = new Int32Array(out.buffer, out.byteOffset, total >>> 2);
   const u8 = (p: number, v: number) => dv.setUint8(p, v);
   const u32 = (p: number, v: number) => dv.setUint32(p, v, true);
