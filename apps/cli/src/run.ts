@@ -4,7 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassemble } from '@keyvm/assembler';
-import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
+import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
   Machine,
@@ -319,7 +319,7 @@ function statsText(machine: Machine, r: RunResult, ms: number, savedBytes: numbe
     if (o.kind === ObjectKind.dataPage) {
       dataPages++;
       words += o.size;
-    } else if (o instanceof KeyPage) {
+    } else if (o.kind === ObjectKind.keyPage) {
       keyPages++;
       if (o.isDomain) domains++;
     }
@@ -355,7 +355,8 @@ export function jsonlStep(s: StepInfo): string {
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
 function instructionText(machine: Machine, s: StepInfo): string {
   const page = machine.store.object(s.domain);
-  const code = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
+  const code =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
   const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
   const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();

@@ -9,7 +9,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   numberKey,
   ObjectKind,
   PageType,
@@ -492,7 +492,7 @@ export class Machine {
 
   #domainPage(id: number): KeyPage | undefined {
     const o = this.store.object(id);
-    return o instanceof KeyPage && o.isDomain ? o : undefined;
+    return o?.kind === ObjectKind.keyPage && o.isDomain ? o : undefined;
   }
 
   #stepInfo(): StepInfo | undefined {
@@ -576,7 +576,8 @@ export class Machine {
   /** Every domain, in id order. */
   domains(): DomainView[] {
     const out: DomainView[] = [];
-    for (const o of this.store.objects()) if (o instanceof KeyPage && o.isDomain) out.push(this.domain(o.id));
+    for (const o of this.store.objects())
+      if (o.kind === ObjectKind.keyPage && o.isDomain) out.push(this.domain(o.id));
     return out;
   }
 
