@@ -311,6 +311,56 @@ export function imageLengthFromHeader(start: Uint8Array): number {
   return total;
 }
 
+/** What an image's header says: the first `HEADER_SIZE` (64) bytes, see the README. */
+export interface ImageHeader {
+  /** Format version (this decoder reads `IMAGE_FORMAT_VERSION`). */
+  readonly version: number;
+  readonly flags: number;
+  /** The next object id the store will hand out. */
+  readonly nextId: number;
+  readonly meterCount: number;
+  /** Pages and devices. */
+  readonly objectCount: number;
+  /** One keeper per meter plus every key page slot. */
+  readonly keyCount: number;
+  /** Byte lengths of the four sections, in order. */
+  readonly sections: {
+    readonly meters: number;
+    readonly objects: number;
+    readonly keys: number;
+    readonly kernel: number;
+  };
+  /** Bytes of the whole image as the header declares it: header, sections and checksum. */
+  readonly length: number;
+}
+
+/**
+ * The header of the image that `bytes` starts with (the whole image, or at least its
+ * first 64 bytes). Checks what decodeImage checks first (magic, version, flags) and
+ * throws the same ImageError; the rest of the image is neither read nor checked.
+ */
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  checkHeader(bytes, dv);
+  const sections = {
+    meters: u64At(dv, H.metersLength),
+    objects: u64At(dv, H.objectsLength),
+    keys: u64At(dv, H.keysLength),
+    kernel: u64At(dv, H.kernelLength),
+  };
+  return {
+    version: dv.getUint32(H.version, true),
+    flags: dv.getUint32(H.flags, true),
+    nextId: dv.getUint32(H.nextId, true),
+    meterCount: dv.getUint32(H.meterCount, true),
+    objectCount: dv.getUint32(H.objectCount, true),
+    keyCount: dv.getUint32(H.keyCount, true),
+    sections,
+    length:
+      HEADER_SIZE + sections.meters + sections.objects + sections.keys + sections.kernel + CHECKSUM_SIZE,
+  };
+}
+
 function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {
   const len = bytes.length;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);

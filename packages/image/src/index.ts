@@ -16,7 +16,9 @@ export {
   encodeImage,
   IMAGE_FORMAT_VERSION,
   IMAGE_MAGIC,
+  type ImageHeader,
   imageHash,
+  readImageHeader,
 } from './binary.js';
 export {
   IMAGE_ERROR_CODES,

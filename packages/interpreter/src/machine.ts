@@ -20,6 +20,7 @@ import { INSTRUCTIONS } from '@keyvm/isa';
 import { BORROW_LIMIT, Cpu, Stop } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
 import { codeGenerationRefusal } from './jit.js';
+import type { MachineApi } from './machine-api.js';
 import type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
 
 /** A program to boot: code words and the initial contents of the data page. */
@@ -131,7 +132,7 @@ const wholeAtLeast = (n: number, min: number, what: string): number => {
   return n;
 };
 
-export class Machine {
+export class Machine implements MachineApi {
   readonly store: Store;
   /**
    * Why the JIT is off although the options asked for it: the platform's refusal to
