@@ -21,7 +21,7 @@ function readTsconfig(file) {
     json = JSON.parse(text);
   } catch {
     // Comments and trailing commas (outside strings: a glob like "src/**/*.ts" holds "/*").
-    const stripped = text.replace(/("(?:[^"\\]|\\.)*")|\/\*[\s\S]*?\*\/|\/\/.*$/gm, (m, str) => str ?? '');
+    const stripped = text.replace(/("(?:[^"\\]|\\.)*")|\/\*[\s\S]*?\*\/|\/\/.*$/gm, (_m, str) => str ?? '');
     json = JSON.parse(stripped.replace(/,(\s*[}\]])/g, '$1'));
   }
   if (json.extends && json.compilerOptions?.types === undefined) {
