@@ -679,7 +679,12 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(r.stdout).toMatch(/^ {2}console {2}slot 12 {2}op 0 putChar/m);
     expect(r.stdout).toMatch(/^ {3}4 rights-violation /m);
     expect(r.stdout).toMatch(/^ {3}4 {2}DIV\s+a b -- floor\(a\/b\)\s+1 {2}Floored division/m);
-    expect(r.stdout).toMatch(/^ {2}10 {2}CREATEPAGE\s+slot type meter size --\s+1\+ {2}Create a page/m);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^ {2}10 {2}CREATEPAGE\\s+slot type meter size --\\s+${INSTRUCTIONS[10]!.gas}\\+ {2}Create a page`,
+        'm',
+      ),
+    );
     const one = await keyvm(['ops', 'jumpif', '0']);
     expect(one.stdout.trimEnd().split('\n')).toHaveLength(3);
     const json = JSON.parse((await keyvm(['ops', '--json'])).stdout) as {
@@ -689,6 +694,6 @@ describe.concurrent('inspect, graph and ops', () => {
     }[];
     expect(json).toHaveLength(INSTRUCTIONS.length);
     expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: 2, sizeGas: false });
-    expect(json[10]).toMatchObject({ name: 'CREATEPAGE', gas: 1, sizeGas: true });
+    expect(json[10]).toMatchObject({ name: 'CREATEPAGE', gas: INSTRUCTIONS[10]!.gas, sizeGas: true });
   });
 });
