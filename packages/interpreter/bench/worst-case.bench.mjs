@@ -116,6 +116,35 @@ row(
   5_000_000,
 );
 
+// SEVER at the u32 version limit (an image can hold every object there): each SEVER
+// nulls every key to its object, walking the store. 20,000 key pages at the limit,
+// their keys in a key page in slot 20; the loop severs each in turn (index in DATA[0]).
+{
+  const build = () => {
+    // biome-ignore format: one instruction per group
+    const code = loop([], [
+      ...P(DomainSlot.SELF, FREE, 20, DomainSlot.DATA, 0), Op.PAGEREAD, Op.COPYKEY,
+      ...P(FREE), Op.SEVER,
+      ...P(DomainSlot.DATA, 0), Op.PAGEREAD, ...P(1), Op.ADD, ...P(DomainSlot.DATA, 0), Op.PAGEWRITE,
+    ]);
+    const m = boot(code);
+    const store = m.store;
+    const root = store.object(m.rootDomain);
+    const mem = root.slots[DomainSlot.MEMORY];
+    const n = 20_000;
+    const holder = store.createPage(PageType.keys, mem, n);
+    const slots = store.keyPage(holder, true).slots;
+    for (let i = 0; i < n; i++) {
+      const page = store.keyPage(store.createPage(PageType.keys, mem, 4), true);
+      page.version = 0xffff_ffff;
+      slots[i] = store.pageKey(page);
+    }
+    root.slots[20] = holder;
+    return m;
+  };
+  row('key', 'SEVER at the version limit, 20,000 objects', build, 20_000_000);
+}
+
 // Meters, the running domain 64 meters deep (the deepest chain).
 const deep =
   (code, depth = 64) =>
