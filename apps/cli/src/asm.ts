@@ -4,7 +4,7 @@ import { basename, extname } from 'node:path';
 import { disassemble, disassembleProgram, encodeProgram, escapeText, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
 import type { ImageDebugInfo } from '@keyvm/image';
-import { Machine } from '@keyvm/interpreter';
+import { Machine, type MachineApi } from '@keyvm/interpreter';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
 
@@ -53,7 +53,7 @@ export async function disasmCommand(file: string, flags: DisasmFlags): Promise<E
  * Every code page of an image, once, headed by the domains that run it; with the
  * labels, source positions and data page of the program the debug section gives for it.
  */
-function disassembleImage(machine: Machine, debug: ImageDebugInfo | undefined): string {
+function disassembleImage(machine: MachineApi, debug: ImageDebugInfo | undefined): string {
   const store = machine.store;
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {

@@ -1,11 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { richStore, tinyStore } from './fixtures.js';
+import { richStore, tinyStore } from './fixtures.test-helpers.js';
 import {
   attachDebugInfo,
-  compressImage,
   decodeImage,
-  decompressImage,
   encodeImage,
   type ImageDebugInfo,
   ImageError,
@@ -13,6 +11,7 @@ import {
   imageHash,
   splitImage,
 } from './index.js';
+import { compressImage, decompressImage } from './node.js';
 
 const info: ImageDebugInfo = {
   programs: [

@@ -17,7 +17,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   type Meter,
   NULL_KEY,
   numberKey,
@@ -26,10 +26,11 @@ import {
   Resource,
   type Store,
 } from '@keyvm/core';
-import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
+import { heavyCost } from './ops/cost.js';
 import { describeFault, describeKey } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands } from './ops/operands.js';
@@ -1330,7 +1331,7 @@ export class Cpu {
     if (id === 0) return null;
     const hint = this.#activated;
     const page = hint !== null && hint.id === id ? hint : this.store.object(id);
-    return page instanceof KeyPage &&
+    return page?.kind === ObjectKind.keyPage &&
       page.isDomain &&
       page.slots[3 satisfies typeof DomainSlot.STATE]!.value === (1 satisfies typeof DomainState.running)
       ? page
@@ -1376,11 +1377,9 @@ export class Cpu {
     }
   }
 
-  /** Gas the heavy instruction `op` costs now: the table's, plus its size's (`gasFor`). */
+  /** Gas the heavy instruction `op` costs now: the table's, its size's, its meter chain's (`heavyCost`). */
   costOf(op: number): number {
-    const row = INSTRUCTIONS[op]!;
-    // Without its operands it costs the table's gas (it will fault stack-underflow).
-    return row.sizeGas ? gasFor(row, this.sp >= row.pops ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
+    return heavyCost(this.store, this.domain, this.stack, this.sp, op, this.meter?.depth ?? 0);
   }
 
   /** Gas cost of the instruction at the current IP (for meter exhaustion and the step hook). */
