@@ -8,6 +8,8 @@
 //   16  n bytes: UTF-8 JSON of an ImageDebugInfo, written canonically
 //   16+n u32 CRC-32 of every byte of the section before it
 // Nothing may follow it. The state (everything before it) is the image's identity.
+// Native CRC-32 in Node, plain ECMAScript elsewhere (package.json `imports`).
+import { crc32 } from '#platform';
 import { refuse } from './errors.js';
 
 /** The magic that opens a debug section. */
@@ -171,7 +173,11 @@ export function encodeDebugSection(info: ImageDebugInfo): Uint8Array {
   dv.setUint32(8, DEBUG_FORMAT_VERSION, true);
   dv.setUint32(12, payload.length, true);
   out.set(payload, DEBUG_HEADER_BYTES);
-  dv.setUint32(DEBUG_HEADER_BYTES + payload.length, crc32(out, 0, DEBUG_HEADER_BYTES + payload.length), true);
+  dv.setUint32(
+    DEBUG_HEADER_BYTES + payload.length,
+    crc32(out.subarray(0, DEBUG_HEADER_BYTES + payload.length)),
+    true,
+  );
   return out;
 }
 
@@ -242,7 +248,7 @@ export function splitImage(bytes: Uint8Array): { state: Uint8Array; debug: Image
       `the debug payload of ${length} bytes does not end where the file does (${left - DEBUG_HEADER_BYTES - CRC_BYTES} bytes follow the header)`,
     );
   const stored = dv.getUint32(DEBUG_HEADER_BYTES + length, true);
-  const actual = crc32(bytes, end, end + DEBUG_HEADER_BYTES + length);
+  const actual = crc32(bytes.subarray(end, end + DEBUG_HEADER_BYTES + length));
   if (stored !== actual)
     refuse('bad-debug-info', where(DEBUG_HEADER_BYTES + length), 'the debug section checksum does not match');
   let json: unknown;
@@ -261,21 +267,4 @@ export function splitImage(bytes: Uint8Array): { state: Uint8Array; debug: Image
 /** The debug information an image file carries, if any (the state is not decoded). */
 export function imageDebugInfo(bytes: Uint8Array): ImageDebugInfo | undefined {
   return splitImage(bytes).debug;
-}
-
-const CRC_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/** CRC-32 (IEEE, as zlib's) of `bytes[start, end)`: the debug section is small, a table loop is enough. */
-function crc32(bytes: Uint8Array, start: number, end: number): number {
-  let crc = 0xffffffff;
-  for (let i = start; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }
