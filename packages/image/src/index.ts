@@ -54,4 +54,10 @@ export {
   type ObjectJson,
   type ResourceName,
 } from './json.js';
+export {
+  checkLimit,
+  DEFAULT_IMAGE_LIMITS,
+  type ImageLimits,
+  resolveImageLimits,
+} from './limits.js';
 export { IMAGE_LIMITS } from './validate.js';
