@@ -74,7 +74,9 @@ describe('the embedder limits', () => {
       dv.setUint32(112 + 20, 2 ** 16, true); // 2^48
     });
     expect(decodeImage(atLimit).object(5)).toMatchObject({ remaining: 2 ** 48 });
-    expect(decodeImage(huge, { limits: { maxMeterAmount: Number.MAX_SAFE_INTEGER } }).object(5)).toMatchObject({
+    expect(
+      decodeImage(huge, { limits: { maxMeterAmount: Number.MAX_SAFE_INTEGER } }).object(5),
+    ).toMatchObject({
       remaining: 2 ** 53 - 1,
     });
   });
