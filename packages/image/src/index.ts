@@ -7,6 +7,7 @@ export {
   type ForeignFunction,
   type FunctionV,
   KEYVM_VM_NUMBER,
+  MAX_VALUE_NODES,
   type Program,
   type VmValue,
 } from './anoma.js';
