@@ -666,7 +666,7 @@ describe.concurrent('inspect, graph and ops', () => {
     (store.object(m.rootDomain) as KeyPage).slots[20] = pages;
     const big = file('big.kvmi', encodeImage(store));
     const svg = join(dir, 'big.svg');
-    const r = await keyvm(['graph', big, '--svg', '-o', svg]);
+    const r = await keyvm(['graph', big, '--svg', '-o', svg, '--max-nodes', '80000']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(svg, 'utf8').match(/data page #/g)).toHaveLength(70_003); // and the root's code, stack and data pages
   });

@@ -9,7 +9,12 @@ export {
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
-export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
+export {
+  type DisassembleOptions,
+  disassemble,
+  disassembleChunks,
+  disassembleProgram,
+} from './disassemble.js';
 export {
   decodeProgram,
   encodeProgram,
