@@ -3,7 +3,7 @@
 import { basename, extname } from 'node:path';
 import { disassembleChunks, encodeProgram, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
-import { Machine } from '@keyvm/interpreter';
+import { Machine, type MachineApi } from '@keyvm/interpreter';
 import { boundedItems } from './bounded.js';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
@@ -56,7 +56,7 @@ export async function disasmCommand(file: string, flags: DisasmFlags): Promise<E
 }
 
 /** Every code page of an image, once, headed by the domains that run it. */
-function* disassembleImage(machine: Machine): Generator<string> {
+function* disassembleImage(machine: MachineApi): Generator<string> {
   const store = machine.store;
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {

@@ -6,16 +6,15 @@ import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
+import { decodeImage, IMAGE_MAGIC } from '@keyvm/image';
 import {
   compressImage,
-  decodeImage,
   decompressImage,
-  IMAGE_MAGIC,
   isCompressedImage,
   removeTemporaryFiles,
   saveImageFile,
   writeFileAtomic,
-} from '@keyvm/image';
+} from '@keyvm/image/node';
 import { CliError, ioError, malformed, toCliError, writeError } from './errors.js';
 import { cliImageLimits, currentMaxInput, readFileCapped, readStreamCapped } from './input-limits.js';
 import { removeStaleTemporaries } from './temporaries.js';

@@ -14,15 +14,9 @@ import {
 } from '@keyvm/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { catchImageError, tinyStore } from './fixtures.js';
-import {
-  DEFAULT_IMAGE_LIMITS,
-  decodeImage,
-  decompressImage,
-  encodeImage,
-  ImageError,
-  resolveImageLimits,
-} from './index.js';
+import { catchImageError, tinyStore } from './fixtures.test-helpers.js';
+import { DEFAULT_IMAGE_LIMITS, decodeImage, encodeImage, ImageError, resolveImageLimits } from './index.js';
+import { decompressImage } from './node.js';
 
 const seed = Number(process.env.KEYVM_SEED ?? 20261121);
 // Tiny image layout (see reject.test.ts): meters #1 @64, #2 @88, #5 @112; data page

@@ -14,6 +14,7 @@ export {
   type PageView,
   type Program,
 } from './machine.js';
+export type { MachineApi } from './machine-api.js';
 export {
   DEFAULT_MAX_PRIVATE_WORDS,
   DEFAULT_VERIFY_GAS,
