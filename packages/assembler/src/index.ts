@@ -6,6 +6,7 @@ export {
   AssemblyError,
   type AssemblyErrorCode,
   type Diagnostic,
+  escapeText,
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
@@ -20,6 +21,7 @@ export {
   type KvmFormatErrorCode,
 } from './kvm-format.js';
 export { WORD_MAX, WORD_MIN } from './numbers.js';
+export { closestMatch } from './suggest.js';
 export { DIRECTIVES, type DirectiveName, MAX_NESTING } from './parser.js';
 export {
   type Label,
