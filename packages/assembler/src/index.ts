@@ -21,7 +21,6 @@ export {
   type KvmFormatErrorCode,
 } from './kvm-format.js';
 export { WORD_MAX, WORD_MIN } from './numbers.js';
-export { closestMatch } from './suggest.js';
 export { DIRECTIVES, type DirectiveName, MAX_NESTING } from './parser.js';
 export {
   type Label,
@@ -30,3 +29,4 @@ export {
   type Program,
   type SourceMapEntry,
 } from './program.js';
+export { closestMatch } from './suggest.js';

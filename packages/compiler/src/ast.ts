@@ -16,7 +16,13 @@ export type Expr =
   | { readonly kind: 'string'; readonly value: string; readonly at: Span }
   | { readonly kind: 'name'; readonly name: string; readonly at: Span }
   | { readonly kind: 'unary'; readonly op: string; readonly operand: Expr; readonly at: Span }
-  | { readonly kind: 'binary'; readonly op: string; readonly left: Expr; readonly right: Expr; readonly at: Span }
+  | {
+      readonly kind: 'binary';
+      readonly op: string;
+      readonly left: Expr;
+      readonly right: Expr;
+      readonly at: Span;
+    }
   | { readonly kind: 'call'; readonly callee: string; readonly args: readonly Expr[]; readonly at: Span }
   | {
       readonly kind: 'method';
@@ -51,7 +57,7 @@ export type Stmt =
   | {
       readonly kind: 'if';
       readonly cond: Expr;
-      readonly then: readonly Stmt[];
+      readonly body: readonly Stmt[];
       readonly otherwise: readonly Stmt[];
       readonly at: Span;
     }

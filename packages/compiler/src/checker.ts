@@ -3,9 +3,8 @@
 // constants). It also decides where each variable lives (frame, data page or key
 // slot) and hands the code generator a tree it can compile without asking again.
 import { closestMatch } from '@keyvm/assembler';
-import type { DomainDecl, Expr, FuncDecl, Module, Param, Stmt, TypDecl, TypeExpr } from './ast.js';
+import type { DomainDecl, Expr, FuncDecl, Module, Stmt, TypDecl, TypeExpr } from './ast.js';
 import type { Sink, Span } from './diagnostics.js';
-import { KEYWORDS } from './parser.js';
 import {
   assignable,
   BOOL,
@@ -260,7 +259,11 @@ class Checker {
         if (seen.has(f.name)) this.#error('duplicate-name', `field '${f.name}' declared twice`, f.at);
         seen.add(f.name);
         if (!isWordType(type) && type.k !== 'error')
-          this.#error('type-mismatch', `a record field holds int, bool or string, not ${typeName(type)}`, f.type.at);
+          this.#error(
+            'type-mismatch',
+            `a record field holds int, bool or string, not ${typeName(type)}`,
+            f.type.at,
+          );
         sym.fields.push({ name: f.name, type });
       }
     }
@@ -290,9 +293,18 @@ class Checker {
         if (!isSlotType(type) && type.k !== 'error')
           this.#error('type-mismatch', `a domain is made with keys, not ${typeName(type)}`, p.type.at);
         const slot =
-          p.name === 'console' && type.k === 'key' && type.key === 'device' ? Slot.CONSOLE : this.#allocSlot(p.at);
+          p.name === 'console' && type.k === 'key' && type.key === 'device'
+            ? Slot.CONSOLE
+            : this.#allocSlot(p.at);
         if (slot === Slot.CONSOLE) d.usesConsole = true;
-        const v: VarSym = { k: 'var', name: p.name, type, storage: { k: 'slot', slot }, constant: false, at: p.at };
+        const v: VarSym = {
+          k: 'var',
+          name: p.name,
+          type,
+          storage: { k: 'slot', slot },
+          constant: false,
+          at: p.at,
+        };
         if (this.#declare(scope, p.name, v, p.at)) d.params.push(v);
       }
       const ctx: Context = { scope, func: undefined, domain: d, main: false };
@@ -356,7 +368,11 @@ class Checker {
     }
     if (scope.what === 'block' || scope.what === 'function') {
       // Shadowing a variable of an enclosing block in the same function is a likely mistake.
-      for (let s = scope.parent; s !== undefined && (s.what === 'block' || s.what === 'function'); s = s.parent) {
+      for (
+        let s = scope.parent;
+        s !== undefined && (s.what === 'block' || s.what === 'function');
+        s = s.parent
+      ) {
         if (s.names.has(name)) {
           this.#error('duplicate-name', `'${name}' is already declared in an enclosing block`, at);
           return false;
@@ -394,7 +410,9 @@ class Checker {
   }
 
   #typeNames(): string[] {
-    return [...this.module.names.values()].filter((s) => s.k === 'record' || s.k === 'domain').map((s) => s.name);
+    return [...this.module.names.values()]
+      .filter((s) => s.k === 'record' || s.k === 'domain')
+      .map((s) => s.name);
   }
 
   #funcSym(f: FuncDecl, domain: DomainSym | undefined, method: number): FuncSym {
@@ -441,10 +459,22 @@ class Checker {
       if (type.k !== 'int' && type.k !== 'bool' && type.k !== 'error')
         this.#error('type-mismatch', `constants are int or bool, not ${typeName(type)}`, s.type.at);
       const v = this.#fold(s.init);
-      if (v === undefined) this.#error('not-constant', `the value of constant '${s.name}' is not known when compiling`, s.init.at);
+      if (v === undefined)
+        this.#error(
+          'not-constant',
+          `the value of constant '${s.name}' is not known when compiling`,
+          s.init.at,
+        );
       else value = v;
     }
-    const sym: VarSym = { k: 'var', name: s.name, type, storage: { k: 'const', value }, constant: true, at: s.at };
+    const sym: VarSym = {
+      k: 'var',
+      name: s.name,
+      type,
+      storage: { k: 'const', value },
+      constant: true,
+      at: s.at,
+    };
     this.refs.set(s, sym);
     this.#declare(scope, s.name, sym, s.at);
   }
@@ -488,7 +518,9 @@ class Checker {
         if (s.init !== undefined) this.#expectType(s.init, type, ctx);
         else if (isSlotType(type) && type.k !== 'key')
           this.#error('type-mismatch', `variable '${s.name}' of type ${typeName(type)} needs a value`, s.at);
-        const storage: Storage = isSlotType(type) ? { k: 'slot', slot: this.#allocSlot(s.at) } : { k: 'frame' };
+        const storage: Storage = isSlotType(type)
+          ? { k: 'slot', slot: this.#allocSlot(s.at) }
+          : { k: 'frame' };
         const sym: VarSym = { k: 'var', name: s.name, type, storage, constant: false, at: s.at };
         this.refs.set(s, sym);
         this.#declare(ctx.scope, s.name, sym, s.at);
@@ -502,13 +534,17 @@ class Checker {
       case 'expr': {
         const e = s.expr;
         if (e.kind !== 'call' && e.kind !== 'method')
-          this.#error('misplaced', 'this expression does nothing: only a call can stand as a statement', s.at);
+          this.#error(
+            'misplaced',
+            'this expression does nothing: only a call can stand as a statement',
+            s.at,
+          );
         this.#expr(e, ctx);
         return false;
       }
       case 'if': {
         this.#expectType(s.cond, BOOL, ctx);
-        const a = this.#block(s.then, ctx);
+        const a = this.#block(s.body, ctx);
         const b = this.#block(s.otherwise, ctx);
         return a && b;
       }
@@ -522,12 +558,20 @@ class Checker {
         if (s.step !== undefined) {
           this.#expectType(s.step, INT, ctx);
           const v = this.#fold(s.step);
-          if (v === undefined) this.#error('not-constant', 'the step of a for loop must be a constant', s.step.at);
+          if (v === undefined)
+            this.#error('not-constant', 'the step of a for loop must be a constant', s.step.at);
           else if (v === 0) this.#error('not-constant', 'the step of a for loop cannot be 0', s.step.at);
           else this.steps.set(s, v);
         }
         const scope = new Scope(ctx.scope, 'block');
-        const sym: VarSym = { k: 'var', name: s.name, type: INT, storage: { k: 'frame' }, constant: false, at: s.at };
+        const sym: VarSym = {
+          k: 'var',
+          name: s.name,
+          type: INT,
+          storage: { k: 'frame' },
+          constant: false,
+          at: s.at,
+        };
         this.refs.set(s, sym);
         this.#declare(scope, s.name, sym, s.at);
         this.#block(s.body, { ...ctx, scope });
@@ -544,7 +588,11 @@ class Checker {
           if (want.k !== 'void' && want.k !== 'error')
             this.#error('type-mismatch', `function '${ctx.func.name}' must return ${typeName(want)}`, s.at);
         } else if (want.k === 'void') {
-          this.#error('type-mismatch', `function '${ctx.func.name}' returns nothing (no -> type) but a value is given`, s.value.at);
+          this.#error(
+            'type-mismatch',
+            `function '${ctx.func.name}' returns nothing (no -> type) but a value is given`,
+            s.value.at,
+          );
           this.#expr(s.value, ctx);
         } else this.#expectType(s.value, want, ctx);
         return true;
@@ -577,7 +625,11 @@ class Checker {
       const sym = this.#lookup(e, ctx);
       if (sym === undefined) return ERROR;
       if (sym.k !== 'var') {
-        this.#error('not-assignable', `'${e.name}' is a ${sym.k === 'func' ? 'function' : sym.k}, not a variable`, e.at);
+        this.#error(
+          'not-assignable',
+          `'${e.name}' is a ${sym.k === 'func' ? 'function' : sym.k}, not a variable`,
+          e.at,
+        );
         return ERROR;
       }
       if (sym.constant) {
@@ -644,7 +696,11 @@ class Checker {
         const sym = this.#lookup(e, ctx);
         if (sym === undefined) return ERROR;
         if (sym.k !== 'var') {
-          this.#error('type-mismatch', `'${e.name}' is a ${sym.k === 'func' ? 'function' : sym.k}, not a value`, e.at);
+          this.#error(
+            'type-mismatch',
+            `'${e.name}' is a ${sym.k === 'func' ? 'function' : sym.k}, not a value`,
+            e.at,
+          );
           return ERROR;
         }
         this.refs.set(e, sym);
@@ -680,7 +736,11 @@ class Checker {
         const a = this.#expr(e.left, ctx);
         const b = this.#expr(e.right, ctx);
         if ((a.k !== 'int' && a.k !== 'error') || (b.k !== 'int' && b.k !== 'error'))
-          this.#error('type-mismatch', `${e.op} needs int and int, got ${typeName(a)} and ${typeName(b)}`, e.at);
+          this.#error(
+            'type-mismatch',
+            `${e.op} needs int and int, got ${typeName(a)} and ${typeName(b)}`,
+            e.at,
+          );
         return ['<', '<=', '>', '>='].includes(e.op) ? BOOL : INT;
       }
       case 'list': {
@@ -702,7 +762,8 @@ class Checker {
         this.#slotOperand(e.target);
         if (t.k === 'array') return t.elem === 'int' ? INT : BOOL;
         if (t.k === 'key' && (t.key === 'page' || t.key === 'rpage')) return INT;
-        if (t.k !== 'error') this.#error('type-mismatch', `cannot index ${typeName(t)}: an array or page is needed`, e.at);
+        if (t.k !== 'error')
+          this.#error('type-mismatch', `cannot index ${typeName(t)}: an array or page is needed`, e.at);
         return ERROR;
       }
       case 'field': {
@@ -716,7 +777,14 @@ class Checker {
         const rec = this.module.names.get(t.name) as RecordSym;
         const f = rec.fields.find((x) => x.name === e.name);
         if (f === undefined) {
-          this.#error('undefined-name', `${rec.name} has no field '${e.name}'${suggest(e.name, rec.fields.map((x) => x.name))}`, e.at);
+          this.#error(
+            'undefined-name',
+            `${rec.name} has no field '${e.name}'${suggest(
+              e.name,
+              rec.fields.map((x) => x.name),
+            )}`,
+            e.at,
+          );
           return ERROR;
         }
         return f.type;
@@ -764,18 +832,35 @@ class Checker {
     }
     if (sym.k === 'func') {
       this.calls.set(e, { k: 'func', func: sym });
-      this.#args(e, e.args, sym.params.map((p) => p.type), `function '${name}'`, ctx);
+      this.#args(
+        e,
+        e.args,
+        sym.params.map((p) => p.type),
+        `function '${name}'`,
+        ctx,
+      );
       return sym.result;
     }
     if (sym.k === 'record') {
       this.calls.set(e, { k: 'record', record: sym });
-      this.#args(e, e.args, sym.fields.map((f) => f.type), `record ${name}`, ctx);
+      this.#args(
+        e,
+        e.args,
+        sym.fields.map((f) => f.type),
+        `record ${name}`,
+        ctx,
+      );
       this.temps.set(e, this.#allocSlot(e.at));
       return { k: 'record', name };
     }
     if (sym.k === 'domain') {
       this.#error('type-mismatch', `'${name}' is a domain: make one with spawn ${name}(…)`, e.at);
-    } else this.#error('type-mismatch', `'${name}' is a variable of type ${typeName(sym.type)}, not a function`, e.at);
+    } else
+      this.#error(
+        'type-mismatch',
+        `'${name}' is a variable of type ${typeName(sym.type)}, not a function`,
+        e.at,
+      );
     for (const a of e.args) this.#expr(a, ctx);
     return ERROR;
   }
@@ -794,7 +879,9 @@ class Checker {
         if (e.args.length !== 1) return sig([anyKey], INT);
         const t = this.#expr(e.args[0]!, ctx);
         this.#slotOperand(e.args[0]!);
-        if (!(t.k === 'array' || (t.k === 'key' && (t.key === 'page' || t.key === 'rpage')) || t.k === 'error'))
+        if (
+          !(t.k === 'array' || (t.k === 'key' && (t.key === 'page' || t.key === 'rpage')) || t.k === 'error')
+        )
           this.#error('type-mismatch', `len() takes an array or a page, not ${typeName(t)}`, e.args[0]!.at);
         return INT;
       }
@@ -821,7 +908,11 @@ class Checker {
         if (e.args[0]!.kind !== 'name' && t.k !== 'error')
           this.#error('type-mismatch', 'sever() takes a variable: it gets the fresh key', e.args[0]!.at);
         if (!(t.k === 'key' && (t.key === 'page' || t.key === 'meter')) && t.k !== 'array' && t.k !== 'error')
-          this.#error('type-mismatch', `sever() takes a page, an array or a meter, not ${typeName(t)}`, e.args[0]!.at);
+          this.#error(
+            'type-mismatch',
+            `sever() takes a page, an array or a meter, not ${typeName(t)}`,
+            e.args[0]!.at,
+          );
         return VOID;
       }
       case 'child_meter':
@@ -857,14 +948,23 @@ class Checker {
     if (f === undefined) {
       this.#error(
         'undefined-name',
-        `domain ${d.name} has no function '${e.name}'${suggest(e.name, d.functions.map((x) => x.name))}`,
+        `domain ${d.name} has no function '${e.name}'${suggest(
+          e.name,
+          d.functions.map((x) => x.name),
+        )}`,
         e.at,
       );
       for (const a of e.args) this.#expr(a, ctx);
       return ERROR;
     }
     this.calls.set(e, { k: 'method', func: f });
-    this.#args(e, e.args, f.params.map((p) => p.type), `${d.name}.${f.name}`, ctx);
+    this.#args(
+      e,
+      e.args,
+      f.params.map((p) => p.type),
+      `${d.name}.${f.name}`,
+      ctx,
+    );
     const words = f.params.filter((p) => !isSlotType(p.type)).length;
     this.maxWordArgs = Math.max(this.maxWordArgs, words);
     this.maxKeyArgs = Math.max(this.maxKeyArgs, f.params.length - words);
@@ -881,7 +981,13 @@ class Checker {
       for (const a of e.args) this.#expr(a, ctx);
       return ERROR;
     }
-    this.#args(e, e.args, sym.params.map((p) => p.type), `domain ${sym.name}`, ctx);
+    this.#args(
+      e,
+      e.args,
+      sym.params.map((p) => p.type),
+      `domain ${sym.name}`,
+      ctx,
+    );
     if (e.meter !== undefined) {
       this.#expectType(e.meter, keyType('meter'), ctx);
       this.#slotOperand(e.meter);

@@ -81,7 +81,10 @@ class Generator {
     this.frame = new Map();
     if (c.slots > 28) this.ins('PAGESIZESET', Slot.SELF, c.slots);
     this.#callPages();
-    this.#block(c.main.filter((s) => !(s.kind === 'var' && s.constant)), false);
+    this.#block(
+      c.main.filter((s) => !(s.kind === 'var' && s.constant)),
+      false,
+    );
     this.emit('HALT');
     // ---- functions ----
     for (const f of c.functions) this.#function(f);
@@ -117,7 +120,7 @@ class Generator {
     this.func = f;
     this.frame = new Map();
     const words = this.#wordParams(f);
-    words.forEach((p, i) => this.frame.set(p, i));
+    for (const [i, p] of words.entries()) this.frame.set(p, i);
     this.depth = Math.max(1, words.length) + 1;
     this.place(f.label);
     const returns = this.#block(f.decl.body, true);
@@ -162,8 +165,9 @@ class Generator {
     this.#at = d.decl.at;
     const dispatch = `d_${d.name}_dispatch`;
     this.place(dispatch);
-    if (d.functions.some((f) => this.#wordParams(f).length > 0)) this.ins('COPYKEY', Slot.SELF, Slot.ARGS_IN, Slot.RECV, 0);
-    d.functions.forEach((f, i) => {
+    if (d.functions.some((f) => this.#wordParams(f).length > 0))
+      this.ins('COPYKEY', Slot.SELF, Slot.ARGS_IN, Slot.RECV, 0);
+    d.functions.forEach((_, i) => {
       this.op('DUP');
       this.ins('EQ', i);
       this.push(`:d_${d.name}_m${i}`);
@@ -182,7 +186,7 @@ class Generator {
       const ret = `d_${d.name}_r${i}`;
       const words = this.#wordParams(f);
       // Word arguments from the argument page, then a return address, then the function.
-      words.forEach((_, j) => this.ins('PAGEREAD', Slot.ARGS_IN, j));
+      for (let j = 0; j < words.length; j++) this.ins('PAGEREAD', Slot.ARGS_IN, j);
       if (words.length === 0) this.push(0);
       let k = 1;
       for (const p of f.params) {
@@ -264,7 +268,7 @@ class Generator {
     if (s.kind === 'return') return true;
     if (s.kind !== 'if') return false;
     const all = (b: readonly Stmt[]) => b.some((x) => this.#alwaysReturns(x));
-    return all(s.then) && all(s.otherwise);
+    return all(s.body) && all(s.otherwise);
   }
 
   #stmt(s: Stmt): void {
@@ -294,7 +298,7 @@ class Generator {
         this.push(`:${otherwise}`);
         this.op('SWAP');
         this.op('JUMPIF');
-        const thenReturns = this.#block(s.then);
+        const thenReturns = this.#block(s.body);
         if (s.otherwise.length > 0 && !thenReturns) this.ins('JUMP', `:${end}`);
         this.place(otherwise);
         if (s.otherwise.length > 0) this.#block(s.otherwise);
@@ -354,11 +358,19 @@ class Generator {
         return;
       }
       case 'print': {
-        s.args.forEach((a, i) => {
-          if (i > 0) this.#putChar(32);
-          this.#print(a);
+        // Every argument is evaluated before anything is printed (as Python does).
+        const at = s.args.map((a) => {
+          this.#word(a);
+          return this.depth - 1;
         });
+        s.args.forEach((a, i) => {
+          this.#at = a.at;
+          if (i > 0) this.#putChar(32);
+          this.#print(this.c.types.get(a)!, () => this.emit(`PICK ${this.depth - 1 - at[i]!}`, 1));
+        });
+        this.#at = s.at;
         this.#putChar(10);
+        for (let i = 0; i < s.args.length; i++) this.op('DROP');
         return;
       }
       case 'pass':
@@ -371,12 +383,11 @@ class Generator {
     this.op('DROP');
   }
 
-  #print(a: Expr): void {
-    const t = this.c.types.get(a)!;
+  #print(t: Type, value: () => void): void {
     if (t.k === 'int') {
       this.push(Slot.CONSOLE);
       this.push(1);
-      this.#word(a);
+      value();
       this.op('DEVICE');
       this.op('DROP');
       return;
@@ -386,7 +397,7 @@ class Generator {
     if (t.k === 'bool') {
       const yes = this.label('true');
       const join = this.label('join');
-      this.#word(a);
+      value();
       this.push(`:${yes}`);
       this.op('SWAP');
       this.op('JUMPIF');
@@ -396,7 +407,7 @@ class Generator {
       this.place(yes);
       this.push(`:${this.#string('true')}`);
       this.place(join);
-    } else this.#word(a);
+    } else value();
     this.usesPrintString = true;
     this.ins('JUMP', ':rt_print_string');
     this.depth -= 2;
@@ -628,7 +639,8 @@ class Generator {
     this.ins('COPYKEY', Slot.NEW_PAGE, Slot.MEMORY, Slot.SELF, Slot.MEMORY);
     this.ins('NUMKEY', Slot.SCRATCH, `:d_${dom.name}_init`);
     this.ins('COPYKEY', Slot.NEW_PAGE, Slot.IP, Slot.SELF, Slot.SCRATCH);
-    dom.params.forEach((p, i) => this.ins('COPYKEY', Slot.NEW_PAGE, slotOf(p), Slot.SELF, argSlots[i]!));
+    for (const [i, p] of dom.params.entries())
+      this.ins('COPYKEY', Slot.NEW_PAGE, slotOf(p), Slot.SELF, argSlots[i]!);
     if (keeper !== undefined) this.ins('COPYKEY', Slot.NEW_PAGE, Slot.KEEPER, Slot.SELF, keeper);
     this.ins('MAKEDOMAIN', dst, Slot.NEW_PAGE);
   }
@@ -668,7 +680,7 @@ class Generator {
     const gate = this.#slot(e.target);
     const before = this.depth;
     const { words, keys } = this.#evalArgs(e.args, f.params);
-    keys.forEach(([, src], k) => this.ins('COPYKEY', Slot.MSG_OUT, k + 1, Slot.SELF, src));
+    for (const [k, [, src]] of keys.entries()) this.ins('COPYKEY', Slot.MSG_OUT, k + 1, Slot.SELF, src);
     for (let j = words - 1; j >= 0; j--) this.#pageWrite(Slot.ARGS_OUT, () => this.push(j));
     this.depth = before;
     this.ins('CALLW', gate, Slot.MSG_OUT, f.method);

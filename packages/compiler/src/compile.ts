@@ -17,7 +17,10 @@ export interface CompileOptions {
    * name to report it under, or undefined when there is none. Without it, imports
    * are errors (the compiler itself touches no file system).
    */
-  readonly resolve?: (path: string, from: string) => { readonly file: string; readonly source: string } | undefined;
+  readonly resolve?: (
+    path: string,
+    from: string,
+  ) => { readonly file: string; readonly source: string } | undefined;
 }
 
 /** Where the instruction at `pc` came from. */
@@ -52,10 +55,20 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   for (let i = 0; i < modules.length; i++) {
     const m = modules[i]!;
     for (const item of m.items) {
-      if (i > 0 && item.kind !== 'def' && item.kind !== 'typ' && item.kind !== 'domain' && item.kind !== 'import') {
+      if (
+        i > 0 &&
+        item.kind !== 'def' &&
+        item.kind !== 'typ' &&
+        item.kind !== 'domain' &&
+        item.kind !== 'import'
+      ) {
         const constant = item.kind === 'var' && item.constant;
         if (!constant)
-          sink.report('misplaced', 'an imported file holds only declarations (def, typ, domain, const, import)', item.at);
+          sink.report(
+            'misplaced',
+            'an imported file holds only declarations (def, typ, domain, const, import)',
+            item.at,
+          );
         continue;
       }
       if (item.kind !== 'import') continue;
@@ -76,7 +89,12 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
   }
   // Constants of imported files are declarations too: the checker sees them with the main file's.
   const merged: Module[] = modules.map((m, i) =>
-    i === 0 ? m : { file: m.file, items: m.items.filter((x) => x.kind !== 'import' && (x.kind !== 'var' || x.constant)) },
+    i === 0
+      ? m
+      : {
+          file: m.file,
+          items: m.items.filter((x) => x.kind !== 'import' && (x.kind !== 'var' || x.constant)),
+        },
   );
   // Checked even after syntax errors (what failed to parse is left out), so that one
   // compile reports every error it can.
@@ -108,7 +126,11 @@ export function compile(source: string, options: CompileOptions = {}): CompileRe
     };
     sourceMap.push(loc);
     // The .kvm source map names one file: instructions from imports point at line 1 of it.
-    plain.push({ pc: entry.pc, line: loc.file === file ? loc.line : 1, col: loc.file === file ? loc.col : 1 });
+    plain.push({
+      pc: entry.pc,
+      line: loc.file === file ? loc.line : 1,
+      col: loc.file === file ? loc.col : 1,
+    });
   }
   const keep = /^(f_|d_|rt_|str)/;
   const result: Program = {

@@ -7,7 +7,10 @@ export const COMPILE_ERROR_CODES = Object.freeze({
   'bad-character': { phase: 'lex', doc: 'a character that starts no token' },
   'bad-string': { phase: 'lex', doc: 'an unterminated string or a bad escape' },
   'bad-number': { phase: 'lex', doc: 'a number literal outside 32 bits or malformed' },
-  'bad-indent': { phase: 'lex', doc: 'indentation that matches no enclosing block, or tabs mixed with spaces' },
+  'bad-indent': {
+    phase: 'lex',
+    doc: 'indentation that matches no enclosing block, or tabs mixed with spaces',
+  },
   'too-large': { phase: 'lex', doc: 'a source file or nesting past the compiler limits' },
   syntax: { phase: 'parse', doc: 'text that does not fit the grammar' },
   'undefined-name': { phase: 'check', doc: 'a name that is not declared where it is used' },
@@ -16,10 +19,10 @@ export const COMPILE_ERROR_CODES = Object.freeze({
   'wrong-arguments': { phase: 'check', doc: 'a call with the wrong number of arguments' },
   'not-assignable': { phase: 'check', doc: 'assignment to a constant, a function or an expression' },
   'missing-return': { phase: 'check', doc: 'a function with a result that can end without returning one' },
-  'misplaced': { phase: 'check', doc: 'a statement or declaration where it is not allowed' },
+  misplaced: { phase: 'check', doc: 'a statement or declaration where it is not allowed' },
   'not-constant': { phase: 'check', doc: 'a constant whose value is not known at compile time' },
   'bad-import': { phase: 'check', doc: 'an import that cannot be resolved, or a cycle of imports' },
-  'limit': { phase: 'codegen', doc: 'a program past what the code generator supports (slots, frame depth)' },
+  limit: { phase: 'codegen', doc: 'a program past what the code generator supports (slots, frame depth)' },
 } as const);
 
 export type CompileErrorCode = keyof typeof COMPILE_ERROR_CODES;

@@ -53,9 +53,14 @@ const isNameChar = (c: string) => /[A-Za-z0-9_]/.test(c);
 
 export function tokenize(source: string, sink: Sink, file?: string): Token[] {
   const tokens: Token[] = [];
-  const span = (line: number, col: number): Span => (file === undefined ? { line, col } : { line, col, file });
+  const span = (line: number, col: number): Span =>
+    file === undefined ? { line, col } : { line, col, file };
   if (source.length > MAX_SOURCE_LENGTH) {
-    sink.report('too-large', `source is ${source.length} characters, more than ${MAX_SOURCE_LENGTH}`, span(1, 1));
+    sink.report(
+      'too-large',
+      `source is ${source.length} characters, more than ${MAX_SOURCE_LENGTH}`,
+      span(1, 1),
+    );
     tokens.push({ kind: 'eof', text: '', value: 0, at: span(1, 1) });
     return tokens;
   }
@@ -121,14 +126,20 @@ export function tokenize(source: string, sink: Sink, file?: string): Token[] {
         const raw = text.slice(i, j);
         const value = parseNumber(raw);
         if (value === undefined) {
-          sink.report('bad-number', `'${clipText(raw)}' is not a number between 0 and 2^32-1`, span(lineNo, col));
+          sink.report(
+            'bad-number',
+            `'${clipText(raw)}' is not a number between 0 and 2^32-1`,
+            span(lineNo, col),
+          );
         }
         tokens.push({ kind: 'int', text: raw, value: value ?? 0, at: span(lineNo, col) });
         i = j;
         continue;
       }
       if (c === '"') {
-        const { value, end, ok } = readString(text, i, (msg, at) => sink.report('bad-string', msg, span(lineNo, at + 1)));
+        const { value, end, ok } = readString(text, i, (msg, at) =>
+          sink.report('bad-string', msg, span(lineNo, at + 1)),
+        );
         if (ok) tokens.push({ kind: 'string', text: value, value: 0, at: span(lineNo, col) });
         i = end;
         continue;
@@ -145,7 +156,8 @@ export function tokenize(source: string, sink: Sink, file?: string): Token[] {
       sink.report('bad-character', `unexpected character ${describeChar(cp)}`, span(lineNo, col));
       i += cp > 0xffff ? 2 : 1;
     }
-    if (any && depth === 0) tokens.push({ kind: 'newline', text: '', value: 0, at: span(lineNo, text.length + 1) });
+    if (any && depth === 0)
+      tokens.push({ kind: 'newline', text: '', value: 0, at: span(lineNo, text.length + 1) });
     lastLine = lineNo;
   }
   if (depth > 0) {
@@ -174,7 +186,14 @@ function parseNumber(raw: string): number | undefined {
   return Number(BigInt.asIntN(32, value));
 }
 
-const ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '0': '\0', '\\': '\\', '"': '"' };
+const ESCAPES: Readonly<Record<string, string>> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  '0': '\0',
+  '\\': '\\',
+  '"': '"',
+};
 
 function readString(
   text: string,

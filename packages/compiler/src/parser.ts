@@ -76,9 +76,32 @@ export function parse(tokens: readonly Token[], sink: Sink, file: string): Modul
   return new Parser(tokens, sink).module(file);
 }
 
+/** Deepest nesting of blocks (with elif branches) accepted. */
+export const MAX_BLOCK_DEPTH = 200;
+
 class Parser {
   #pos = 0;
   #depth = 0;
+  /** Blocks open around the statement being parsed (an elif counts as one more). */
+  #nest = 0;
+  /** Height of each expression tree built: later phases recurse over it. */
+  readonly #heights = new WeakMap<Expr, number>();
+
+  #height(e: Expr): number {
+    return this.#heights.get(e) ?? 1;
+  }
+
+  /** Records the height of a new node over its children; refuses one past the limit. */
+  #node<E extends Expr>(e: E, children: readonly Expr[]): E {
+    let h = 0;
+    for (const c of children) h = Math.max(h, this.#height(c));
+    if (h + 1 > 2 * MAX_EXPR_DEPTH) {
+      this.#sink.report('too-large', `expression nested more than ${2 * MAX_EXPR_DEPTH} deep`, e.at);
+      throw new SyntaxError_('too deep');
+    }
+    this.#heights.set(e, h + 1);
+    return e;
+  }
   readonly #tokens: readonly Token[];
   readonly #sink: Sink;
 
@@ -314,6 +337,16 @@ class Parser {
     if (this.#kind() !== 'indent') this.#fail('expected an indented block', this.#tok.at);
     this.#next();
     const body: Stmt[] = [];
+    this.#nest++;
+    try {
+      this.#blockBody(body);
+    } finally {
+      this.#nest--;
+    }
+    return body;
+  }
+
+  #blockBody(body: Stmt[]): void {
     while (this.#kind() !== 'dedent' && this.#kind() !== 'eof') {
       if (this.#kind() === 'newline') {
         this.#next();
@@ -334,7 +367,6 @@ class Parser {
       }
     }
     this.#next();
-    return body;
   }
 
   #statement(): Stmt {
@@ -364,14 +396,13 @@ class Parser {
 
   /** if / elif… / else, read in a loop (a long elif chain does not recurse). */
   #if(): Stmt {
-    const arms: { at: Span; cond: Expr; then: Stmt[] }[] = [];
+    const arms: { at: Span; cond: Expr; body: Stmt[] }[] = [];
     do {
       const at = this.#next().at;
       const cond = this.#expr();
       this.#expect(':', "':' after the condition");
-      arms.push({ at, cond, then: this.#block() });
-      if (arms.length > MAX_EXPR_DEPTH)
-        this.#fail(`more than ${MAX_EXPR_DEPTH} elif branches in one if`);
+      arms.push({ at, cond, body: this.#block() });
+      if (arms.length > MAX_EXPR_DEPTH) this.#fail(`more than ${MAX_EXPR_DEPTH} elif branches in one if`);
     } while (this.#is('elif'));
     let otherwise: Stmt[] = [];
     if (this.#accept('else')) {
@@ -380,7 +411,7 @@ class Parser {
     }
     for (let i = arms.length - 1; i >= 0; i--) {
       const arm = arms[i]!;
-      otherwise = [{ kind: 'if', cond: arm.cond, then: arm.then, otherwise, at: arm.at }];
+      otherwise = [{ kind: 'if', cond: arm.cond, body: arm.body, otherwise, at: arm.at }];
     }
     return otherwise[0]!;
   }
@@ -449,7 +480,7 @@ class Parser {
         const right = this.#expr(p);
         if (p === 4 && this.#kind() === 'op' && INFIX[this.#tok.text] === 4)
           this.#fail('comparisons do not chain: use and');
-        left = { kind: 'binary', op: t.text, left, right, at: t.at };
+        left = this.#node({ kind: 'binary', op: t.text, left, right, at: t.at }, [left, right]);
       }
       return left;
     } finally {
@@ -473,24 +504,26 @@ class Parser {
       case 'op':
         if (t.text === '-' || t.text === '~') {
           const operand = this.#expr(PREFIX_POWER - 1);
-          e = { kind: 'unary', op: t.text, operand, at: t.at };
+          e = this.#node({ kind: 'unary', op: t.text, operand, at: t.at }, [operand]);
         } else if (t.text === '(') {
           e = this.#expr();
           this.#expect(')', "')'");
         } else if (t.text === '[') {
-          e = { kind: 'list', items: this.#args(']'), at: t.at };
+          const items = this.#args(']');
+          e = this.#node({ kind: 'list', items, at: t.at }, items);
         } else return this.#fail(`expected a value, found ${describe(t)}`, t.at);
         break;
       case 'name':
         if (t.text === 'true' || t.text === 'false') e = { kind: 'bool', value: t.text === 'true', at: t.at };
         else if (t.text === 'not') {
           const operand = this.#expr(3);
-          e = { kind: 'unary', op: 'not', operand, at: t.at };
+          e = this.#node({ kind: 'unary', op: 'not', operand, at: t.at }, [operand]);
         } else if (t.text === 'spawn') e = this.#spawn(t);
         else if (KEYWORDS.has(t.text)) return this.#fail(`expected a value, found '${t.text}'`, t.at);
         else if (this.#is('(')) {
           this.#next();
-          e = { kind: 'call', callee: t.text, args: this.#args(')'), at: t.at };
+          const args = this.#args(')');
+          e = this.#node({ kind: 'call', callee: t.text, args, at: t.at }, args);
         } else e = { kind: 'name', name: t.text, at: t.at };
         break;
       default:
@@ -502,14 +535,15 @@ class Parser {
         const at = this.#next().at;
         const index = this.#expr();
         this.#expect(']', "']'");
-        e = { kind: 'index', target: e, index, at };
+        e = this.#node({ kind: 'index', target: e, index, at }, [e, index]);
       } else if (this.#is('.')) {
         this.#next();
         const name = this.#expectName('a field or function name after .');
         if (this.#is('(')) {
           this.#next();
-          e = { kind: 'method', target: e, name: name.text, args: this.#args(')'), at: name.at };
-        } else e = { kind: 'field', target: e, name: name.text, at: name.at };
+          const args = this.#args(')');
+          e = this.#node({ kind: 'method', target: e, name: name.text, args, at: name.at }, [e, ...args]);
+        } else e = this.#node({ kind: 'field', target: e, name: name.text, at: name.at }, [e]);
       } else return e;
     }
   }
@@ -530,7 +564,12 @@ class Parser {
         keeper = this.#expr(PREFIX_POWER);
       } else break;
     }
-    return { kind: 'spawn', domain: name.text, args, meter, keeper, at: t.at };
+    const parts = [
+      ...args,
+      ...(meter === undefined ? [] : [meter]),
+      ...(keeper === undefined ? [] : [keeper]),
+    ];
+    return this.#node({ kind: 'spawn', domain: name.text, args, meter, keeper, at: t.at }, parts);
   }
 }
 
