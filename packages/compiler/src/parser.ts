@@ -402,7 +402,8 @@ class Parser {
       const cond = this.#expr();
       this.#expect(':', "':' after the condition");
       arms.push({ at, cond, body: this.#block() });
-      if (arms.length > MAX_EXPR_DEPTH) this.#fail(`more than ${MAX_EXPR_DEPTH} elif branches in one if`);
+      if (arms.length + this.#nest > MAX_BLOCK_DEPTH)
+        this.#fail(`blocks and elif branches nested more than ${MAX_BLOCK_DEPTH} deep`);
     } while (this.#is('elif'));
     let otherwise: Stmt[] = [];
     if (this.#accept('else')) {
