@@ -196,6 +196,8 @@ class Checker {
   #slotsReported = false;
   readonly module = new Scope(undefined, 'module');
   readonly mainScope = new Scope(this.module, 'main');
+  /** Names the main program declares at its top level (for a better message in functions). */
+  readonly mainNames = new Set<string>(['console']);
   maxWordArgs = 0;
   maxKeyArgs = 0;
   usesCalls = false;
@@ -246,6 +248,7 @@ class Checker {
         else main.push(item);
       }
     }
+    for (const s of main) if (s.kind === 'var' && !s.constant) this.mainNames.add(s.name);
     for (const t of typDecls) {
       const sym: RecordSym = { k: 'record', name: t.name, fields: [] };
       if (this.#declare(this.module, t.name, sym, t.at)) records.push(sym);
@@ -659,7 +662,7 @@ class Checker {
   #lookup(e: { name: string; at: Span }, ctx: Context): Sym | undefined {
     const sym = ctx.scope.lookup(e.name);
     if (sym !== undefined) return sym;
-    if (!ctx.main && this.mainScope.names.has(e.name)) {
+    if (!ctx.main && this.mainNames.has(e.name)) {
       this.#error(
         'undefined-name',
         `'${e.name}' is a variable of the main program, which functions cannot see: pass it as an argument`,

@@ -643,6 +643,9 @@ class Generator {
       this.ins('COPYKEY', Slot.NEW_PAGE, slotOf(p), Slot.SELF, argSlots[i]!);
     if (keeper !== undefined) this.ins('COPYKEY', Slot.NEW_PAGE, Slot.KEEPER, Slot.SELF, keeper);
     this.ins('MAKEDOMAIN', dst, Slot.NEW_PAGE);
+    // The maker keeps only the gate: its keys to the new domain's pages go.
+    for (const slot of [Slot.NEW_PAGE, Slot.NEW_STACK, Slot.NEW_DATA])
+      this.ins('COPYKEY', Slot.SELF, slot, Slot.SELF, Slot.NOTHING);
   }
 
   /** Evaluate arguments: words pushed in order, keys to their slots; returns the key slots. */
