@@ -93,6 +93,12 @@ export interface DomainSym {
   readonly functions: FuncSym[];
   dataWords: number;
   usesConsole: boolean;
+  /**
+   * A server answers calls (dispatch on the method number); a keeper has one
+   * function, on_fault or on_meter, that the VM runs when a domain or meter it
+   * keeps stops.
+   */
+  role: 'server' | 'fault-keeper' | 'meter-keeper';
 }
 
 export interface RecordSym {
@@ -280,6 +286,7 @@ class Checker {
         functions: [],
         dataWords: 0,
         usesConsole: false,
+        role: 'server',
       };
       if (this.#declare(this.module, d.name, sym, d.at)) domains.push(sym);
     }
@@ -330,6 +337,7 @@ class Checker {
         const sym = this.#funcSym(f, d, i);
         if (this.#declare(scope, f.name, sym, f.at)) d.functions.push(sym);
       });
+      this.#keeperRole(d);
       (d as { scope?: Scope }).scope = scope;
     }
     // Bodies.
@@ -362,6 +370,33 @@ class Checker {
       usesCalls: this.usesCalls,
       console,
     };
+  }
+
+  /** A domain with on_fault or on_meter is a keeper: that must be its only function, typed as the VM calls it. */
+  #keeperRole(d: DomainSym): void {
+    const handler = d.functions.find((f) => f.name === 'on_fault' || f.name === 'on_meter');
+    if (handler === undefined) return;
+    d.role = handler.name === 'on_fault' ? 'fault-keeper' : 'meter-keeper';
+    if (d.functions.length > 1)
+      this.#error(
+        'misplaced',
+        `keeper domain ${d.name} has ${handler.name}, so it can have no other function`,
+        d.decl.at,
+      );
+    const want = handler.name === 'on_fault' ? 'int code' : 'meter m';
+    const p = handler.params;
+    const ok =
+      p.length === 1 &&
+      (handler.name === 'on_fault'
+        ? p[0]!.type.k === 'int'
+        : p[0]!.type.k === 'key' && p[0]!.type.key === 'meter') &&
+      handler.result.k === 'int';
+    if (!ok)
+      this.#error(
+        'type-mismatch',
+        `a keeper's handler is def ${handler.name}(${want}) -> (int)`,
+        handler.decl.at,
+      );
   }
 
   #declare(scope: Scope, name: string, sym: Sym, at: Span): boolean {
@@ -947,6 +982,11 @@ class Checker {
       return ERROR;
     }
     const d = this.module.names.get(t.domain) as DomainSym;
+    if (d.role !== 'server') {
+      this.#error('type-mismatch', `${d.name} is a keeper: the VM calls it when what it keeps stops`, e.at);
+      for (const a of e.args) this.#expr(a, ctx);
+      return ERROR;
+    }
     const f = d.functions.find((x) => x.name === e.name);
     if (f === undefined) {
       this.#error(

@@ -165,6 +165,11 @@ class Generator {
     this.#at = d.decl.at;
     const dispatch = `d_${d.name}_dispatch`;
     this.place(dispatch);
+    if (d.role !== 'server') {
+      this.#keeperEntry(d, dispatch);
+      for (const f of d.functions) this.#function(f);
+      return;
+    }
     if (d.functions.some((f) => this.#wordParams(f).length > 0))
       this.ins('COPYKEY', Slot.SELF, Slot.ARGS_IN, Slot.RECV, 0);
     d.functions.forEach((_, i) => {
@@ -208,6 +213,32 @@ class Generator {
       this.ins('JUMP', `:${dispatch}`);
     });
     for (const f of d.functions) this.#function(f);
+  }
+
+  /**
+   * A keeper is entered with the fault code pushed, RECV a key to what stopped (the
+   * domain's page, or a controlling key to the empty meter) and RESUME its restart key.
+   */
+  #keeperEntry(d: DomainSym, dispatch: string): void {
+    const f = d.functions[0]!;
+    const ret = `d_${d.name}_kret`;
+    // The code on the stack is on_fault's argument, or on_meter's placeholder word.
+    if (d.role === 'meter-keeper') this.ins('COPYKEY', Slot.SELF, slotOf(f.params[0]!), Slot.SELF, Slot.RECV);
+    this.push(`:${ret}`);
+    this.ins('JUMP', `:${f.label}`);
+    this.place(ret);
+    this.depth = 1;
+    if (d.role === 'fault-keeper') {
+      // Answer the stopped domain's caller: its resume key is in the domain's RESUME slot.
+      this.ins('COPYKEY', Slot.SELF, Slot.SCRATCH, Slot.RECV, Slot.RESUME);
+      this.push(Slot.SCRATCH);
+    } else this.push(Slot.RESUME); // restart the domain that ran out
+    this.op('SWAP');
+    this.push(Slot.NOTHING);
+    this.op('SWAP');
+    this.op('RETURN');
+    this.depth = 1;
+    this.ins('JUMP', `:${dispatch}`);
   }
 
   #printStringRoutine(): void {
@@ -635,7 +666,8 @@ class Generator {
     this.ins('CREATEPAGE', Slot.NEW_DATA, 0, Slot.MEMORY, Math.max(1, dom.dataWords));
     this.ins('COPYKEY', Slot.NEW_PAGE, Slot.DATA, Slot.SELF, Slot.NEW_DATA);
     this.ins('ATTENUATE', Slot.NEW_PAGE, Slot.CODE, Slot.SELF, Slot.CODE, 1);
-    this.ins('COPYKEY', Slot.NEW_PAGE, Slot.TIME, Slot.SELF, meter);
+    // Use-only: the new domain runs on the meter but cannot refill it.
+    this.ins('ATTENUATE', Slot.NEW_PAGE, Slot.TIME, Slot.SELF, meter, 1);
     this.ins('COPYKEY', Slot.NEW_PAGE, Slot.MEMORY, Slot.SELF, Slot.MEMORY);
     this.ins('NUMKEY', Slot.SCRATCH, `:d_${dom.name}_init`);
     this.ins('COPYKEY', Slot.NEW_PAGE, Slot.IP, Slot.SELF, Slot.SCRATCH);
