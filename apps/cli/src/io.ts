@@ -18,6 +18,7 @@ import {
   writeFileAtomic,
 } from '@keyvm/image';
 import { ioError, malformed, toCliError, writeError } from './errors.js';
+import { compileLanguage, isLanguageSource } from './lang.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = '<stdin>';
@@ -119,6 +120,10 @@ export async function loadInput(path: string): Promise<Input> {
     const bytes = isCompressedImage(read) ? decompressImage(read) : read;
     if (startsWith(bytes, IMAGE_MAGIC)) return { kind: 'image', name, bytes, store: decodeImage(bytes) };
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
+    if (isLanguageSource(path)) {
+      const text = decodeUtf8(bytes, `${name}: not UTF-8 text`);
+      return { kind: 'source', name, program: compileLanguage(text, path).program };
+    }
     return {
       kind: 'source',
       name,
