@@ -103,7 +103,9 @@ for (const c of CASES) {
   if ((qjsValue | 0) !== c.expect) throw new Error(`${c.name}: QuickJS gave ${qjsValue}`);
   const ratio = tVm / tJs;
   console.log(`${c.name}:`);
-  console.log(`  keyvm ${tVm.toFixed(1)} ms   plain JS ${tJs.toFixed(2)} ms   QuickJS-wasm ${tQjs.toFixed(1)} ms`);
+  console.log(
+    `  keyvm ${tVm.toFixed(1)} ms   plain JS ${tJs.toFixed(2)} ms   QuickJS-wasm ${tQjs.toFixed(1)} ms`,
+  );
   console.log(
     `  keyvm/JS ${ratio.toFixed(1)}x (target <= 30x: ${ratio <= 30 ? 'met' : 'not met'})   ` +
       `keyvm/QuickJS ${(tVm / tQjs).toFixed(2)}x (target < 1: ${tVm < tQjs ? 'met, faster' : 'not met, slower'})`,

@@ -324,11 +324,7 @@ class Generator {
       case 'if': {
         const otherwise = this.label('else');
         const end = this.label('endif');
-        this.#word(s.cond);
-        this.op('ISZERO');
-        this.push(`:${otherwise}`);
-        this.op('SWAP');
-        this.op('JUMPIF');
+        this.#jumpUnless(s.cond, otherwise);
         const thenReturns = this.#block(s.body);
         if (s.otherwise.length > 0 && !thenReturns) this.ins('JUMP', `:${end}`);
         this.place(otherwise);
@@ -344,9 +340,8 @@ class Generator {
         this.#block(s.body);
         this.place(cond);
         this.#at = s.at;
-        this.#word(s.cond);
         this.push(`:${body}`);
-        this.op('SWAP');
+        this.#word(s.cond);
         this.op('JUMPIF');
         return;
       }
@@ -368,11 +363,10 @@ class Generator {
         this.ins('ADD', step);
         this.emit(`PUT ${this.depth - 2 - i}`, -1);
         this.place(cond);
+        this.push(`:${body}`);
         this.emit(`PICK ${this.depth - 1 - i}`, 1);
         this.emit(`PICK ${this.depth - 1 - end}`, 1);
         this.op(step > 0 ? 'LE' : 'GE');
-        this.push(`:${body}`);
-        this.op('SWAP');
         this.op('JUMPIF');
         this.op('DROP');
         this.op('DROP');
@@ -407,6 +401,23 @@ class Generator {
       case 'pass':
         return;
     }
+  }
+
+  /** Jump to `label` when `cond` is false: the address first (JUMPIF's order), then the inverted condition. */
+  #jumpUnless(cond: Expr, label: string): void {
+    this.push(`:${label}`);
+    if (cond.kind === 'binary' && INVERTED[cond.op] !== undefined) {
+      this.#word(cond.left);
+      this.#word(cond.right);
+      this.#at = cond.at;
+      this.op(INVERTED[cond.op]!);
+    } else if (cond.kind === 'unary' && cond.op === 'not') {
+      this.#word(cond.operand);
+    } else {
+      this.#word(cond);
+      this.op('ISZERO');
+    }
+    this.op('JUMPIF');
   }
 
   #putChar(c: number): void {
@@ -847,6 +858,16 @@ const BINARY_OPS: Readonly<Record<string, string>> = {
   '<=': 'LE',
   '>': 'GT',
   '>=': 'GE',
+};
+
+/** The comparison that is true exactly when the given one is false. */
+const INVERTED: Readonly<Record<string, string>> = {
+  '==': 'NE',
+  '!=': 'EQ',
+  '<': 'GE',
+  '<=': 'GT',
+  '>': 'LE',
+  '>=': 'LT',
 };
 
 function slotOf(sym: VarSym): number {
