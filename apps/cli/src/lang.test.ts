@@ -38,7 +38,7 @@ describe('keyvm and .kl sources', () => {
   it('imports read files beside the importing one', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'lib.kl'), 'def twice(int x) -> (int):\n    return x + x\n');
-    writeFileSync(join(dir, 'main.kl'), 'import "lib"\nprint(twice(21))\n');
+    writeFileSync(join(dir, 'main.kl'), 'import \x22lib\x22\nprint(twice(21))\n');
     const r = await keyvmJson(['run', join(dir, 'main.kl')]);
     expect(r.json.output).toBe('42\n');
   });

@@ -25,7 +25,7 @@ export function compileLanguage(text: string, path: string): CompileResult {
   try {
     return compile(text, {
       file: name,
-      // `import "lib"` reads lib.kl beside the importing file (size-bounded, UTF-8).
+      // An import of lib reads lib.kl beside the importing file (size-bounded, UTF-8).
       resolve: (importPath, from) => {
         const file = join(
           dirs.get(from) ?? base,

@@ -4,10 +4,11 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassemble, type Program } from '@keyvm/assembler';
-import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
+import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
   Machine,
+  type MachineApi,
   MachineError,
   type MachineOptions,
   type RunResult,
@@ -111,7 +112,7 @@ interface ConsoleSink {
  * a root domain and a kernel record a machine accepts can run: anything else is a
  * malformed image (exit 4), named, not a usage error.
  */
-function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): Machine {
+function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): MachineApi {
   const bad = (why: string) => malformed(`${displayName(input.name)}: malformed image: ${why}`);
   if (input.store.kernel.root === 0) throw bad('it has no root domain to run (the kernel root is #0)');
   try {
@@ -134,7 +135,7 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (sink.pending.length >= CONSOLE_FLUSH) flushConsole(sink);
   };
   const host = sink.stream ? { write } : {};
-  let machine: Machine;
+  let machine: MachineApi;
   let gas: number | undefined;
   if (input.kind === 'image') {
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
@@ -217,7 +218,7 @@ function flushConsole(sink: ConsoleSink): void {
  * show output and progress). Chunking does not change what the machine does.
  */
 async function runChunks(
-  machine: Machine,
+  machine: MachineApi,
   flags: RunFlags,
   gas: number | undefined,
   tracer: Tracer | null,
@@ -321,7 +322,7 @@ function humanSummary(
   return line;
 }
 
-function statsText(machine: Machine, r: RunResult, ms: number, savedBytes: number): string {
+function statsText(machine: MachineApi, r: RunResult, ms: number, savedBytes: number): string {
   let dataPages = 0;
   let keyPages = 0;
   let domains = 0;
@@ -330,7 +331,7 @@ function statsText(machine: Machine, r: RunResult, ms: number, savedBytes: numbe
     if (o.kind === ObjectKind.dataPage) {
       dataPages++;
       words += o.size;
-    } else if (o instanceof KeyPage) {
+    } else if (o.kind === ObjectKind.keyPage) {
       keyPages++;
       if (o.isDomain) domains++;
     }
@@ -364,16 +365,17 @@ export function jsonlStep(s: StepInfo): string {
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
-function instructionText(machine: Machine, s: StepInfo): string {
+function instructionText(machine: MachineApi, s: StepInfo): string {
   const page = machine.store.object(s.domain);
-  const code = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
+  const code =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
   const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
   const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();
   return text.slice(text.indexOf(': ') + 2);
 }
 
-async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
+async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer> {
   const format: TraceFormat = flags.trace === true || flags.trace === undefined ? 'text' : flags.trace;
   const target = flags.traceFile;
   let stream: Writable;

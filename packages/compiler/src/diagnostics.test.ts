@@ -42,7 +42,7 @@ describe('diagnostics', () => {
       ['def f() -> (int):\n    pass\n', 'missing-return'],
       ['return 1\n', 'misplaced'],
       ['var int n = 1\nconst int M = n\n', 'not-constant'],
-      ['import "nowhere"\n', 'bad-import'],
+      ['import \x22nowhere\x22\n', 'bad-import'],
     ];
     for (const [source, code] of cases) {
       const e = errors(source);
@@ -64,7 +64,7 @@ describe('diagnostics', () => {
 
   it('imports go through the resolver the embedder gives', () => {
     const lib = 'const int ANSWER = 42\ndef twice(int x) -> (int):\n    return 2 * x\n';
-    const { program } = compile('import "lib"\nprint(twice(ANSWER))\n', {
+    const { program } = compile('import \x22lib\x22\nprint(twice(ANSWER))\n', {
       file: 'main.kl',
       resolve: (path) => (path === 'lib' ? { file: 'lib.kl', source: lib } : undefined),
     });

@@ -33,7 +33,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'else',
   'while',
   'for',
-  'from',
+  `from`,
   'to',
   'step',
   'return',
@@ -381,7 +381,7 @@ class Parser {
     if (this.#is('for')) {
       this.#next();
       const name = this.#expectName('the loop variable');
-      this.#expect('from', "'from'");
+      this.#expect(`from`, 'the keyword from after the loop variable');
       const from = this.#expr();
       this.#expect('to', "'to'");
       const to = this.#expr();

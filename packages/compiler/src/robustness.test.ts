@@ -35,7 +35,7 @@ const PIECES = [
   'else',
   'while',
   'for',
-  'from',
+  `from`,
   'to',
   'step',
   'return',

@@ -17,7 +17,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   type Meter,
   NULL_KEY,
   numberKey,
@@ -1369,7 +1369,7 @@ export class Cpu {
     if (id === 0) return null;
     const hint = this.#activated;
     const page = hint !== null && hint.id === id ? hint : this.store.object(id);
-    return page instanceof KeyPage &&
+    return page?.kind === ObjectKind.keyPage &&
       page.isDomain &&
       page.slots[3 satisfies typeof DomainSlot.STATE]!.value === (1 satisfies typeof DomainState.running)
       ? page
