@@ -17,6 +17,7 @@ import {
 } from '@keyvm/image/node';
 import { CliError, ioError, malformed, toCliError, writeError } from './errors.js';
 import { cliImageLimits, currentMaxInput, readFileCapped, readStreamCapped } from './input-limits.js';
+import { compileLanguage, isLanguageSource } from './lang.js';
 import { removeStaleTemporaries } from './temporaries.js';
 
 /** The name `-` stands for in messages. */
@@ -123,6 +124,10 @@ export async function loadInput(path: string): Promise<Input> {
     if (startsWith(bytes, IMAGE_MAGIC))
       return { kind: 'image', name, bytes, store: decodeImage(bytes, { limits }) };
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
+    if (isLanguageSource(path)) {
+      const text = decodeUtf8(bytes, `${name}: not UTF-8 text`);
+      return { kind: 'source', name, program: compileLanguage(text, path).program };
+    }
     return {
       kind: 'source',
       name,

@@ -8,6 +8,7 @@ import { DEFAULT_MAX_NODES, graphCommand } from './graph.js';
 import { DEFAULT_MAX_INPUT, parseByteSize, setMaxInput } from './input-limits.js';
 import { inspectCommand } from './inspect.js';
 import { colourFor, paint } from './io.js';
+import { buildCommand } from './lang.js';
 import { opsCommand } from './ops.js';
 import { RUN_DEFAULTS, type RunFlags, resumeCommand, runCommand } from './run.js';
 
@@ -128,6 +129,20 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     .option('-o, --output <out>', 'output file (- for stdout; default: FILE with .kvm)')
     .option('--strip', 'leave out labels, the source map and the file name')
     .action(async (file: string, flags) => setExit(await asmCommand(file, flags)));
+
+  program
+    .command('build')
+    .description('compile a KeyVM language source (.kl) into a .kvm program, or show its assembly')
+    .argument('<file>', 'language source (- for stdin)')
+    .option(
+      '-o, --output <out>',
+      'output file (- for stdout; default: FILE with .kvm, or stdout for --emit asm)',
+    )
+    .option(
+      '--emit <what>',
+      'kvm (the default) or asm: the generated assembly, annotated with the source lines',
+    )
+    .action(async (file: string, flags) => setExit(await buildCommand(file, flags)));
 
   program
     .command('disasm')

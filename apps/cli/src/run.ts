@@ -3,7 +3,7 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble } from '@keyvm/assembler';
+import { disassemble, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
@@ -30,6 +30,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { sourceOf } from './lang.js';
 
 /** Bounded defaults, each overridable by a flag. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -198,7 +199,10 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)
       await writeStream(sink.stream, '\n');
     if (!flags.quiet && !(tracer?.format === 'jsonl' && tracer.toStderr))
-      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash)}\n`);
+      await writeStream(
+        process.stderr,
+        `${humanSummary(outcome, stack, flags, hash, input.kind === 'image' ? undefined : input.program)}\n`,
+      );
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
   return STATUS_EXIT[outcome.status];
@@ -287,7 +291,13 @@ export function stackText(stack: readonly number[]): string {
   return `[${shown.join(' ')}]`;
 }
 
-function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, hash?: string): string {
+function humanSummary(
+  r: RunResult,
+  stack: readonly number[],
+  flags: RunFlags,
+  hash?: string,
+  program?: Program,
+): string {
   const p = paint(colourFor(process.stderr));
   const tail = `after ${plural(r.steps, 'step')}, ${r.gasUsed.toLocaleString('en-US')} gas; stack ${stackText(stack)}`;
   let line: string;
@@ -297,7 +307,8 @@ function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, h
       break;
     case 'fault': {
       const f = r.fault!;
-      line = `${p.red('fault')}: ${f.code} at pc ${f.pc} in domain #${f.domain}: ${f.message}\n  ${tail}`;
+      const where = program === undefined ? '' : sourceOf(program, f.pc);
+      line = `${p.red('fault')}: ${f.code} at pc ${f.pc}${where} in domain #${f.domain}: ${f.message}\n  ${tail}`;
       break;
     }
     case 'out-of-gas':

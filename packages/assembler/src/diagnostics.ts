@@ -37,7 +37,9 @@ export interface Diagnostic {
 }
 
 /** `file:line:col: error: message`, the source line (or a window of it) and a caret under the column. */
-export function formatDiagnostic(diagnostic: Diagnostic): string {
+export function formatDiagnostic(
+  diagnostic: Pick<Diagnostic, 'file' | 'line' | 'col' | 'message' | 'sourceLine'>,
+): string {
   const { file, line, col, message, sourceLine } = diagnostic;
   const { text, caret } = excerpt(sourceLine, col);
   return `${escapeText(file)}:${line}:${col}: error: ${escapeText(message)}\n${text}\n${caret}^`;

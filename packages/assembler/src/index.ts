@@ -6,6 +6,7 @@ export {
   AssemblyError,
   type AssemblyErrorCode,
   type Diagnostic,
+  escapeText,
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
@@ -33,3 +34,4 @@ export {
   type Program,
   type SourceMapEntry,
 } from './program.js';
+export { closestMatch } from './suggest.js';
