@@ -1,12 +1,14 @@
 // `keyvm asm` (assembly to a .kvm program) and `keyvm disasm` (a .kvm program, an
 // image's code pages, or assembly, back to flat assembly text).
 import { basename, extname } from 'node:path';
-import { disassemble, disassembleProgram, encodeProgram, escapeText, type Program } from '@keyvm/assembler';
+import { disassembleChunks, encodeProgram, escapeText, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
 import type { ImageDebugInfo } from '@keyvm/image';
 import { Machine, type MachineApi } from '@keyvm/interpreter';
+import { boundedItems } from './bounded.js';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
+import { writeOutputPieces } from './stream-out.js';
 
 export interface AsmFlags {
   output?: string;
@@ -41,11 +43,16 @@ export interface DisasmFlags {
 
 export async function disasmCommand(file: string, flags: DisasmFlags): Promise<ExitCode> {
   const input = await loadInput(file);
-  const text =
+  // Made and written a piece at a time: code pages of millions of words never become one string.
+  const pieces =
     input.kind === 'image'
       ? disassembleImage(new Machine(input.store), input.debug)
-      : disassembleProgram(input.program);
-  await writeOutput(flags.output ?? '-', text);
+      : disassembleChunks(input.program.code, {
+          labels: input.program.labels,
+          sourceMap: input.program.sourceMap,
+          data: input.program.data,
+        });
+  await writeOutputPieces(flags.output ?? '-', pieces);
   return ExitCode.ok;
 }
 
@@ -53,8 +60,9 @@ export async function disasmCommand(file: string, flags: DisasmFlags): Promise<E
  * Every code page of an image, once, headed by the domains that run it; with the
  * labels, source positions and data page of the program the debug section gives for it.
  */
-function disassembleImage(machine: MachineApi, debug: ImageDebugInfo | undefined): string {
+function* disassembleImage(machine: MachineApi, debug: ImageDebugInfo | undefined): Generator<string> {
   const store = machine.store;
+  const debugByPage = new Map((debug?.programs ?? []).map((p) => [p.codePage, p]));
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {
     const code = store.deref(d.slots[DomainSlot.CODE]!);
@@ -64,11 +72,11 @@ function disassembleImage(machine: MachineApi, debug: ImageDebugInfo | undefined
     list.push(`#${d.id} (${d.stateName}${root}, ip ${d.ip})`);
     users.set(code.id, list);
   }
-  const parts: string[] = [];
+  let pages = 0;
   for (const [id, domains] of [...users].sort((a, b) => a[0] - b[0])) {
     const page = store.object(id);
     if (page?.kind !== ObjectKind.dataPage) continue;
-    const known = debug?.programs.find((p) => p.codePage === id);
+    const known = debugByPage.get(id);
     const dataPage = known === undefined ? undefined : store.object(known.dataPage);
     const options =
       known === undefined
@@ -79,10 +87,16 @@ function disassembleImage(machine: MachineApi, debug: ImageDebugInfo | undefined
             ...(dataPage?.kind === ObjectKind.dataPage ? { data: dataPage.words } : {}),
           };
     const from = known?.files[0]?.name ? ` (from ${escapeText(known.files[0].name)})` : '';
-    parts.push(
-      `; code page #${id}, ${page.size} words, run by domain ${domains.join(', ')}${from}\n${disassemble(page.words, options)}`,
-    );
+    // The domains sharing a page: the first and last few, and how many more.
+    const shown = [
+      ...boundedItems(
+        domains,
+        (d) => d,
+        (n) => `… ${n.toLocaleString('en-US')} more`,
+      ),
+    ];
+    yield `${pages++ > 0 ? '\n' : ''}; code page #${id}, ${page.size} words, run by domain ${shown.join(', ')}${from}\n`;
+    yield* disassembleChunks(page.words, options);
   }
-  if (parts.length === 0) return '; no domain in this image has a code page\n';
-  return parts.join('\n');
+  if (pages === 0) yield '; no domain in this image has a code page\n';
 }

@@ -166,6 +166,26 @@ describe('.include from disk', () => {
     const device = await keyvm(['run', file('use-device.ism', '.include "/dev/zero"\n')]);
     expect(device.code).toBe(4);
     expect(device.stderr).toContain("cannot include '/dev/zero': not a regular file");
+    // Within --max-input: each file, and all of them together.
+    file('lib-big.ism', `${'; padding\n'.repeat(300)}PUSH 1\n`);
+    const capped = await keyvm([
+      'run',
+      file('use-big.ism', '.include "lib-big.ism"\nHALT\n'),
+      '--max-input',
+      '2K',
+    ]);
+    expect(capped.code).toBe(4);
+    expect(capped.stderr).toMatch(
+      /cannot include 'lib-big\.ism': 3007 bytes is more than 2048 \(--max-input\)/,
+    );
+    const both = await keyvm([
+      'run',
+      file('use-both.ism', '.include "lib-twice.ism"\n.include "lib-twice.ism"\nHALT\n'),
+      '--max-input',
+      '60',
+    ]);
+    expect(both.code).toBe(4);
+    expect(both.stderr).toMatch(/the included files add up to more than 60 bytes \(--max-input\)/);
   });
 });
 

@@ -16,6 +16,7 @@ import {
   type StepInfo,
 } from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
+import { stackTopText, VIEW_ENDS } from './bounded.js';
 import {
   bootDebugInfo,
   type FaultSource,
@@ -26,6 +27,7 @@ import {
   withDebugInfo,
 } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
+import { METER_CAP } from './input-limits.js';
 import {
   colourFor,
   displayName,
@@ -37,6 +39,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { isLanguageProgram, withFunctionName } from './lang.js';
 
 /** Bounded defaults, each overridable by a flag. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -151,9 +154,11 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     machine = machineOf(input, { host, ...limit });
     const store = machine.store;
     debug = input.debug;
-    gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
+    // Unlimited, or more than METER_CAP (2^53-1 is no practical bound either): the defaults.
+    const capped = (n: number): boolean => n === UNLIMITED || n > METER_CAP;
+    gas = flags.gas ?? (capped(store.primeTime.remaining) ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
-    else if (store.primeMemory.remaining === UNLIMITED) store.primeMemory.remaining = RUN_DEFAULTS.memory;
+    else if (capped(store.primeMemory.remaining)) store.primeMemory.remaining = RUN_DEFAULTS.memory;
   } else {
     machine = Machine.boot(input.program, {
       time: flags.gas ?? RUN_DEFAULTS.gas,
@@ -192,7 +197,12 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     savedBytes = bytes.length;
   }
   const stack = machine.stack();
-  const where = outcome.fault ? locateFault(machine.store, debug, outcome.fault) : undefined;
+  const located = outcome.fault ? locateFault(machine.store, debug, outcome.fault) : undefined;
+  // A program compiled from the language names the function, not the generated label.
+  const where =
+    located !== undefined && input.kind !== 'image' && isLanguageProgram(input.program)
+      ? withFunctionName(located, input.program, outcome.fault!.pc)
+      : located;
   const report = contractReport(outcome, stack, hash, where);
   if (tracer) await tracer.finish(outcome);
   if (flags.json) {
@@ -378,9 +388,14 @@ interface Tracer {
   finish(r: RunResult): Promise<void>;
 }
 
-/** One EIP-3155 line: its field names in its order, then KeyVM's opName and domain. */
+/**
+ * One EIP-3155 line: its field names in its order, then KeyVM's opName and domain.
+ * A stack deeper than 32 words is shown bounded: its bottom and top 16 words, and
+ * `stackOmitted`, the number of words between them that were left out.
+ */
 export function jsonlStep(s: StepInfo): string {
-  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}],"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
+  const more = s.stackOmitted > 0 ? `,"stackOmitted":${s.stackOmitted}` : '';
+  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}]${more},"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
@@ -408,6 +423,16 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     });
     stream = file;
   }
+  // A write that fails (a full disk, a closed pipe) fails the run with exit 5, not silently.
+  let failed: unknown;
+  stream.on('error', (e) => {
+    failed ??= e;
+  });
+  const check = (): void => {
+    if (failed !== undefined) throw ioError('write', target ?? '<stderr>', failed);
+  };
+  // Step records copy the bottom and top 16 stack words, not a deep stack.
+  machine.stepStackEnds = VIEW_ENDS;
   let buffer = '';
   let count = 0;
   machine.onStep =
@@ -418,10 +443,11 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
       : (s) => {
           count++;
           const depth = s.depth > 1 ? ` depth ${s.depth}` : '';
-          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackText(s.stack)}\n`;
+          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackTopText(s.sp, s.stack)}\n`;
         };
   const flush = async (): Promise<void> => {
     if (buffer.length === 0) return;
+    check();
     const text = buffer;
     buffer = '';
     try {
@@ -429,6 +455,7 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     } catch (e) {
       throw ioError('write', target ?? '<stderr>', e);
     }
+    check();
   };
   return {
     format,
@@ -443,7 +470,12 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
       }
       await flush();
       if (stream !== process.stderr && stream !== process.stdout)
-        await new Promise<void>((resolve) => stream.end(resolve));
+        // 'close' comes after the last write's error, if any ('end' can come before it).
+        await new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.end();
+        });
+      check();
     },
   };
 }

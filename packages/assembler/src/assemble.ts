@@ -3,7 +3,6 @@
 import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
 import { AssemblyError, type AssemblyErrorCode, clip, DiagnosticSink } from './diagnostics.js';
 import { expand, type IncludeReader } from './expand.js';
-import { tokenize } from './lexer.js';
 import {
   type Atom,
   type Call,
@@ -11,7 +10,7 @@ import {
   type Expr,
   type Loc,
   type PseudoName,
-  parse,
+  parseStatements,
   type Statement,
   type StringOperand,
 } from './parser.js';
@@ -23,7 +22,7 @@ import {
   type Program,
   type SourceMapEntry,
 } from './program.js';
-import { closestMatch } from './suggest.js';
+import { Suggester } from './suggest.js';
 
 export interface AssembleOptions {
   /** The file name used in diagnostics and kept as `program.source`. */
@@ -55,8 +54,10 @@ export function assemble(source: string, options: AssembleOptions = {}): Program
 export function assembleWithPageLimit(source: string, options: AssembleOptions, pageWords: number): Program {
   const name = options.file ?? '<input>';
   const sink = new DiagnosticSink(name, source);
-  const expanded = expand(tokenize(source, sink), name, source, sink, options.include);
-  const statements = parse(expanded.tokens, sink);
+  // Without .include or .macro, tokens and statements are made as they are used:
+  // memory follows the program, not the source.
+  const expanded = expand(source, name, sink, options.include);
+  const statements = parseStatements(expanded.tokens, sink);
   const layout = new Layout(sink, pageWords);
   layout.run(statements);
   if (sink.count > 0) throw new AssemblyError(sink.sorted());
@@ -142,8 +143,17 @@ class Layout {
   readonly sourceMap: SourceMapEntry[] = [];
   readonly labels = new Map<string, { address: number; section: LabelSection; loc: Loc }>();
   readonly #consts = new Map<string, { value: number; loc: Loc }>();
-  /** Names the program defines with .const: the predefined value of such a name is not used anywhere. */
+  /**
+   * Names the program has defined with .const so far: the predefined value of such a
+   * name is not used anywhere (uses are resolved at the end, when the set is complete).
+   */
   readonly #ownNames = new Set<string>();
+  /**
+   * Predefined values taken where order matters (.const, .zero) before the program
+   * had a .const of that name: checked at the end, since a later .const of the name
+   * takes it over, also above its definition.
+   */
+  readonly #earlyPredefined: { name: string; loc: Loc; directive: string }[] = [];
   readonly #fixups: Fixup[] = [];
   /** Labels waiting for the next statement to say whether they name code or data. */
   #pending: LabelStatement[] = [];
@@ -183,22 +193,29 @@ class Layout {
     this.code.push(word);
   }
 
+  // "Did you mean" for undefined names, bounded (labels and constants are all defined by then).
+  readonly #labelGuesses = new Suggester(() => this.labels.keys());
+  readonly #constGuesses = new Suggester(() => [
+    ...this.#consts.keys(),
+    ...PREDEFINED_KEYS.filter((n) => !this.#ownNames.has(n)),
+  ]);
+  readonly #mnemonicGuesses = new Suggester(() => MNEMONICS);
+
   #report(code: AssemblyErrorCode, message: string, at: Loc): void {
     this.#sink.report(code, message, at.line, at.col, at.file);
   }
 
-  /** A constant's value: the program's own, else a predefined name's that the program does not define. */
+  /**
+   * A constant's value: the program's own, else a predefined name's that the program
+   * does not define (so far: complete once all statements are read).
+   */
   #constant(name: string): number | undefined {
     const own = this.#consts.get(name);
     if (own !== undefined) return own.value;
     return this.#ownNames.has(name) ? undefined : PREDEFINED.get(name);
   }
 
-  run(statements: readonly Statement[]): void {
-    for (const s of statements) {
-      const named = s.kind === 'directive' && s.name === 'const' ? s.operands[0] : undefined;
-      if (named?.kind === 'name') this.#ownNames.add(named.name);
-    }
+  run(statements: Iterable<Statement>): void {
     for (const s of statements) {
       if (s.kind === 'label') {
         this.#pending.push(s);
@@ -208,6 +225,14 @@ class Layout {
       this.#statement(s);
     }
     this.#bindPending('code');
+    for (const use of this.#earlyPredefined) {
+      if (!this.#ownNames.has(use.name)) continue;
+      this.#report(
+        'undefined-name',
+        `constant '${clip(use.name)}' must be defined before this ${use.directive}`,
+        use.loc,
+      );
+    }
     for (const fixup of this.#fixups) this.#resolve(fixup);
   }
 
@@ -434,6 +459,7 @@ class Layout {
 
   #const(operands: readonly (Expr | StringOperand)[], loc: Loc): void {
     const [name, value] = operands;
+    if (name?.kind === 'name') this.#ownNames.add(name.name);
     if (operands.length !== 2 || name?.kind !== 'name') {
       this.#report('bad-operand', '.const takes a name and a value: .const NAME 42', name?.loc ?? loc);
       return;
@@ -460,7 +486,11 @@ class Layout {
     if (operand.kind === 'number') return operand.value;
     if (operand.kind === 'name') {
       const known = this.#constant(operand.name);
-      if (known !== undefined) return known;
+      if (known !== undefined) {
+        if (!this.#consts.has(operand.name))
+          this.#earlyPredefined.push({ name: operand.name, loc: operand.loc, directive });
+        return known;
+      }
       this.#report(
         'undefined-name',
         `constant '${clip(operand.name)}' must be defined before this ${directive}`,
@@ -490,7 +520,7 @@ class Layout {
         words.set(index, label.address);
         return;
       }
-      const guess = closestMatch(ref.name, this.labels.keys());
+      const guess = this.#labelGuesses.suggest(ref.name);
       const hint =
         this.#constant(ref.name) !== undefined
           ? `; '${clip(ref.name)}' is a constant: write it without ':'`
@@ -515,12 +545,11 @@ class Layout {
         ref.loc,
       );
     } else if (statement) {
-      const guess = closestMatch(ref.name, MNEMONICS);
+      const guess = this.#mnemonicGuesses.suggest(ref.name);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('unknown-instruction', `unknown instruction '${clip(ref.name)}'${hint}`, ref.loc);
     } else {
-      const predefined = PREDEFINED_KEYS.filter((n) => !this.#ownNames.has(n));
-      const guess = closestMatch(ref.name, [...this.#consts.keys(), ...predefined]);
+      const guess = this.#constGuesses.suggest(ref.name);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('undefined-name', `undefined constant '${clip(ref.name)}'${hint}`, ref.loc);
     }

@@ -8,6 +8,7 @@ import {
   assemble,
   decodeProgram,
   disassemble,
+  disassembleChunks,
   disassembleProgram,
   encodeProgram,
   type IncludeReader,
@@ -65,6 +66,10 @@ describe('predefined names', () => {
     expect(errors('.const A DATA\n.const DATA 3\n')).toEqual([
       "main.ism:1:10: undefined-name: constant 'DATA' must be defined before this .const",
     ]);
+    expect(errors('.zero DATA\n.const DATA 3\n')).toEqual([
+      "main.ism:1:7: undefined-name: constant 'DATA' must be defined before this .zero",
+    ]);
+    expect([...assemble('.zero DATA\n.const X DATA\nPUSH X\n').code]).toEqual([Op.PUSH, 8]);
     // Defining it twice is still an error.
     expect(errors('.const TIME 0\n.const TIME 1\n')[0]).toMatch(/duplicate-name/);
   });
@@ -233,6 +238,14 @@ describe('disassembly keeps what the source said', () => {
     expect([...back.code]).toEqual([...p.code]);
     expect([...back.data]).toEqual([...p.data]);
     expect(back.labels).toEqual(p.labels);
+  });
+
+  it('prints the same in pieces of any size: groups may cross a piece boundary', () => {
+    const p = assemble(source, { file: 'k.ism' });
+    const options = { labels: p.labels, sourceMap: p.sourceMap, data: p.data };
+    const whole = disassembleProgram(p);
+    for (let size = 1; size <= p.code.length; size++)
+      expect([...disassembleChunks(p.code, options, size)].join(''), `pieces of ${size}`).toBe(whole);
   });
 
   it('round-trips random data pages (text runs, zeros, labels anywhere)', () => {

@@ -39,7 +39,9 @@ export interface Diagnostic {
 }
 
 /** `file:line:col: error: message`, the source line (or a window of it) and a caret under the column. */
-export function formatDiagnostic(diagnostic: Diagnostic): string {
+export function formatDiagnostic(
+  diagnostic: Pick<Diagnostic, 'file' | 'line' | 'col' | 'message' | 'sourceLine'>,
+): string {
   const { file, line, col, message, sourceLine } = diagnostic;
   const { text, caret } = excerpt(sourceLine, col);
   return `${escapeText(file)}:${line}:${col}: error: ${escapeText(message)}\n${text}\n${caret}^`;
@@ -206,7 +208,7 @@ export class AssemblyError extends Error {
  * file name and source line.
  */
 export class DiagnosticSink {
-  readonly #files: { name: string; lines: readonly string[] }[] = [];
+  readonly #files: { name: string; source: string; lineStarts: number[] | undefined }[] = [];
   readonly #diagnostics: (Diagnostic & { fileIndex: number })[] = [];
 
   constructor(file: string, source: string) {
@@ -215,10 +217,7 @@ export class DiagnosticSink {
 
   /** Register another file (an include); returns its index for tokens and reports. */
   addFile(name: string, source: string): number {
-    this.#files.push({
-      name,
-      lines: source.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line)),
-    });
+    this.#files.push({ name, source, lineStarts: undefined });
     return this.#files.length - 1;
   }
 
@@ -227,9 +226,24 @@ export class DiagnosticSink {
     return this.#files[index]?.name ?? '';
   }
 
+  /** Line `line` of file `file`; where lines start is found at the first report (a clean source never splits into lines). */
+  #line(file: { source: string; lineStarts: number[] | undefined }, line: number): string {
+    if (file.lineStarts === undefined) {
+      const starts = [0];
+      for (let i = file.source.indexOf('\n'); i >= 0; i = file.source.indexOf('\n', i + 1))
+        starts.push(i + 1);
+      file.lineStarts = starts;
+    }
+    const start = file.lineStarts[line - 1];
+    if (start === undefined) return '';
+    const end = file.lineStarts[line] ?? file.source.length + 1;
+    const text = file.source.slice(start, end - 1);
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
+  }
+
   report(code: AssemblyErrorCode, message: string, line: number, col: number, file = 0): void {
     const source = this.#files[file] ?? this.#files[0]!;
-    const sourceLine = source.lines[line - 1] ?? '';
+    const sourceLine = this.#line(source, line);
     this.#diagnostics.push({
       code,
       message: escapeText(message),

@@ -1,6 +1,6 @@
 // The disassembler: code words (and optionally the data page) to flat syntax,
 // one instruction a line with its address, which assembles back to the same words.
-import { instructionByCode, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, instructionByCode, Op } from '@keyvm/isa';
 import { isIdentifier } from './lexer.js';
 import { compareLabels, type Label, type Program, type SourceMapEntry } from './program.js';
 
@@ -29,6 +29,24 @@ const withComment = (text: string, comment: string): string =>
  * outside the code or data, or that repeat a name, are left out.
  */
 export function disassemble(code: ArrayLike<number>, options: DisassembleOptions = {}): string {
+  let text = '';
+  for (const piece of disassembleChunks(code, options, Number.POSITIVE_INFINITY)) text += piece;
+  return text;
+}
+
+/** Code words disassembled per piece by disassembleChunks. */
+const CHUNK_WORDS = 8192;
+
+/**
+ * The text of `disassemble(code, options)` in pieces of about `chunkWords` code
+ * words each, made as they are asked for: a large page is printed without ever
+ * holding its whole listing (join the pieces for the same string as disassemble).
+ */
+export function* disassembleChunks(
+  code: ArrayLike<number>,
+  options: DisassembleOptions = {},
+  chunkWords = CHUNK_WORDS,
+): Generator<string> {
   const data = options.data ?? [];
   const labels = usableLabels(options.labels ?? [], code.length, data.length);
   const lines: string[] = [];
@@ -37,13 +55,14 @@ export function disassemble(code: ArrayLike<number>, options: DisassembleOptions
     lines.push(`; data page: ${data.length} word${data.length === 1 ? '' : 's'}`);
     printData(lines, data, dataLabels);
   }
-  printCode(
-    lines,
-    code,
-    labels.filter((l) => l.section === 'code'),
-    options.sourceMap ?? [],
-  );
-  return `${lines.join('\n')}\n`;
+  const byAddress = groupByAddress(labels.filter((l) => l.section === 'code'));
+  const places = new Map<number, SourceMapEntry>((options.sourceMap ?? []).map((entry) => [entry.pc, entry]));
+  let pc = 0;
+  do {
+    pc = printCode(lines, code, byAddress, places, pc, Math.min(code.length, pc + chunkWords));
+    if (lines.length > 0) yield `${lines.join('\n')}\n`;
+    lines.length = 0;
+  } while (pc < code.length);
 }
 
 /** Disassembles a whole program: its code, data page, labels and source map. */
@@ -92,7 +111,7 @@ const TEXT_ESCAPES: Readonly<Record<number, string>> = { 10: '\\n', 9: '\\t', 34
 function runLength(
   data: ArrayLike<number>,
   i: number,
-  byAddress: ReadonlyMap<number, string[]>,
+  byAddress: ReadonlyMap<number, readonly string[]>,
   test: (w: number) => boolean,
 ): number {
   let j = i;
@@ -147,22 +166,23 @@ function printData(lines: string[], data: ArrayLike<number>, labels: readonly La
   }
 }
 
+/** Print the instructions starting in [from, to); returns where the next one starts (>= to). */
 function printCode(
   lines: string[],
   code: ArrayLike<number>,
-  labels: readonly Label[],
-  sourceMap: readonly SourceMapEntry[],
-): void {
-  const byAddress = groupByAddress(labels);
-  const places = new Map<number, SourceMapEntry>(sourceMap.map((entry) => [entry.pc, entry]));
+  byAddress: ReadonlyMap<number, readonly string[]>,
+  places: ReadonlyMap<number, SourceMapEntry>,
+  from: number,
+  to: number,
+): number {
   const emit = (pc: number, text: string, at = pc): void => {
     const where = places.get(at);
     const line = `${pad(pc, code.length)}: ${text}`;
     const file = where?.file ? `#${where.file} ` : '';
     lines.push(where === undefined ? line : withComment(line, `${file}${where.line}:${where.col}`));
   };
-  let pc = 0;
-  while (pc < code.length) {
+  let pc = from;
+  while (pc < to) {
     for (const name of byAddress.get(pc) ?? []) lines.push(`${name}:`);
     const word = code[pc]! | 0;
     const info = instructionByCode(word);
@@ -190,15 +210,23 @@ function printCode(
     emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
     pc += length;
   }
-  for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+  if (pc >= code.length) for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+  return pc;
 }
+
+/** The most stack words any instruction pops. */
+const MAX_POPS = Math.max(...INSTRUCTIONS.map((row) => row.pops));
 
 const sameLine = (a: SourceMapEntry, b: SourceMapEntry): boolean =>
   a.line === b.line && (a.file ?? 0) === (b.file ?? 0);
 const samePlace = (a: SourceMapEntry, b: SourceMapEntry): boolean => sameLine(a, b) && a.col === b.col;
 
 /** A PUSH's operand for printing: `:label` where it is the address operand and a label is there. */
-function operandText(value: number, isAddress: boolean, byAddress: ReadonlyMap<number, string[]>): string {
+function operandText(
+  value: number,
+  isAddress: boolean,
+  byAddress: ReadonlyMap<number, readonly string[]>,
+): string {
   const label = isAddress ? byAddress.get(value)?.[0] : undefined;
   return label === undefined ? String(value) : `:${label}`;
 }
@@ -214,7 +242,7 @@ function operandText(value: number, isAddress: boolean, byAddress: ReadonlyMap<n
 function sourceGroup(
   code: ArrayLike<number>,
   pc: number,
-  byAddress: ReadonlyMap<number, string[]>,
+  byAddress: ReadonlyMap<number, readonly string[]>,
   places: ReadonlyMap<number, SourceMapEntry>,
 ): { text: string; end: number; at: number } | undefined {
   const here = places.get(pc);
@@ -233,10 +261,12 @@ function sourceGroup(
       return { text: `JSR ${operandText(word(pc + 3)!, true, byAddress)}`, end: pc + 5, at: pc };
     }
   }
-  // Operand PUSHes, then their instruction.
+  // Operand PUSHes, then their instruction (no instruction takes more than MAX_POPS,
+  // so a long run of PUSHes is looked at no further: bounded work per line printed).
   const pushes: number[] = [];
   let k = pc;
   while (
+    pushes.length <= MAX_POPS &&
     word(k) === Op.PUSH &&
     k + 1 < code.length &&
     (k === pc || !byAddress.has(k)) &&

@@ -3,7 +3,7 @@
 // with its uses, both bounded. Tokens keep the file, line and column they came from.
 import { instructionByName } from '@keyvm/isa';
 import { clip, type DiagnosticSink } from './diagnostics.js';
-import { type Token, tokenize } from './lexer.js';
+import { type Token, tokenize, tokens as tokenStream } from './lexer.js';
 
 /** What the host returns for an `.include`: the file's name (for messages and the source map) and text. */
 export interface IncludedFile {
@@ -41,26 +41,36 @@ interface Macro {
   readonly at: Token;
 }
 
-/** The files read (the main file first), with their text. */
+/** The tokens to parse, and the files read (the main file first) with their text. */
 export interface ExpandResult {
-  readonly tokens: Token[];
+  readonly tokens: Iterable<Token>;
   readonly files: readonly { name: string; text: string }[];
 }
 
-/** Expand includes and macros in the main file's tokens. */
+/**
+ * Whether `source` may use `.include` or `.macro`: a quick look at the text. A "yes"
+ * for a source that only mentions them (in a comment or string) costs the slower
+ * path, never a different result.
+ */
+export function mayPreprocess(source: string): boolean {
+  return /\.(?:include|macro|endm)(?![A-Za-z0-9_])/i.test(source);
+}
+
+/**
+ * The main file's tokens with includes and macros expanded. Most sources use
+ * neither: their tokens are made as the parser asks for them (linear time, memory
+ * that follows the program, not the source); only a source that uses them is
+ * tokenized whole and expanded.
+ */
 export function expand(
-  main: readonly Token[],
-  mainName: string,
   mainText: string,
+  mainName: string,
   sink: DiagnosticSink,
   include: IncludeReader | undefined,
 ): ExpandResult {
-  // Most sources use neither: their tokens go to the parser as they are.
-  const preprocessed = main.some(
-    (t) => t.kind === 'directive' && Object.hasOwn(PREPROCESSOR_DIRECTIVES, t.text.toLowerCase()),
-  );
-  if (!preprocessed) return { tokens: main as Token[], files: [{ name: mainName, text: mainText }] };
-  return new Expander(sink, include, mainName, mainText).run(main);
+  const files = [{ name: mainName, text: mainText }];
+  if (!mayPreprocess(mainText)) return { tokens: tokenStream(mainText, sink), files };
+  return new Expander(sink, include, mainName, mainText).run(tokenize(mainText, sink));
 }
 
 /** The key of the main file's own tokens, which keep their rows. */

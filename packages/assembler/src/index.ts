@@ -11,7 +11,12 @@ export {
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
-export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
+export {
+  type DisassembleOptions,
+  disassemble,
+  disassembleChunks,
+  disassembleProgram,
+} from './disassemble.js';
 export {
   type IncludedFile,
   type IncludeReader,
@@ -41,3 +46,4 @@ export {
   type SourceFile,
   type SourceMapEntry,
 } from './program.js';
+export { closestMatch } from './suggest.js';

@@ -49,6 +49,14 @@ const DIGIT = /[0-9]/;
 
 /** Tokenizes the whole source (file `file` of the sink); the last token is always 'eof'. */
 export function tokenize(source: string, sink: DiagnosticSink, file = 0): Token[] {
+  return [...tokens(source, sink, file)];
+}
+
+/**
+ * The tokens of `source` (file `file` of the sink), made as the parser asks for them
+ * (ending with one 'eof' token), so a large source is never held as an array of tokens.
+ */
+export function* tokens(source: string, sink: DiagnosticSink, file = 0): Generator<Token> {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
@@ -62,6 +70,10 @@ export function tokenize(source: string, sink: DiagnosticSink, file = 0): Token[
   };
 
   while (i < source.length) {
+    if (tokens.length > 0) {
+      yield* tokens;
+      tokens.length = 0;
+    }
     const c = at(i);
     if (c === '\n') {
       i++;
@@ -124,7 +136,7 @@ export function tokenize(source: string, sink: DiagnosticSink, file = 0): Token[
     }
   }
   push('eof', '', i);
-  return tokens;
+  yield* tokens;
 }
 
 /** A character for a message: `'@'`, or escaped with its code point, `'\x1B' (U+001B)`. */

@@ -7,6 +7,7 @@ import { constants, gunzipSync, gzipSync, type ZlibOptions } from 'node:zlib';
 import { imageLengthFromHeader } from './binary.js';
 import { DEBUG_MAGIC, MAX_DEBUG_BYTES } from './debug.js';
 import { refuse } from './errors.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.js';
 
 /** The most a debug section takes: its header, payload and checksum. */
 const DEBUG_SECTION_ROOM = 16 + MAX_DEBUG_BYTES + 4;
@@ -14,7 +15,7 @@ const DEBUG_SECTION_ROOM = 16 + MAX_DEBUG_BYTES + 4;
 /** The first two bytes of every gzip stream. */
 export const GZIP_MAGIC: Uint8Array = Uint8Array.of(0x1f, 0x8b);
 
-/** The most an image may unpack to: 2 GiB, larger than any image the limits allow in practice. */
+/** The most an image may ever unpack to (2 GiB); by default the cap is DEFAULT_IMAGE_LIMITS.maxImageBytes. */
 export const MAX_UNPACKED_BYTES = 2 ** 31 - 1;
 
 /** True when `bytes` looks like a compressed (gzip) image file. */
@@ -29,9 +30,15 @@ export function compressImage(bytes: Uint8Array): Uint8Array {
 
 /**
  * The image bytes inside a compressed file; throws ImageError ('bad-compression')
- * for a stream that is not valid gzip or that unpacks past `maxBytes`.
+ * for a stream that is not valid gzip or that unpacks past `maxBytes`, and ('limit')
+ * for a header whose declared size or counts pass `limits`, before unpacking the rest.
  */
-export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES): Uint8Array {
+export function decompressImage(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_IMAGE_LIMITS.maxImageBytes,
+  limits?: Partial<ImageLimits>,
+): Uint8Array {
+  maxBytes = Math.min(maxBytes, MAX_UNPACKED_BYTES);
   if (!isCompressedImage(bytes))
     refuse('bad-compression', { section: 'compression', offset: 0 }, 'not a gzip stream');
   // First only the header, from the start of the stream (a bounded amount: PEEK_INPUT
@@ -39,10 +46,12 @@ export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES
   // no image of this version is refused before it is unpacked, and the rest is
   // unpacked only as far as the header says the image goes.
   const start = gunzip(bytes.subarray(0, PEEK_INPUT), { finishFlush: constants.Z_SYNC_FLUSH }, maxBytes);
-  // The state, and room for an optional debug section after it (and nothing else).
-  const state = imageLengthFromHeader(start);
-  const length = Math.min(state + DEBUG_SECTION_ROOM, maxBytes);
-  const out = gunzip(bytes, { maxOutputLength: length }, Math.min(state, maxBytes));
+  // The state, and room for an optional debug section after it (and nothing else),
+  // all within the cap.
+  const state = Math.min(imageLengthFromHeader(start, { maxImageBytes: maxBytes, ...limits }), maxBytes);
+  const cap = Math.min(maxBytes, limits?.maxImageBytes ?? maxBytes);
+  const length = Math.max(state, Math.min(state + DEBUG_SECTION_ROOM, cap));
+  const out = gunzip(bytes, { maxOutputLength: length }, length);
   if (out.length > state && !startsWithDebugMagic(out, state))
     refuse(
       'bad-compression',

@@ -68,6 +68,23 @@ describe('the optional debug section', () => {
     expect(imageDebugInfo(unpacked)).toEqual(info);
   });
 
+  it('counts toward maxImageBytes: a file larger in all is refused with limit before the section is read', () => {
+    const state = encodeImage(richStore());
+    const file = attachDebugInfo(state, info);
+    const limits = { maxImageBytes: file.length - 1 };
+    expect(encodeImage(decodeImage(state, { limits }))).toEqual(state);
+    const e = refusal(() => decodeImage(file, { limits }));
+    expect(e.code).toBe('limit');
+    expect({ section: e.section, offset: e.offset }).toEqual({ section: 'debug', offset: state.length });
+    expect(refusal(() => splitImage(file, limits)).code).toBe('limit');
+    expect(encodeImage(decodeImage(file, { limits: { maxImageBytes: file.length } }))).toEqual(state);
+    // Compressed, it unpacks no further than the limit allows.
+    const packed = compressImage(file);
+    expect(new Uint8Array(decompressImage(packed, file.length))).toEqual(file);
+    expect(refusal(() => decompressImage(packed, file.length - 1)).code).toBe('bad-compression');
+    expect(refusal(() => decompressImage(packed, undefined, limits)).code).toBe('bad-compression');
+  });
+
   it('refuses a damaged, cut or ill-shaped section with bad-debug-info and where', () => {
     const state = encodeImage(tinyStore());
     const file = attachDebugInfo(state, info);

@@ -11,6 +11,7 @@
 // Native CRC-32 in Node, plain ECMAScript elsewhere (package.json `imports`).
 import { crc32 } from '#platform';
 import { refuse } from './errors.js';
+import { checkLimit, type ImageLimits } from './limits.js';
 
 /** The magic that opens a debug section. */
 export const DEBUG_MAGIC: Uint8Array = Uint8Array.of(0x89, 0x4b, 0x56, 0x4d, 0x44, 0x0d, 0x0a, 0x1a);
@@ -217,12 +218,25 @@ function debugAt(bytes: Uint8Array, offset: number): boolean {
  * The state and the debug section of an image file. Bytes after the state that do
  * not start with the debug magic are left on the state, for the decoder to refuse
  * as trailing bytes. A debug section is checked whole (header, length, checksum,
- * JSON shape); a bad one throws ImageError('bad-debug-info').
+ * JSON shape); a bad one throws ImageError('bad-debug-info'). With `limits`, a file
+ * with a debug section larger than `limits.maxImageBytes` in all throws ImageError('limit')
+ * before the section is read.
  */
-export function splitImage(bytes: Uint8Array): { state: Uint8Array; debug: ImageDebugInfo | undefined } {
+export function splitImage(
+  bytes: Uint8Array,
+  limits?: Partial<Pick<ImageLimits, 'maxImageBytes'>>,
+): { state: Uint8Array; debug: ImageDebugInfo | undefined } {
   const end = stateLength(bytes);
   if (end === bytes.length || !debugAt(bytes, end)) return { state: bytes, debug: undefined };
   const where = (offset: number) => ({ section: 'debug' as const, offset: end + offset });
+  if (limits?.maxImageBytes !== undefined)
+    checkLimit(
+      bytes.length,
+      limits.maxImageBytes,
+      'maxImageBytes',
+      'image file size in bytes (state and debug section)',
+      where(0),
+    );
   const left = bytes.length - end;
   if (left < DEBUG_HEADER_BYTES + CRC_BYTES)
     refuse('bad-debug-info', where(left), `the debug section is cut short (${left} bytes)`);
@@ -265,6 +279,9 @@ export function splitImage(bytes: Uint8Array): { state: Uint8Array; debug: Image
 }
 
 /** The debug information an image file carries, if any (the state is not decoded). */
-export function imageDebugInfo(bytes: Uint8Array): ImageDebugInfo | undefined {
-  return splitImage(bytes).debug;
+export function imageDebugInfo(
+  bytes: Uint8Array,
+  limits?: Partial<Pick<ImageLimits, 'maxImageBytes'>>,
+): ImageDebugInfo | undefined {
+  return splitImage(bytes, limits).debug;
 }

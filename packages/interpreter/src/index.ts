@@ -16,5 +16,15 @@ export {
   type Program,
 } from './machine.js';
 export type { MachineApi } from './machine-api.js';
-export { NoProofError, PROOF_SYSTEM, type Proof, prove, verify } from './provable.js';
+export {
+  DEFAULT_MAX_PRIVATE_WORDS,
+  DEFAULT_VERIFY_GAS,
+  NoProofError,
+  PROOF_SYSTEM,
+  type Proof,
+  prove,
+  relationDigest,
+  type VerifyOptions,
+  verify,
+} from './provable.js';
 export type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
