@@ -178,7 +178,7 @@ describe.concurrent('run: outcomes and exit codes', () => {
       'echo.ism',
       'device(12, 0, device(13, 0, 0))\ndrop()\ndevice(12, 0, device(13, 0, 0))\ndrop()\n',
     );
-    const waiting = await keyvmJson(['run', src]);
+    const waiting = await keyvmJson(['run', src, '--no-stdin']);
     expect(waiting.code).toBe(6);
     expect(waiting.json.status).toBe('waiting');
     const fed = await keyvmJson(['run', src, '--input', 'ok']);

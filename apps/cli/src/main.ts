@@ -31,6 +31,7 @@ Exit codes:
   1  fault no keeper handled            5  I/O error
   2  usage error                        6  waiting for input (extension)
   3  out of gas                         7  paused by --max-steps (extension)
+130  interrupted by Ctrl-C (143: SIGTERM); the run stops at an instruction boundary, saved with --save
  70  internal error (a bug in keyvm; KEYVM_DEBUG=1 prints its stack trace)
 
 FILE and IMAGE may be - for stdin; -o/--save - writes to stdout.`;
@@ -70,7 +71,13 @@ function addRunOptions(cmd: Command, resume: boolean): Command {
       'with --json: keep at most N characters of console output (default 16,777,216); the rest is dropped and counted',
       whole(0),
     )
-    .option('-q, --quiet', 'no summary on stderr');
+    .option('-q, --quiet', 'no summary on stderr')
+    .option('--raw', 'write console output to a terminal as it is (control characters are escaped otherwise)')
+    .option(
+      '--stdin',
+      'feed stdin to the input device even on a terminal (default: when stdin is not a terminal)',
+    )
+    .option('--no-stdin', 'never feed stdin to the input device');
 }
 
 /** The commander program, its output and exits routed through `onExit`. */
@@ -95,9 +102,12 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     program
       .command('run')
       .description('run assembly source (.ism, .kasm), a .kvm program, or an image')
-      .argument('<file>', 'program or image (- for stdin)'),
+      .argument('<file>', 'program or image (- for stdin)')
+      .argument('[args...]', 'integers pushed onto the root stack, first deepest'),
     false,
-  ).action(async (file: string, flags: RunFlags) => setExit(await runCommand(file, flags)));
+  ).action(async (file: string, args: string[], flags: RunFlags) =>
+    setExit(await runCommand(file, args, flags)),
+  );
 
   addRunOptions(
     program
