@@ -185,6 +185,37 @@ function report(error: CliError): void {
   }
 }
 
+/** Flags whose value is the next argument (so that argument is not read as a flag). */
+const TAKES_VALUE = new Set([
+  '--gas',
+  '--memory',
+  '--save',
+  '--trace-file',
+  '--input',
+  '--input-file',
+  '--max-steps',
+  '--output-limit',
+  '--max-input',
+  '-o',
+  '--output',
+]);
+
+/**
+ * `--trace` takes an optional format, so `run --trace prog.ism` would read the file
+ * name as one: a bare `--trace` followed by anything but `text` or `jsonl` means text.
+ */
+export function bareTrace(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 2; i < out.length; i++) {
+    const arg = out[i]!;
+    if (arg === '--') break;
+    if (TAKES_VALUE.has(arg)) i++;
+    else if (arg === '--trace' && i + 1 < out.length && !/^(text|jsonl)$|^-/.test(out[i + 1]!))
+      out[i] = '--trace=text';
+  }
+  return out;
+}
+
 /**
  * Run the command line `argv` (as process.argv: node, script, args…) and return
  * the exit code. Never calls process.exit, so pending output is written out.
@@ -195,7 +226,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     exit = code;
   });
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(bareTrace(argv));
     return exit;
   } catch (e) {
     if (e instanceof CommanderError) {

@@ -30,6 +30,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { faultError, faultFields, jsonlStep, textStep } from './trace-format.js';
 
 /** Bounded defaults, each overridable by a flag. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -162,7 +163,12 @@ function connectStdin(file: string, flags: RunFlags): boolean {
 
 async function execute(input: Input, flags: RunFlags, args: readonly number[]): Promise<ExitCode> {
   const sink = new ConsoleSink(
-    flags.json ? null : flags.save === '-' ? process.stderr : process.stdout,
+    // Stdout carries an image or a trace: console output goes to stderr.
+    flags.json
+      ? null
+      : flags.save === '-' || (flags.trace !== undefined && flags.traceFile === '-')
+        ? process.stderr
+        : process.stdout,
     flags.raw === true,
   );
   const host = sink.stream ? { write: sink.write } : {};
@@ -321,10 +327,7 @@ export function contractReport(
   hash: string | undefined,
 ): Record<string, unknown> {
   const report: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed, stack };
-  if (r.fault) {
-    const f = r.fault;
-    report.fault = { code: f.code, message: f.message, pc: f.pc, domain: f.domain, number: f.number };
-  }
+  if (r.fault) report.fault = faultFields(r.fault);
   if (hash !== undefined) report.imageHash = hash;
   return report;
 }
@@ -406,9 +409,11 @@ interface Tracer {
   finish(r: Outcome): Promise<void>;
 }
 
-/** One EIP-3155 line: its field names in its order, then KeyVM's opName and domain. */
-export function jsonlStep(s: StepInfo): string {
-  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}],"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
+/** Words in the data page (slot 8) of domain `id`: EIP-3155's memSize for KeyVM. */
+function dataWords(machine: Machine, id: number): number {
+  const page = machine.store.object(id);
+  const data = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.DATA]!) : undefined;
+  return data?.kind === ObjectKind.dataPage ? data.size : 0;
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
@@ -437,15 +442,22 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
   }
   let buffer = '';
   let count = 0;
+  // The latest jsonl step is held back until the next one: if the run stops on its
+  // fault, it gets EIP-3155's `error`.
+  let held: { step: StepInfo; memSize: number } | null = null;
+  const release = (error?: string): void => {
+    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error);
+    held = null;
+  };
   machine.onStep =
     format === 'jsonl'
       ? (s) => {
-          buffer += jsonlStep(s);
+          release();
+          held = { step: s, memSize: dataWords(machine, s.domain) };
         }
       : (s) => {
           count++;
-          const depth = s.depth > 1 ? ` depth ${s.depth}` : '';
-          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackText(s.stack)}\n`;
+          buffer += textStep(count, s, instructionText(machine, s), stackText(s.stack));
         };
   const flush = async (): Promise<void> => {
     if (buffer.length === 0) return;
@@ -464,8 +476,13 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
     async finish(r: Outcome): Promise<void> {
       machine.onStep = null;
       if (format === 'jsonl') {
+        const f = r.fault;
+        const h: { step: StepInfo } | null = held;
+        release(
+          f && h !== null && h.step.pc === f.pc && h.step.domain === f.domain ? faultError(f) : undefined,
+        );
         const summary: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed };
-        if (r.fault) summary.fault = { code: r.fault.code, message: r.fault.message, pc: r.fault.pc };
+        if (f) summary.fault = faultFields(f);
         buffer += `${JSON.stringify(summary)}\n`;
       }
       await flush();
