@@ -6,6 +6,7 @@ import { DomainSlot, ObjectKind } from '@keyvm/core';
 import { Machine } from '@keyvm/interpreter';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
+import { refuseBinaryToTerminal } from './preflight.js';
 
 export interface AsmFlags {
   output?: string;
@@ -26,6 +27,7 @@ function defaultOutput(file: string): string {
 
 export async function asmCommand(file: string, flags: AsmFlags): Promise<ExitCode> {
   const out = flags.output ?? defaultOutput(file);
+  if (out === '-') refuseBinaryToTerminal('a .kvm program', '-o');
   const input = await loadInputOf(file, ['source', 'kvm']);
   const program: Program = flags.strip
     ? { code: input.program.code, data: input.program.data, labels: [], sourceMap: [] }

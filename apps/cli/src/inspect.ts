@@ -4,6 +4,7 @@ import {
   DomainSlot,
   describeKey,
   FIRST_GENERAL_SLOT,
+  faultName,
   type Key,
   KeyKind,
   ObjectKind,
@@ -38,7 +39,13 @@ export interface ImageView {
     readonly steps: number;
     readonly quantum: number;
     readonly sliceLeft: number;
-    readonly fault: { readonly code: number; readonly pc: number; readonly domain: number } | null;
+    /** The fault the machine stopped on, named as --json names it (`code` the catalogue name). */
+    readonly fault: {
+      readonly code: string;
+      readonly number: number;
+      readonly pc: number;
+      readonly domain: number;
+    } | null;
   };
   readonly domains: readonly {
     readonly id: number;
@@ -92,7 +99,15 @@ export function viewImage(file: string, bytes: Uint8Array, machine: Machine): Im
       steps: k.steps,
       quantum: k.quantum,
       sliceLeft: k.sliceLeft,
-      fault: k.faultCode === 0 ? null : { code: k.faultCode, pc: k.faultPc, domain: k.faultDomain },
+      fault:
+        k.faultCode === 0
+          ? null
+          : {
+              code: faultName(k.faultCode) ?? `#${k.faultCode}`,
+              number: k.faultCode,
+              pc: k.faultPc,
+              domain: k.faultDomain,
+            },
     },
     domains: machine.domains().map((d) => ({
       id: d.id,
@@ -173,7 +188,9 @@ function inspectText(v: ImageView): string {
   out.push(`format   version ${v.format.version}, ${v.format.bytes.toLocaleString('en-US')} bytes`);
   out.push(`sha256   ${v.format.sha256}`);
   const fault =
-    k.fault === null ? 'none' : `#${k.fault.code} at pc ${k.fault.pc} in domain #${k.fault.domain}`;
+    k.fault === null
+      ? 'none'
+      : `${k.fault.code} (${k.fault.number}) at pc ${k.fault.pc} in domain #${k.fault.domain}`;
   out.push(
     `kernel   root #${k.root}, active ${k.active === 0 ? '-' : `#${k.active}`}, run queue [${k.runQueue.map((id) => `#${id}`).join(' ')}], ` +
       `steps ${k.steps.toLocaleString('en-US')}, quantum ${k.quantum} (${k.sliceLeft} left), fault ${fault}`,

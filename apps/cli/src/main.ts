@@ -15,13 +15,15 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** A whole-number flag value: digits, optionally grouped with `_` (10_000_000). */
+/** A whole-number flag value: digits, optionally grouped with `_` (10_000_000), at most 2^53-1. */
 const whole =
   (min: number) =>
   (value: string): number => {
     const n = /^\d+(_\d+)*$/.test(value) ? Number(value.replace(/_/g, '')) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+      throw new InvalidArgumentError(
+        `expected a whole number from ${min} to ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')} (2^53-1)`,
+      );
     return n;
   };
 

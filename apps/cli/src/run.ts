@@ -7,9 +7,11 @@ import { disassemble, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
+  type BootOptions,
   Machine,
   MachineError,
   type MachineOptions,
+  type Program,
   type RunResult,
   type RunStatus,
   type StepInfo,
@@ -30,6 +32,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { checkWritable, refuseBinaryToTerminal } from './preflight.js';
 import { faultError, faultFields, jsonlStep, textStep } from './trace-format.js';
 
 /** Bounded defaults, each overridable by a flag. */
@@ -131,8 +134,14 @@ function checkStreams(file: string, flags: RunFlags): void {
     throw usageError('--save - and --trace-file - both want stdout');
   if (flags.json && flags.traceFile === '-') throw usageError('--json and --trace-file - both want stdout');
   if (file === '-' && flags.inputFile === '-') throw usageError('FILE and --input-file cannot both be stdin');
+  // One rule: a flag that only qualifies another is an error without it.
   if (flags.traceFile !== undefined && flags.trace === undefined)
     throw usageError('--trace-file needs --trace');
+  if (flags.compress && flags.save === undefined) throw usageError('--compress needs --save');
+  if (flags.outputLimit !== undefined && !flags.json) throw usageError('--output-limit needs --json');
+  if (flags.save === '-') refuseBinaryToTerminal('an image', '--save');
+  // Fail before the run, not after it, when the image could not be saved.
+  if (flags.save !== undefined) checkWritable(flags.save);
 }
 
 /**
@@ -182,13 +191,19 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
     else if (store.primeMemory.remaining === UNLIMITED) store.primeMemory.remaining = RUN_DEFAULTS.memory;
   } else {
-    machine = Machine.boot(input.program, {
+    const options = {
       stack: args,
       time: flags.gas ?? RUN_DEFAULTS.gas,
-      memory: flags.memory ?? RUN_DEFAULTS.memory,
       host,
       ...(flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit }),
-    });
+    };
+    const memory = flags.memory ?? RUN_DEFAULTS.memory;
+    try {
+      machine = Machine.boot(input.program, { ...options, memory });
+    } catch (e) {
+      if (!(e instanceof MachineError)) throw e;
+      throw usageError(`${e.message}: ${bootNeeds(input.program, options, memory)}`);
+    }
   }
   const { feed, initial } = await InputFeed.open(
     flags,
@@ -246,6 +261,16 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
   return outcome.status === 'interrupted'
     ? (interrupt.code ?? ExitCode.interrupted)
     : STATUS_EXIT[outcome.status];
+}
+
+/**
+ * What booting `program` takes of the memory meter, told against the budget given:
+ * found by booting it once more under a meter it cannot exhaust.
+ */
+function bootNeeds(program: Program, options: BootOptions, memory: number): string {
+  const probe = Machine.boot(program, { ...options, memory: Number.MAX_SAFE_INTEGER });
+  const needed = Number.MAX_SAFE_INTEGER - probe.store.primeMemory.remaining;
+  return `booting this program takes ${needed.toLocaleString('en-US')} words of memory and --memory is ${memory.toLocaleString('en-US')} (give --memory ${needed} or more)`;
 }
 
 /**

@@ -28,3 +28,4 @@ export {
   type Program,
   type SourceMapEntry,
 } from './program.js';
+export { closestMatch } from './suggest.js';
