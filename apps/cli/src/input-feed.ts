@@ -43,6 +43,14 @@ export class InputFeed {
     return { feed, initial };
   }
 
+  /**
+   * Stop reading stdin once the run is over, so keyvm exits when the program does,
+   * not when the writer of its stdin closes it.
+   */
+  close(): void {
+    if (this.#chunks !== null) this.#stdin?.destroy();
+  }
+
   /** Whether more words may come (from stdin, or the end-of-input word). */
   get open(): boolean {
     return !this.#ended;

@@ -135,6 +135,13 @@ describe.concurrent('stdin feeds the input device', () => {
     expect(p.stderr()).toMatch(/^halted .*stack \[3\]/);
   });
 
+  it('keyvm exits when the program halts, though the writer keeps stdin open', async () => {
+    const p = live(['run', file('readone.ism', 'device(12, 0, device(13, 0, 0))\ndrop()\n')]);
+    p.child.stdin.write('xyz');
+    expect(await p.exit).toBe(0);
+    expect(p.stdout()).toBe('x');
+  });
+
   it('invalid UTF-8 on stdin reads as U+FFFD', async () => {
     const r = await keyvm(['run', READLOOP, '--json'], { input: new Uint8Array([0x61, 0xff, 0x62]) });
     expect(JSON.parse(r.stdout)).toMatchObject({ status: 'halted', output: 'A\uFFFDB', stack: [3] });

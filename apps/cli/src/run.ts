@@ -219,6 +219,7 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     outcome = await runChunks(machine, flags, gas, tracer, sink, feed, interrupt, started);
   } finally {
     interrupt.release();
+    feed.close();
   }
   const elapsed = performance.now() - started;
   sink.flush();
