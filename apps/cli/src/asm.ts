@@ -3,7 +3,7 @@
 import { basename, extname } from 'node:path';
 import { disassemble, disassembleProgram, encodeProgram, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
-import { Machine } from '@keyvm/interpreter';
+import { Machine, type MachineApi } from '@keyvm/interpreter';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
 import { refuseBinaryToTerminal } from './preflight.js';
@@ -49,7 +49,7 @@ export async function disasmCommand(file: string, flags: DisasmFlags): Promise<E
 }
 
 /** Every code page of an image, once, headed by the domains that run it. */
-function disassembleImage(machine: Machine): string {
+function disassembleImage(machine: MachineApi): string {
   const store = machine.store;
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {

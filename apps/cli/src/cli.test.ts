@@ -617,7 +617,7 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(r.stdout).toMatch(/^format {3}version 1, [\d,]+ bytes$/m);
     expect(r.stdout).toMatch(/^kernel {3}root #\d+, active -, run queue \[\], steps 7,126/m);
     expect(r.stdout).toMatch(/^ {2}#\d+ \(root\) {2}halted, ip \d+, sp 1, stack \[4\]$/m);
-    expect(r.stdout).toMatch(/faulted, ip \d+, sp 4, stack \[0 8 0 666\]/);
+    expect(r.stdout).toMatch(/faulted, ip \d+, sp 4, stack \[0 666 8 0\]/);
     expect(r.stdout).toMatch(/ 8 DATA {7}read-only-page#\d+v0/);
     expect(r.stdout).toMatch(/time \(child of #1\): 3,475 left/);
     expect(r.stdout).toMatch(/^devices \(3\)$/m);

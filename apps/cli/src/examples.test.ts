@@ -25,7 +25,7 @@ const EXPECTED: Readonly<Record<string, Expected>> = {
     output: 'HI, YOU!',
   },
   'keyvm-seed.ism': { exit: 1, status: 'fault', fault: 'stack-overflow', output: '' },
-  'keyvm-tree.ism': { exit: 0, status: 'halted', stack: [36, 2, -4, 1, -1], output: '' },
+  'keyvm-tree.ism': { exit: 0, status: 'halted', stack: [3, 2, -4, 1, -1], output: '' },
   'sandbox.ism': {
     exit: 0,
     status: 'halted',

@@ -2,7 +2,7 @@
 // which key to what — as Graphviz DOT, or as SVG drawn by a small deterministic
 // layered layout (no Graphviz needed): domains in the top row, what they reach below.
 import { DomainSlot, type Key, KeyKind, MeterRights, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
-import { DEVICE_TABLE, Machine } from '@keyvm/interpreter';
+import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { ExitCode } from './errors.js';
 import { slotName } from './inspect.js';
 import { loadInputOf, writeOutput } from './io.js';
@@ -44,7 +44,7 @@ const amountText = (n: number): string =>
   n === UNLIMITED ? 'unlimited' : `${n.toLocaleString('en-US')} left`;
 
 /** The graph of an image's store: every object a node, every key held in a key page an edge. */
-export function capabilityGraph(machine: Machine): CapabilityGraph {
+export function capabilityGraph(machine: MachineApi): CapabilityGraph {
   const store: Store = machine.store;
   const nodes: GraphNode[] = [];
   const edges = new Map<string, { from: number; to: number; labels: string[]; dashed: boolean }>();

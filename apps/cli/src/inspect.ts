@@ -10,8 +10,8 @@ import {
   ObjectKind,
   UNLIMITED,
 } from '@keyvm/core';
-import { imageHash } from '@keyvm/image';
-import { DEVICE_TABLE, Machine } from '@keyvm/interpreter';
+import { imageHash, readImageHeader } from '@keyvm/image';
+import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { ExitCode } from './errors.js';
 import { colourFor, loadInputOf, paint, writeStream } from './io.js';
 import { stackText } from './run.js';
@@ -83,10 +83,10 @@ const slotViews = (slots: readonly Key[], domain: boolean): SlotView[] =>
   );
 
 /** A plain description of an image (shared by inspect and its --json). */
-export function viewImage(file: string, bytes: Uint8Array, machine: Machine): ImageView {
+export function viewImage(file: string, bytes: Uint8Array, machine: MachineApi): ImageView {
   const store = machine.store;
   const k = store.kernel;
-  const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  const { version } = readImageHeader(bytes);
   const view: {
     [K in keyof ImageView]: ImageView[K] extends readonly (infer T)[] ? T[] : ImageView[K];
   } = {

@@ -7,16 +7,15 @@ import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
+import { decodeImage, IMAGE_MAGIC } from '@keyvm/image';
 import {
   compressImage,
-  decodeImage,
   decompressImage,
-  IMAGE_MAGIC,
   isCompressedImage,
   removeTemporaryFiles,
   saveImageFile,
   writeFileAtomic,
-} from '@keyvm/image';
+} from '@keyvm/image/node';
 import { ioError, malformed, toCliError, writeError } from './errors.js';
 
 /** The name `-` stands for in messages. */

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { TemporaryFileError } from '@keyvm/image';
+import { TemporaryFileError } from '@keyvm/image/node';
 import { ioError, usageError, writeError } from './errors.js';
 
 /**

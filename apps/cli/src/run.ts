@@ -4,11 +4,12 @@
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassemble, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
-import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
+import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
   type BootOptions,
   Machine,
+  type MachineApi,
   MachineError,
   type MachineOptions,
   type Program,
@@ -149,7 +150,7 @@ function checkStreams(file: string, flags: RunFlags): void {
  * a root domain and a kernel record a machine accepts can run: anything else is a
  * malformed image (exit 4), named, not a usage error.
  */
-function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): Machine {
+function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): MachineApi {
   const bad = (why: string) => malformed(`${displayName(input.name)}: malformed image: ${why}`);
   if (input.store.kernel.root === 0) throw bad('it has no root domain to run (the kernel root is #0)');
   try {
@@ -181,7 +182,7 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     flags.raw === true,
   );
   const host = sink.stream ? { write: sink.write } : {};
-  let machine: Machine;
+  let machine: MachineApi;
   let gas: number | undefined;
   if (input.kind === 'image') {
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
@@ -281,7 +282,7 @@ function bootNeeds(program: Program, options: BootOptions, memory: number): stri
  * run (at an instruction boundary). Chunking does not change what the machine does.
  */
 async function runChunks(
-  machine: Machine,
+  machine: MachineApi,
   flags: RunFlags,
   gas: number | undefined,
   tracer: Tracer | null,
@@ -398,7 +399,7 @@ function humanSummary(r: Outcome, stack: readonly number[], flags: RunFlags, has
   return line;
 }
 
-function statsText(machine: Machine, r: Outcome, ms: number, savedBytes: number): string {
+function statsText(machine: MachineApi, r: Outcome, ms: number, savedBytes: number): string {
   let dataPages = 0;
   let keyPages = 0;
   let domains = 0;
@@ -407,7 +408,7 @@ function statsText(machine: Machine, r: Outcome, ms: number, savedBytes: number)
     if (o.kind === ObjectKind.dataPage) {
       dataPages++;
       words += o.size;
-    } else if (o instanceof KeyPage) {
+    } else if (o.kind === ObjectKind.keyPage) {
       keyPages++;
       if (o.isDomain) domains++;
     }
@@ -436,23 +437,25 @@ interface Tracer {
 }
 
 /** Words in the data page (slot 8) of domain `id`: EIP-3155's memSize for KeyVM. */
-function dataWords(machine: Machine, id: number): number {
+function dataWords(machine: MachineApi, id: number): number {
   const page = machine.store.object(id);
-  const data = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.DATA]!) : undefined;
+  const data =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.DATA]!) : undefined;
   return data?.kind === ObjectKind.dataPage ? data.size : 0;
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
-function instructionText(machine: Machine, s: StepInfo): string {
+function instructionText(machine: MachineApi, s: StepInfo): string {
   const page = machine.store.object(s.domain);
-  const code = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
+  const code =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
   const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
   const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();
   return text.slice(text.indexOf(': ') + 2);
 }
 
-async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
+async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer> {
   const format: TraceFormat = flags.trace === true || flags.trace === undefined ? 'text' : flags.trace;
   const target = flags.traceFile;
   let stream: Writable;

@@ -1,10 +1,9 @@
 // The binary image: a fixed header, four sections (meters, objects, keys, kernel)
 // and a CRC-32 over everything before it. Little-endian; data words as blocks.
 // The writer and the reader below mirror each other field by field.
-import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
-import { crc32 } from 'node:zlib';
 import { DataPage, type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+// Native sha256 / CRC-32 in Node, plain ECMAScript elsewhere (package.json `imports`).
+import { allocateBytes, crc32, LITTLE_ENDIAN_HOST, sha256Hex } from '#platform';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
 import {
@@ -92,7 +91,6 @@ function keySize(kind: number): number {
   }
 }
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 /**
  * The CRC-32 is computed in steps of about this many bytes, right after they are
  * written (save), or just before they are copied and their object records are read
@@ -102,7 +100,7 @@ const CRC_STEP = 1 << 16;
 
 /** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
 export function imageHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 // ---- writing -------------------------------------------------------------------------
@@ -141,10 +139,9 @@ function writeModel(model: ImageModel): Uint8Array {
   const total = HEADER_SIZE + metersLength + objectsLength + keysLength + kernelLength + CHECKSUM_SIZE;
 
   // Pass 2: fill. Every byte is written, so the buffer need not be zeroed.
-  const buf = Buffer.allocUnsafeSlow(total);
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, total);
+  const out = allocateBytes(total);
   const dv = new DataView(out.buffer, out.byteOffset, total);
-  // Aligned word view of the output (allocUnsafeSlow gives offset 0) for block copies.
+  // Aligned word view of the output (allocateBytes gives offset 0) for block copies.
   const out32 = new Int32Array(out.buffer, out.byteOffset, total >>> 2);
   const u8 = (p: number, v: number) => dv.setUint8(p, v);
   const u32 = (p: number, v: number) => dv.setUint32(p, v, true);
@@ -312,6 +309,56 @@ export function imageLengthFromHeader(start: Uint8Array): number {
   let total = HEADER_SIZE + CHECKSUM_SIZE;
   for (const at of [H.metersLength, H.objectsLength, H.keysLength, H.kernelLength]) total += u64At(dv, at);
   return total;
+}
+
+/** What an image's header says: the first `HEADER_SIZE` (64) bytes, see the README. */
+export interface ImageHeader {
+  /** Format version (this decoder reads `IMAGE_FORMAT_VERSION`). */
+  readonly version: number;
+  readonly flags: number;
+  /** The next object id the store will hand out. */
+  readonly nextId: number;
+  readonly meterCount: number;
+  /** Pages and devices. */
+  readonly objectCount: number;
+  /** One keeper per meter plus every key page slot. */
+  readonly keyCount: number;
+  /** Byte lengths of the four sections, in order. */
+  readonly sections: {
+    readonly meters: number;
+    readonly objects: number;
+    readonly keys: number;
+    readonly kernel: number;
+  };
+  /** Bytes of the whole image as the header declares it: header, sections and checksum. */
+  readonly length: number;
+}
+
+/**
+ * The header of the image that `bytes` starts with (the whole image, or at least its
+ * first 64 bytes). Checks what decodeImage checks first (magic, version, flags) and
+ * throws the same ImageError; the rest of the image is neither read nor checked.
+ */
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  checkHeader(bytes, dv);
+  const sections = {
+    meters: u64At(dv, H.metersLength),
+    objects: u64At(dv, H.objectsLength),
+    keys: u64At(dv, H.keysLength),
+    kernel: u64At(dv, H.kernelLength),
+  };
+  return {
+    version: dv.getUint32(H.version, true),
+    flags: dv.getUint32(H.flags, true),
+    nextId: dv.getUint32(H.nextId, true),
+    meterCount: dv.getUint32(H.meterCount, true),
+    objectCount: dv.getUint32(H.objectCount, true),
+    keyCount: dv.getUint32(H.keyCount, true),
+    sections,
+    length:
+      HEADER_SIZE + sections.meters + sections.objects + sections.keys + sections.kernel + CHECKSUM_SIZE,
+  };
 }
 
 function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {

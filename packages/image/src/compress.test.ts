@@ -3,18 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { richStore } from './fixtures.js';
-import {
-  compressImage,
-  decodeImage,
-  decompressImage,
-  encodeImage,
-  ImageError,
-  imageHash,
-  isCompressedImage,
-  loadImageFile,
-  saveImageFile,
-} from './index.js';
+import { richStore } from './fixtures.test-helpers.js';
+import { decodeImage, encodeImage, ImageError, imageHash } from './index.js';
+import { compressImage, decompressImage, isCompressedImage, loadImageFile, saveImageFile } from './node.js';
 
 describe('optional compression (a transport around the canonical bytes)', () => {
   it('round-trips, and the canonical bytes and hash are those of the uncompressed image', () => {

@@ -4,7 +4,7 @@
 import { crc32 } from 'node:zlib';
 import { PageType, Store } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
-import { catchImageError, tinyStore } from './fixtures.js';
+import { catchImageError, tinyStore } from './fixtures.test-helpers.js';
 import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
 
 // Tiny image layout: header 0..64; meters #1 @64, #2 @88, #5 @112 (24 bytes: id,

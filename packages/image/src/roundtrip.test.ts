@@ -16,7 +16,7 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
-import { catchImageError, FIXTURES, richStore, tinyStore } from './fixtures.js';
+import { catchImageError, FIXTURES, richStore, tinyStore } from './fixtures.test-helpers.js';
 import {
   decodeImage,
   encodeImage,

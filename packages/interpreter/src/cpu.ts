@@ -17,7 +17,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   type Meter,
   NULL_KEY,
   numberKey,
@@ -31,6 +31,7 @@ import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
 import { executeHeavy } from './ops/index.js';
+import { restoreOperands } from './ops/operands.js';
 import type { FaultInfo, StepHook } from './types.js';
 
 /** Gas per opcode, from the ISA table. */
@@ -189,6 +190,9 @@ const storeMayChange = (): void => {
   outsidePoint = outsidePoint < Number.MAX_SAFE_INTEGER ? outsidePoint + 1 : Number.NaN;
 };
 
+/** Most operands a heavy instruction takes (ATTENUATE's five). */
+const MAX_OPERANDS = Math.max(...INSTRUCTIONS.map((r) => r.pops));
+
 /** Number keys for the domain states the one-step transfers write. */
 const AVAILABLE = numberKey(0 satisfies typeof DomainState.available);
 const RUNNING = numberKey(1 satisfies typeof DomainState.running);
@@ -242,6 +246,12 @@ export class Cpu {
   readonly #regs = new Int32Array(4);
   ip = 0;
   sp = 0;
+  /**
+   * The operands the heavy instruction being executed took off the stack, first
+   * pushed first, and how many (see `takeOperands`): a fault puts them back.
+   */
+  readonly operands = new Int32Array(MAX_OPERANDS);
+  taken = 0;
   /** The time meter the entered domain runs on, the key it was read from, and the borrow. */
   meter: Meter | null = null;
   timeKey: Key = NULL_KEY;
@@ -850,10 +860,12 @@ export class Cpu {
             this.ip = ip;
             this.sp = sp;
             storeMayChange();
+            this.taken = 0;
             try {
               transfer(this, op);
             } catch (e) {
               if (!(e instanceof GuestFault)) throw e;
+              restoreOperands(this);
               fuel++;
               fault = e;
               break loop;
@@ -997,11 +1009,14 @@ export class Cpu {
     this.gasLeft -= cost;
     let next: Next;
     storeMayChange();
+    this.taken = 0;
     try {
       next = executeHeavy(this, op);
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
-      // The handler changed nothing; the registers still describe this instruction.
+      // The handler changed nothing but take its operands, which go back: the
+      // registers and the stack describe this instruction as before it.
+      restoreOperands(this);
       this.gasLeft = gasBefore;
       this.pendingFault = e;
       return Stop.fault;
@@ -1152,16 +1167,18 @@ export class Cpu {
       entry.resume = resume;
       entry.resumeAt = outsidePoint;
     }
-    // (Its POINTER slot is written when it leaves, as for any running domain.)
-    if (withWord) {
-      if (nextStack.runCache !== undefined) nextStack.changes++;
-      nextStack.words[nsp++] = stack[b + 2]!;
-    }
-    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
-    // The operands are popped (zeroed, as every popped word is).
+    // The operands leave the stack (zeroed, as every popped word is) before any page is
+    // written: the callee's stack may be the caller's.
+    const word = withWord ? stack[b + 2]! : 0;
     stack[b] = 0;
     stack[b + 1] = 0;
-    if (withWord) stack[b + 2] = 0;
+    if (withWord) {
+      stack[b + 2] = 0;
+      // (Its POINTER slot is written when it leaves, as for any running domain.)
+      if (nextStack.runCache !== undefined) nextStack.changes++;
+      nextStack.words[nsp++] = word;
+    }
+    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
     slots[3 satisfies typeof DomainSlot.STATE] = withWord ? WAITING_WORD : WAITING;
     slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
     slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
@@ -1204,14 +1221,15 @@ export class Cpu {
     // Generations start again from 0 once in 2^32, nulling keys all over the store.
     if (next.resumeGen === 0) storeMayChange();
     ns[9 satisfies typeof DomainSlot.RECV] = reply;
-    if (push) {
-      if (nextStack.runCache !== undefined) nextStack.changes++;
-      nextStack.words[nsp++] = stack[b + 2]!;
-    }
-    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
+    const word = stack[b + 2]!;
     stack[b] = 0;
     stack[b + 1] = 0;
     stack[b + 2] = 0;
+    if (push) {
+      if (nextStack.runCache !== undefined) nextStack.changes++;
+      nextStack.words[nsp++] = word;
+    }
+    ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
     slots[3 satisfies typeof DomainSlot.STATE] = AVAILABLE;
     slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
     slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
@@ -1324,7 +1342,7 @@ export class Cpu {
     if (id === 0) return null;
     const hint = this.#activated;
     const page = hint !== null && hint.id === id ? hint : this.store.object(id);
-    return page instanceof KeyPage &&
+    return page?.kind === ObjectKind.keyPage &&
       page.isDomain &&
       page.slots[3 satisfies typeof DomainSlot.STATE]!.value === (1 satisfies typeof DomainState.running)
       ? page

@@ -432,7 +432,7 @@ describe('evaluate', () => {
 
 describe('page views for debuggers', () => {
   it('shows data and key pages as copies, with a stopped domain’s registers in its slots', () => {
-    const m = Machine.boot({ code: code(...op('PAGEWRITE', 8, 2, 77), 'PUSH', 5), data: [1, 2, 3] });
+    const m = Machine.boot({ code: code(...op('PAGEWRITE', 77, 8, 2), 'PUSH', 5), data: [1, 2, 3] });
     m.run({ maxSteps: 4 });
     const root = m.domain(m.rootDomain);
     const dataId = root.slots[DomainSlot.DATA]!.target;

@@ -14,5 +14,6 @@ export {
   type PageView,
   type Program,
 } from './machine.js';
+export type { MachineApi } from './machine-api.js';
 export { NoProofError, PROOF_SYSTEM, type Proof, prove, verify } from './provable.js';
 export type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';

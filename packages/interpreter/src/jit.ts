@@ -379,6 +379,28 @@ interface CacheEntry {
   ran: number;
 }
 
+/** Whether this platform compiles code from strings, found out once per process (see below). */
+let codeGeneration: { readonly refused: Error | undefined } | undefined;
+
+/**
+ * The error with which this platform refuses to compile code from strings, or
+ * undefined when it compiles: a Content Security Policy without 'unsafe-eval' (an
+ * EvalError in browsers; the page also reports a CSP violation, once), Node's
+ * `--disallow-code-generation-from-strings`, some edge workers. Tried once, with an
+ * empty function; the machine then interprets everything (results are identical).
+ */
+export function codeGenerationRefusal(): Error | undefined {
+  if (codeGeneration === undefined) {
+    try {
+      new Function('');
+      codeGeneration = { refused: undefined };
+    } catch (e) {
+      codeGeneration = { refused: e instanceof Error ? e : new EvalError(String(e)) };
+    }
+  }
+  return codeGeneration.refused;
+}
+
 /**
  * The compiled form of a code page, or null. `ran` more instructions were just
  * interpreted on it; once it has run its warm-up (or at once when `eager`), it is

@@ -5,7 +5,7 @@ import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import { Machine } from './machine.js';
 import { code, op } from './test-support.js';
-import { asm, boot, expectFaultAtomic, rootPage, runHalted } from './testing.test-helpers.js';
+import { asm, boot, expectFaultAtomic, pageWords, rootPage, runHalted } from './testing.test-helpers.js';
 
 const run = (...items: (string | number)[]): number[] => runHalted(boot(items));
 
@@ -112,7 +112,7 @@ describe('KeyVM compatibility', () => {
       ...op('CREATEPAGE', 15, 0, DomainSlot.MEMORY, 4),
       ...op('PAGETYPE', 15),
       ...op('PAGESIZEGET', 15),
-      ...op('PAGEWRITE', 15, 3, -9),
+      ...op('PAGEWRITE', -9, 15, 3),
       ...op('PAGESIZESET', 15, 8),
       ...op('PAGESIZEGET', 15),
       ...op('PAGEREAD', 15, 3),
@@ -133,28 +133,28 @@ describe('KeyVM compatibility', () => {
       ...op('PAGESIZEGET', 15),
       ...op('COPYKEY', 15, 4, DomainSlot.SELF, DomainSlot.DATA),
       ...op('COPYKEY', DomainSlot.SELF, 16, 15, 4),
-      ...op('PAGEWRITE', 16, 0, 77),
+      ...op('PAGEWRITE', 77, 16, 0),
       ...op('PAGEREAD', DomainSlot.DATA, 0),
     ]);
     expect(runHalted(m)).toEqual([1, 2, 5, 77]);
     expectFaultAtomic(boot([...op('CREATEPAGE', 15, 1, 1, 2), ...op('PAGEREAD', 15, 0)]), 'wrong-kind');
-    expectFaultAtomic(boot([...op('CREATEPAGE', 15, 1, 1, 2), ...op('PAGEWRITE', 15, 0, 1)]), 'wrong-kind');
+    expectFaultAtomic(boot([...op('CREATEPAGE', 15, 1, 1, 2), ...op('PAGEWRITE', 1, 15, 0)]), 'wrong-kind');
   });
 
   it('COPYKEY shares the page; ATTENUATE option 1 makes it read-only', () => {
     const program = [
       ...op('COPYKEY', DomainSlot.SELF, 15, DomainSlot.SELF, DomainSlot.DATA),
       ...op('ATTENUATE', DomainSlot.SELF, 16, DomainSlot.SELF, DomainSlot.DATA, 1),
-      ...op('PAGEWRITE', 15, 0, 5),
+      ...op('PAGEWRITE', 5, 15, 0),
       ...op('PAGEREAD', 16, 0),
       ...op('PAGETYPE', 16),
       ...op('PAGESIZEGET', 16),
     ];
     expect(run(...program)).toEqual([5, 0, 256]);
-    const m = boot([...program, ...op('PAGEWRITE', 16, 0, 6)]);
+    const m = boot([...program, ...op('PAGEWRITE', 6, 16, 0)]);
     const r = expectFaultAtomic(m, 'rights-violation');
     expect(r.fault?.pc).toBe(asm(...program).length + 6);
-    expect(m.stack()).toEqual([5, 0, 256, 16, 0, 6]); // the operands stay: nothing was popped
+    expect(m.stack()).toEqual([5, 0, 256, 6, 16, 0]); // the operands stay: nothing was popped
     expectFaultAtomic(boot([...program, ...op('PAGESIZESET', 16, 1)]), 'rights-violation');
     // Attenuating again never strengthens: still read-only.
     const again = [
@@ -212,5 +212,70 @@ describe('KeyVM compatibility', () => {
 
   it('a KeyVM program that shrinks its domain page below the special slots faults', () => {
     expectFaultAtomic(boot(op('PAGESIZESET', DomainSlot.SELF, 10)), 'bad-argument');
+  });
+});
+
+// KeyVM pops (and zeroes) an instruction's operands before it touches any page, so
+// page instructions on the domain's own stack page (slot 7) see them gone. Compiled
+// code must agree, and a fault must still leave the stack as it was.
+describe.each([
+  ['off', false],
+  ['on', true],
+  ['eager', 'eager'],
+] as const)('operands leave the stack before a page is touched (JIT %s)', (_, jit) => {
+  const runJit = (...items: (string | number)[]): number[] => runHalted(boot(items, { jit }));
+
+  it('pageread(7, 0) reads the popped operand as 0', () => {
+    expect(runJit(...op('PAGEREAD', DomainSlot.STACK, 0))).toEqual([0]);
+  });
+
+  it('pagewrite(99, 7, 2) then pageread(7, 2) leaves [99]', () => {
+    expect(
+      runJit(...op('PAGEWRITE', 99, DomainSlot.STACK, 2), ...op('PAGEREAD', DomainSlot.STACK, 2)),
+    ).toEqual([99]);
+  });
+
+  it('a word written under the stack pointer is the stack', () => {
+    // 1 2 3 on the stack; overwrite the 2 (word 1) through the stack page.
+    expect(runJit('PUSH', 1, 'PUSH', 2, 'PUSH', 3, ...op('PAGEWRITE', 20, DomainSlot.STACK, 1))).toEqual([
+      1, 20, 3,
+    ]);
+  });
+
+  it('PAGESIZESET on the own stack page copies a stack without its operands', () => {
+    const m = boot(
+      ['PUSH', 5, ...op('PAGESIZESET', DomainSlot.STACK, 4), ...op('PAGESIZEGET', DomainSlot.STACK)],
+      {
+        jit,
+      },
+    );
+    expect(runHalted(m)).toEqual([5, 4]);
+    expect(pageWords(m, rootPage(m).slots[DomainSlot.STACK]!)).toEqual([5, 4, 0, 0]);
+  });
+
+  it('a faulting page instruction on the stack page leaves its operands', () => {
+    const m = boot(['PUSH', 1, ...op('PAGEWRITE', 42, DomainSlot.STACK, 256)], { jit });
+    expectFaultAtomic(m, 'out-of-bounds');
+    expect(m.stack()).toEqual([1, 42, DomainSlot.STACK, 256]);
+  });
+
+  it('runs the original KeyVM countdown: 137 steps, stack [0]', () => {
+    // pagewrite(10, 8, 0) loop: pagewrite(sub(pageread(8,0),1), 8, 0) jumpif(:loop, pageread(8,0)) pageread(8,0)
+    const m = boot(
+      [
+        ...op('PAGEWRITE', 10, 8, 0),
+        'loop:',
+        ...op('PAGEREAD', 8, 0),
+        ...op('SUB', 1),
+        ...op('PAGEWRITE', 8, 0),
+        ':loop',
+        ...op('PAGEREAD', 8, 0),
+        'JUMPIF',
+        ...op('PAGEREAD', 8, 0),
+      ],
+      { jit },
+    );
+    const r = m.run();
+    expect([r.status, r.steps, m.stack()]).toEqual(['halted', 137, [0]]);
   });
 });

@@ -9,7 +9,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   numberKey,
   ObjectKind,
   PageType,
@@ -19,6 +19,8 @@ import {
 import { INSTRUCTIONS } from '@keyvm/isa';
 import { BORROW_LIMIT, Cpu, Stop } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
+import { codeGenerationRefusal } from './jit.js';
+import type { MachineApi } from './machine-api.js';
 import type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
 
 /** A program to boot: code words and the initial contents of the data page. */
@@ -35,9 +37,19 @@ export interface MachineOptions {
   /**
    * Compile hot code pages to JavaScript (default true): a page is compiled once it
    * has run 4 x its size + 64 instructions since it last changed; 'eager' compiles at
-   * first entry (for tests). Results are identical either way.
+   * first entry (for tests). false only interprets (no code is generated at all, as a
+   * page with a strict Content Security Policy wants). Results are identical either way.
+   * Where the platform refuses to compile code from strings, the machine interprets
+   * instead: see `jitRefused` and `onJitRefused`.
    */
   jit?: boolean | 'eager';
+  /**
+   * Called once, from the constructor, when `jit` asked for the JIT and the platform
+   * refuses to compile code from strings (a CSP without 'unsafe-eval'): the machine
+   * interprets everything instead, with identical results. The error is the
+   * platform's (an EvalError in browsers). Also kept as `machine.jitRefused`.
+   */
+  onJitRefused?: (error: Error) => void;
   /**
    * Make common CALL, CALLW and RETURN transfers in one step (default true); false
    * sends every transfer through the general path, for comparing the two. Results
@@ -120,8 +132,13 @@ const wholeAtLeast = (n: number, min: number, what: string): number => {
   return n;
 };
 
-export class Machine {
+export class Machine implements MachineApi {
   readonly store: Store;
+  /**
+   * Why the JIT is off although the options asked for it: the platform's refusal to
+   * compile code from strings (see `onJitRefused`); undefined when it runs as asked.
+   */
+  readonly jitRefused: Error | undefined;
   readonly #cpu: Cpu;
 
   /** Wrap a store (a booted machine or a decoded image). */
@@ -129,7 +146,9 @@ export class Machine {
     this.store = store;
     this.#cpu = new Cpu(store, options.host ?? {});
     if (options.replay) this.#cpu.replay = new Map();
-    this.#cpu.jit = options.jit ?? true;
+    const jit = options.jit ?? true;
+    this.jitRefused = jit === false ? undefined : codeGenerationRefusal();
+    this.#cpu.jit = this.jitRefused === undefined ? jit : false;
     this.#cpu.fastTransfers = options.fastTransfers ?? true;
     if (options.borrowLimit !== undefined) {
       const limit = wholeAtLeast(options.borrowLimit, 1, 'borrow limit');
@@ -145,6 +164,7 @@ export class Machine {
       if (id !== 0 && !this.#domainPage(id))
         throw new MachineError(`kernel refers to #${id}, which is not a domain`);
     }
+    if (this.jitRefused !== undefined) options.onJitRefused?.(this.jitRefused);
   }
 
   /** Boot `program` into a fresh machine: one root domain with code, stack and data pages. */
@@ -202,6 +222,7 @@ export class Machine {
     if (options.host) machineOptions.host = options.host;
     if (options.replay) machineOptions.replay = options.replay;
     if (options.jit !== undefined) machineOptions.jit = options.jit;
+    if (options.onJitRefused !== undefined) machineOptions.onJitRefused = options.onJitRefused;
     if (options.fastTransfers !== undefined) machineOptions.fastTransfers = options.fastTransfers;
     if (options.borrowLimit !== undefined) machineOptions.borrowLimit = options.borrowLimit;
     if (options.outputLimit !== undefined) machineOptions.outputLimit = options.outputLimit;
@@ -472,7 +493,7 @@ export class Machine {
 
   #domainPage(id: number): KeyPage | undefined {
     const o = this.store.object(id);
-    return o instanceof KeyPage && o.isDomain ? o : undefined;
+    return o?.kind === ObjectKind.keyPage && o.isDomain ? o : undefined;
   }
 
   #stepInfo(): StepInfo | undefined {
@@ -556,7 +577,8 @@ export class Machine {
   /** Every domain, in id order. */
   domains(): DomainView[] {
     const out: DomainView[] = [];
-    for (const o of this.store.objects()) if (o instanceof KeyPage && o.isDomain) out.push(this.domain(o.id));
+    for (const o of this.store.objects())
+      if (o.kind === ObjectKind.keyPage && o.isDomain) out.push(this.domain(o.id));
     return out;
   }
 

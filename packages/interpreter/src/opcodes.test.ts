@@ -210,7 +210,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'copies a key within the own page',
       program: [
         ...op('COPYKEY', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.DATA),
-        ...op('PAGEWRITE', FREE, 0, 42),
+        ...op('PAGEWRITE', 42, FREE, 0),
         ...op('PAGEREAD', DomainSlot.DATA, 0),
         ...op('KEYTYPE', FREE),
       ],
@@ -293,7 +293,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
   PAGEWRITE: [
     {
       name: 'writes a word',
-      program: [...op('PAGEWRITE', DomainSlot.DATA, 1, 99), ...op('PAGEREAD', DomainSlot.DATA, 1)],
+      program: [...op('PAGEWRITE', 99, DomainSlot.DATA, 1), ...op('PAGEREAD', DomainSlot.DATA, 1)],
       stack: [99],
       check: (m) => expect(pageWords(m, rootPage(m).slots[DomainSlot.DATA]!).slice(0, 3)).toEqual([0, 99, 0]),
     },
@@ -301,13 +301,13 @@ const PASS: Record<Mnemonic, PassCase[]> = {
     // instruction fetched (no stale decoded or compiled copy may survive it).
     {
       name: 'into the own code page: the next fetch sees it',
-      program: [...op('PAGEWRITE', DomainSlot.CODE, 9, Op.NOT), 'PUSH', 1, 'NOP'],
+      program: [...op('PAGEWRITE', Op.NOT, DomainSlot.CODE, 9), 'PUSH', 1, 'NOP'],
       stack: [-2],
     },
     {
       name: 'into the own code page: a PUSH turned into an ADD',
       // The old PUSH's immediate (0) is now a PUSH whose immediate is the NOP word.
-      program: ['PUSH', 20, 'PUSH', 22, ...op('PAGEWRITE', DomainSlot.CODE, 11, Op.ADD), 'PUSH', 0, 'NOP'],
+      program: ['PUSH', 20, 'PUSH', 22, ...op('PAGEWRITE', Op.ADD, DomainSlot.CODE, 11), 'PUSH', 0, 'NOP'],
       stack: [42, Op.NOP],
     },
   ],
@@ -397,7 +397,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'starts a domain without waiting; it runs after the forker',
       program: [...op('FORK', FREE, DomainSlot.DATA), ...op('PAGEREAD', DomainSlot.DATA, 0)],
       stack: [0],
-      setup: (m) => addDomain(m, op('PAGEWRITE', DomainSlot.RECV, 0, 7), { slot: FREE }),
+      setup: (m) => addDomain(m, op('PAGEWRITE', 7, DomainSlot.RECV, 0), { slot: FREE }),
       check: (m) => {
         expect(pageWords(m, rootPage(m).slots[DomainSlot.DATA]!)[0]).toBe(7);
         expect(m.domains().map((d) => d.stateName)).toEqual(['halted', 'halted']);
@@ -437,7 +437,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
     {
       name: 'voids every other key; the slot gets a fresh one',
       program: [
-        ...op('PAGEWRITE', DomainSlot.DATA, 0, 5),
+        ...op('PAGEWRITE', 5, DomainSlot.DATA, 0),
         ...op('COPYKEY', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.DATA),
         ...op('SEVER', DomainSlot.DATA),
         ...op('KEYTYPE', FREE),
@@ -478,9 +478,9 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       program: [
         ...op('CREATEPAGE', 15, 1, 1, 28),
         ...op('CREATEPAGE', 16, 0, 1, 3),
-        ...op('PAGEWRITE', 16, 0, Op.PUSH),
-        ...op('PAGEWRITE', 16, 1, 7),
-        ...op('PAGEWRITE', 16, 2, Op.HALT),
+        ...op('PAGEWRITE', Op.PUSH, 16, 0),
+        ...op('PAGEWRITE', 7, 16, 1),
+        ...op('PAGEWRITE', Op.HALT, 16, 2),
         ...op('CREATEPAGE', 17, 0, 1, 4),
         ...op('COPYKEY', 15, DomainSlot.TIME, DomainSlot.SELF, DomainSlot.TIME),
         ...op('COPYKEY', 15, DomainSlot.MEMORY, DomainSlot.SELF, DomainSlot.MEMORY),
@@ -848,13 +848,13 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
     {
       name: 'through a read-only key',
       fault: 'rights-violation',
-      program: op('PAGEWRITE', FREE, 0, 1),
+      program: op('PAGEWRITE', 1, FREE, 0),
       setup: readOnlyData(FREE),
     },
-    { name: 'index = size', fault: 'out-of-bounds', program: op('PAGEWRITE', DomainSlot.DATA, 256, 1) },
-    { name: 'null key', fault: 'null-key', program: op('PAGEWRITE', FREE, 0, 1) },
-    { name: 'a key page', fault: 'wrong-kind', program: op('PAGEWRITE', DomainSlot.SELF, 0, 1) },
-    { name: 'a domain key', fault: 'wrong-kind', program: op('PAGEWRITE', FREE, 0, 1), setup: halter(FREE) },
+    { name: 'index = size', fault: 'out-of-bounds', program: op('PAGEWRITE', 1, DomainSlot.DATA, 256) },
+    { name: 'null key', fault: 'null-key', program: op('PAGEWRITE', 1, FREE, 0) },
+    { name: 'a key page', fault: 'wrong-kind', program: op('PAGEWRITE', 1, DomainSlot.SELF, 0) },
+    { name: 'a domain key', fault: 'wrong-kind', program: op('PAGEWRITE', 1, FREE, 0), setup: halter(FREE) },
   ],
   FORK: [
     {

@@ -76,6 +76,42 @@ describe('instruction table', () => {
     }
   });
 
+  // KeyVM's vm.py pops with popn(n), which returns operands in push order, so the
+  // tree form op(a, b, c) hands the instruction (a, b, c). The effect's input names,
+  // deepest first, must name those operands in that order (issue 13: PAGEWRITE once
+  // drifted to `slot index word`).
+  it('names the operands of KeyVM’s 21 in KeyVM’s order, first pushed first', () => {
+    const keyvmOperands: Record<(typeof KEYVM_21)[number], readonly string[]> = {
+      PUSH: [],
+      ADD: ['a', 'b'],
+      SUB: ['a', 'b'],
+      MUL: ['a', 'b'],
+      DIV: ['a', 'b'],
+      MOD: ['a', 'b'],
+      AND: ['a', 'b'],
+      OR: ['a', 'b'],
+      XOR: ['a', 'b'],
+      NOT: ['a'],
+      CREATEPAGE: ['slot', 'type', 'meter', 'size'], // slot, type, meter slot, size
+      PAGETYPE: ['slot'],
+      PAGESIZESET: ['slot', 'size'],
+      PAGESIZEGET: ['slot'],
+      CALL: ['target', 'msg'], // target slot, message slot
+      COPYKEY: ['dpage', 'didx', 'spage', 'sidx'], // target page slot, index, source page slot, index
+      ATTENUATE: ['dpage', 'didx', 'spage', 'sidx', 'option'],
+      JUMP: ['addr'],
+      JUMPIF: ['addr', 'cond'],
+      PAGEREAD: ['slot', 'index'], // page slot, index
+      PAGEWRITE: ['word', 'slot', 'index'], // word, page slot, index
+    };
+    expect(Object.keys(keyvmOperands)).toEqual([...KEYVM_21]);
+    for (const name of KEYVM_21) {
+      const r = instructionByName(name)!;
+      const inputs = r.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
+      expect(inputs, name).toEqual(keyvmOperands[name]);
+    }
+  });
+
   it('is dense, unique and consistent', () => {
     INSTRUCTIONS.forEach((r, i) => {
       expect(r.code).toBe(i);

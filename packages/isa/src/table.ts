@@ -7,7 +7,8 @@
 // stable: a new instruction takes the next free code, and none is ever renumbered.
 //
 // Stack notation: `a b -- c` pops b (the top) then a, and pushes c; the first
-// operand pushed is the first argument, so `sub(5,3)` leaves 2.
+// operand pushed is the first argument, so `sub(5,3)` leaves 2. An instruction's
+// operands leave the stack (zeroed) before it touches any page, as in KeyVM.
 // A "slot" operand is an index into the running domain's own key page (its
 // domain page). A "page" operand of COPYKEY/ATTENUATE is a slot holding a key to
 // a key page, and the index after it is a slot within that page.
@@ -103,7 +104,7 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 17, name: 'JUMP', pops: 1, pushes: 0, effect: 'addr --', doc: 'Continue at word offset `addr`; faults bad-jump when `addr` is outside the code page (its size, the end, is allowed).', family: 'control', keyvm: true }),
   row({ code: 18, name: 'JUMPIF', pops: 2, pushes: 0, effect: 'addr cond --', doc: 'Continue at `addr` when `cond` is non-zero; a taken jump outside the code page faults bad-jump, as JUMP.', family: 'control', keyvm: true }),
   row({ code: 19, name: 'PAGEREAD', pops: 2, pushes: 1, effect: 'slot index -- word', doc: 'Read word `index` of the data page in `slot`.', family: 'page', keyvm: true }),
-  row({ code: 20, name: 'PAGEWRITE', pops: 3, pushes: 0, effect: 'slot index word --', doc: 'Write `word` at `index` of the data page in `slot` (read-write key needed).', family: 'page', keyvm: true }),
+  row({ code: 20, name: 'PAGEWRITE', pops: 3, pushes: 0, effect: 'word slot index --', doc: 'Write `word` at `index` of the data page in `slot` (read-write key needed); KeyVM\'s operand order.', family: 'page', keyvm: true }),
 
   // --- Extensions. ---
   row({ code: 21, name: 'HALT', pops: 0, pushes: 0, effect: '--', doc: 'Stop this domain. A called domain returns to its caller (null key, word 0); the last runnable domain halting halts the machine.', family: 'control' }),

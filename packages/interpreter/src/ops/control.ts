@@ -13,20 +13,18 @@ import {
 } from '@keyvm/core';
 import type { Op } from '@keyvm/isa';
 import { type Cpu, Next } from '../cpu.js';
-import { operands, ownSlot, popTo, slotKey } from './operands.js';
+import { ownSlot, slotKey, takeOperands } from './operands.js';
 
 const stateOf = (page: KeyPage): number => page.slots[3 satisfies typeof DomainSlot.STATE]!.value;
 
 function call(cpu: Cpu, withWord: boolean): void {
-  const b = operands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL');
-  const s = cpu.stack;
+  const o = takeOperands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL'); // target msg [word]
   const store = cpu.store;
-  const callee = store.domain(slotKey(cpu, s[b]!));
-  const message = ownSlot(cpu, s[b + 1]!);
+  const callee = store.domain(slotKey(cpu, o[0]!));
+  const message = ownSlot(cpu, o[1]!);
   const caller = cpu.domain!;
   // deliver() checks the callee can take the call before changing anything.
-  cpu.deliver(callee, message, store.resumeKey(caller), withWord ? s[b + 2]! : null);
-  popTo(cpu, b);
+  cpu.deliver(callee, message, store.resumeKey(caller), withWord ? o[2]! : null);
   cpu.ip += 1;
   cpu.setState(
     caller,
@@ -77,13 +75,11 @@ function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, word: numb
 }
 
 function returnOp(cpu: Cpu): void {
-  const b = operands(cpu, 3, 'RETURN');
-  const s = cpu.stack;
-  const resume = slotKey(cpu, s[b]!);
-  const reply = ownSlot(cpu, s[b + 1]!);
+  const o = takeOperands(cpu, 3, 'RETURN'); // resume key word
+  const resume = slotKey(cpu, o[0]!);
+  const reply = ownSlot(cpu, o[1]!);
   const me = cpu.domain!;
-  const target = resumeThrough(cpu, resume, reply, s[b + 2]!);
-  popTo(cpu, b);
+  const target = resumeThrough(cpu, resume, reply, o[2]!);
   cpu.ip += 1;
   cpu.setState(me, 0 satisfies typeof DomainState.available);
   cpu.suspend();
@@ -91,12 +87,10 @@ function returnOp(cpu: Cpu): void {
 }
 
 export function forkOp(cpu: Cpu): Next {
-  const b = operands(cpu, 2, 'FORK');
-  const s = cpu.stack;
-  const target = cpu.store.domain(ownSlot(cpu, s[b]!));
-  cpu.deliver(target, ownSlot(cpu, s[b + 1]!), NULL_KEY, null);
+  const o = takeOperands(cpu, 2, 'FORK'); // target msg
+  const target = cpu.store.domain(ownSlot(cpu, o[0]!));
+  cpu.deliver(target, ownSlot(cpu, o[1]!), NULL_KEY, null);
   cpu.enqueue(target);
-  popTo(cpu, b);
   cpu.ip += 1;
   return Next.continue;
 }

@@ -4,7 +4,7 @@
 import { type Device, DomainState, fail } from '@keyvm/core';
 import { type Cpu, Next } from '../cpu.js';
 import { DeviceOp, DeviceType } from '../devices.js';
-import { complete, operands, ownSlot } from './operands.js';
+import { complete, ownSlot, restoreOperands, takeOperands } from './operands.js';
 
 /** A word chosen by the host: replayed from the transcript, or asked for and recorded. */
 function hostWord(cpu: Cpu, device: Device, ask: () => number | undefined): number | undefined {
@@ -23,11 +23,10 @@ function hostWord(cpu: Cpu, device: Device, ask: () => number | undefined): numb
 }
 
 export function deviceOp(cpu: Cpu, gas: number): Next {
-  const b = operands(cpu, 3, 'DEVICE');
-  const s = cpu.stack;
-  const device = cpu.store.device(ownSlot(cpu, s[b]!));
-  const op = s[b + 1]!;
-  const arg = s[b + 2]!;
+  const o = takeOperands(cpu, 3, 'DEVICE'); // slot op arg
+  const device = cpu.store.device(ownSlot(cpu, o[0]!));
+  const op = o[1]!;
+  const arg = o[2]!;
   switch (device.deviceType) {
     case DeviceType.console: {
       let text: string;
@@ -41,24 +40,25 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
       }
       if (cpu.host.write) cpu.host.write(text);
       else cpu.collectOutput(text);
-      complete(cpu, b, 0);
+      complete(cpu, 0);
       return Next.continue;
     }
     case DeviceType.input: {
       if (op === DeviceOp.pending) {
-        complete(cpu, b, hostWord(cpu, device, () => cpu.input.length)!);
+        complete(cpu, hostWord(cpu, device, () => cpu.input.length)!);
         return Next.continue;
       }
       if (op !== DeviceOp.read) fail('bad-argument', `the input device has no operation ${op}`);
       const w = hostWord(cpu, device, () => cpu.input.shift());
       if (w !== undefined) {
-        complete(cpu, b, w);
+        complete(cpu, w);
         return Next.continue;
       }
       // Nothing to read: block with the instruction not done, to be retried. It is
       // neither paid for nor counted as a step (the CPU counts it on return), so step
       // counts and the step clock do not depend on when input arrived, and replay agrees.
       const me = cpu.domain!;
+      restoreOperands(cpu);
       cpu.gasLeft += gas;
       cpu.lastSteps--;
       cpu.setState(me, DomainState.blocked);
@@ -71,7 +71,7 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
       if (op !== DeviceOp.now) fail('bad-argument', `the clock has no operation ${op}`);
       const clock = cpu.host.clock;
       const now = clock ? hostWord(cpu, device, clock)! : cpu.store.kernel.steps + cpu.lastSteps;
-      complete(cpu, b, now);
+      complete(cpu, now);
       return Next.continue;
     }
     default:

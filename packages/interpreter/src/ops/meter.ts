@@ -2,7 +2,7 @@
 // domain's borrow is settled first so every counter is exact, and taken again after.
 import { DomainSlot, fail, type Key, KeyKind, UNLIMITED } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
-import { complete, operands, ownSlot, writableOwnSlot } from './operands.js';
+import { complete, ownSlot, takeOperands, writableOwnSlot } from './operands.js';
 
 const amountOf = (word: number): number => {
   if (word === -1) return UNLIMITED;
@@ -14,40 +14,40 @@ const amountOf = (word: number): number => {
 export const memoryOf = (cpu: Cpu): Key => cpu.domain!.slots[DomainSlot.MEMORY]!;
 
 export function createMeter(cpu: Cpu): void {
-  const b = operands(cpu, 3, 'CREATEMETER');
-  const [dst, parent, amount] = [cpu.stack[b]!, cpu.stack[b + 1]!, cpu.stack[b + 2]!];
+  const o = takeOperands(cpu, 3, 'CREATEMETER');
+  const [dst, parent, amount] = [o[0]!, o[1]!, o[2]!];
   const parentKey = ownSlot(cpu, parent);
   const page = writableOwnSlot(cpu, dst, KeyKind.meter, cpu.store.meter(parentKey, false).resource);
   // The new meter's memory is paid from the domain's MEMORY meter.
   page.slots[dst] = cpu.store.createMeter(parentKey, amountOf(amount), memoryOf(cpu));
-  complete(cpu, b);
+  complete(cpu);
   cpu.refresh();
 }
 
 export function meterRead(cpu: Cpu): void {
-  const b = operands(cpu, 1, 'METERREAD');
-  const meter = cpu.store.meter(ownSlot(cpu, cpu.stack[b]!), false);
+  const slot = takeOperands(cpu, 1, 'METERREAD')[0]!;
+  const meter = cpu.store.meter(ownSlot(cpu, slot), false);
   cpu.settle();
   const left = meter.remaining === UNLIMITED ? -1 : Math.min(meter.remaining, 0x7fffffff);
-  complete(cpu, b, left);
+  complete(cpu, left);
   cpu.refreshMeter();
 }
 
 export function meterSet(cpu: Cpu): void {
-  const b = operands(cpu, 2, 'METERSET');
-  const key = ownSlot(cpu, cpu.stack[b]!);
-  const amount = amountOf(cpu.stack[b + 1]!);
+  const o = takeOperands(cpu, 2, 'METERSET'); // slot amount
+  const key = ownSlot(cpu, o[0]!);
+  const amount = amountOf(o[1]!);
   // Validate before settling: a faulting instruction is charged nothing.
   if (cpu.store.meter(key, true).parent === null)
     fail('rights-violation', 'a prime meter is set by the embedder only');
   cpu.settle();
   cpu.store.setMeter(key, amount);
-  complete(cpu, b);
+  complete(cpu);
   cpu.refreshMeter();
 }
 
 export function meterKeeper(cpu: Cpu): void {
-  const b = operands(cpu, 2, 'METERKEEPER');
-  cpu.store.setMeterKeeper(ownSlot(cpu, cpu.stack[b]!), ownSlot(cpu, cpu.stack[b + 1]!));
-  complete(cpu, b);
+  const o = takeOperands(cpu, 2, 'METERKEEPER'); // meter keeper
+  cpu.store.setMeterKeeper(ownSlot(cpu, o[0]!), ownSlot(cpu, o[1]!));
+  complete(cpu);
 }

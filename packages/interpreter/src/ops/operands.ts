@@ -14,23 +14,41 @@ import {
 } from '@keyvm/core';
 import type { Cpu } from '../cpu.js';
 
-/** Index of the first of `n` operands on the stack; faults when there are fewer. */
-export function operands(cpu: Cpu, n: number, name: string): number {
-  if (cpu.sp < n) fail('stack-underflow', `${name} needs ${n} words, the stack holds ${cpu.sp}`);
-  return cpu.sp - n;
-}
-
-/** Pop the running domain's stack down to `base`, zeroing the popped words (as every pop does). */
-export function popTo(cpu: Cpu, base: number): void {
+/**
+ * Take an instruction's `n` operands off the stack before it touches any page, as
+ * KeyVM pops them first: they are copied to `cpu.operands` (first pushed first),
+ * zeroed on the stack (as every pop zeroes) and the stack pointer lowered, so a
+ * page instruction on the domain's own stack page sees them gone. Faults
+ * stack-underflow when the stack holds fewer. A fault after this puts them back
+ * (`restoreOperands`): a faulting instruction leaves the stack as it was.
+ */
+export function takeOperands(cpu: Cpu, n: number, name: string): Int32Array {
+  const sp = cpu.sp;
+  if (sp < n) fail('stack-underflow', `${name} needs ${n} words, the stack holds ${sp}`);
   const stack = cpu.stack;
-  for (let i = base; i < cpu.sp; i++) stack[i] = 0; // a loop: fill() costs more for a few words
+  const taken = cpu.operands;
+  const base = sp - n;
+  for (let i = 0; i < n; i++) {
+    taken[i] = stack[base + i]!;
+    stack[base + i] = 0;
+  }
   cpu.sp = base;
+  cpu.taken = n;
+  return taken;
 }
 
-/** Finish an instruction that popped down to `base` and pushes `results`. */
-export function complete(cpu: Cpu, base: number, ...results: number[]): void {
-  popTo(cpu, base);
-  let sp = base;
+/** Put back the operands `takeOperands` took (the instruction faulted or blocks to be retried). */
+export function restoreOperands(cpu: Cpu): void {
+  const n = cpu.taken;
+  const stack = cpu.stack;
+  for (let i = 0; i < n; i++) stack[cpu.sp + i] = cpu.operands[i]!;
+  cpu.sp += n;
+  cpu.taken = 0;
+}
+
+/** Finish an instruction whose operands were taken: push `results` and advance. */
+export function complete(cpu: Cpu, ...results: number[]): void {
+  let sp = cpu.sp;
   for (const r of results) cpu.stack[sp++] = r | 0;
   cpu.sp = sp;
   cpu.ip += 1;
