@@ -33,8 +33,8 @@ Exit codes:
   1  fault no keeper handled            5  I/O error
   2  usage error                        6  waiting for input (extension)
   3  out of gas                         7  paused by --max-steps (extension)
-130  interrupted by Ctrl-C (143: SIGTERM); the run stops at an instruction boundary, saved with --save
  70  internal error (a bug in keyvm; KEYVM_DEBUG=1 prints its stack trace)
+130  interrupted by Ctrl-C (143: SIGTERM): the run stops at an instruction boundary (saved with --save)
 
 FILE and IMAGE may be - for stdin; -o/--save - writes to stdout.`;
 
