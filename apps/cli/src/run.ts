@@ -30,6 +30,7 @@ import {
   loadInput,
   loadInputOf,
   paint,
+  STDIN_NAME,
   writeImage,
   writeStream,
 } from './io.js';
@@ -208,7 +209,7 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
   }
   const { feed, initial } = await InputFeed.open(
     flags,
-    connectStdin(input.name === '<stdin>' ? '-' : input.name, flags) ? process.stdin : null,
+    connectStdin(input.name === STDIN_NAME ? '-' : input.name, flags) ? process.stdin : null,
   );
   if (initial.length > 0) machine.provideInput(initial);
 
