@@ -26,10 +26,11 @@ import {
   Resource,
   type Store,
 } from '@keyvm/core';
-import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
+import { heavyCost } from './ops/cost.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands } from './ops/operands.js';
 import type { FaultInfo, StepHook } from './types.js';
@@ -1388,11 +1389,9 @@ export class Cpu {
     }
   }
 
-  /** Gas the heavy instruction `op` costs now: the table's, plus its size's (`gasFor`). */
+  /** Gas the heavy instruction `op` costs now: the table's, its size's, its meter chain's (`heavyCost`). */
   costOf(op: number): number {
-    const row = INSTRUCTIONS[op]!;
-    // Without its operands it costs the table's gas (it will fault stack-underflow).
-    return row.sizeGas ? gasFor(row, this.sp >= row.pops ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
+    return heavyCost(this.store, this.domain, this.stack, this.sp, op, this.meter?.depth ?? 0);
   }
 
   /** Gas cost of the instruction at the current IP (for meter exhaustion and the step hook). */

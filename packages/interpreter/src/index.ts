@@ -1,8 +1,9 @@
 // Public API of @keyvm/interpreter: the machine, its results, devices, evaluate and
 // the (transparent) prove / verify of the Anoma provable-VM interface.
 export { OUTPUT_LIMIT } from './cpu.js';
+export { JIT_CACHE_WORDS } from './jit.js';
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
-export { type Evaluation, evaluate } from './evaluate.js';
+export { EVALUATE_MEMORY, type EvaluateOptions, type Evaluation, evaluate } from './evaluate.js';
 export {
   type BootOptions,
   BootSlot,

@@ -416,5 +416,52 @@ export function compiledFor(page: DataPage, ran: number, eager = false): Compile
   entry.ran += ran;
   if (!eager && entry.ran < warmupFor(page.words.length)) return null;
   entry.fn = compileCode(page.words);
+  if (entry.fn !== null) {
+    wordsCompiled += page.words.length;
+    keepCompiled(page, entry);
+  }
   return entry.fn;
 }
+
+/**
+ * Most words of code whose compiled form the process keeps at once, over every
+ * machine (compiled code takes the host far more memory than the words it comes
+ * from). Past it the pages compiled longest ago lose theirs: they run interpreted
+ * and compile again after a new warm-up, so the host memory for compiled code is
+ * bounded whatever guests do, and results never change.
+ */
+export const JIT_CACHE_WORDS = 1 << 17;
+
+/** Pages holding compiled code, oldest first, with the words each was compiled from. */
+const compiledPages: { page: DataPage; entry: CacheEntry; words: number }[] = [];
+let compiledHead = 0;
+let compiledWords = 0;
+
+/** Count `page`'s new compiled form against JIT_CACHE_WORDS, dropping the oldest others past it. */
+function keepCompiled(page: DataPage, entry: CacheEntry): void {
+  const words = page.words.length;
+  compiledPages.push({ page, entry, words });
+  compiledWords += words;
+  while (compiledWords > JIT_CACHE_WORDS && compiledHead < compiledPages.length - 1) {
+    const old = compiledPages[compiledHead]!;
+    compiledPages[compiledHead++] = undefined as never;
+    compiledWords -= old.words;
+    // Still its page's current compiled form: drop it, and move `changes` on so every
+    // cache that holds the function (a domain's, a CPU's) lets it go at its next check.
+    if (old.page.runCache === old.entry) {
+      old.page.runCache = undefined;
+      old.page.changes++;
+    }
+  }
+  if (compiledHead >= 1024 && 2 * compiledHead >= compiledPages.length) {
+    compiledPages.splice(0, compiledHead);
+    compiledHead = 0;
+  }
+}
+
+let wordsCompiled = 0;
+/** Words of code compiled since the process started (for tests: compiling stays in proportion to the gas). */
+export const compiledWordsTotal = (): number => wordsCompiled;
+
+/** Words of code compiled and kept now (for tests: never above JIT_CACHE_WORDS but for the newest page). */
+export const compiledWordsKept = (): number => compiledWords;

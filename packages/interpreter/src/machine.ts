@@ -203,9 +203,9 @@ export class Machine implements MachineApi {
       slots[DomainSlot.STACK] = stackKey;
       slots[DomainSlot.DATA] = dataKey;
       if (options.devices ?? true) {
-        slots[BootSlot.console] = store.createDevice(DeviceType.console);
-        slots[BootSlot.input] = store.createDevice(DeviceType.input);
-        slots[BootSlot.clock] = store.createDevice(DeviceType.clock);
+        slots[BootSlot.console] = store.createDevice(DeviceType.console, mem);
+        slots[BootSlot.input] = store.createDevice(DeviceType.input, mem);
+        slots[BootSlot.clock] = store.createDevice(DeviceType.clock, mem);
       }
       store.makeDomain(domainKey);
     } catch (e) {
@@ -408,7 +408,7 @@ export class Machine implements MachineApi {
       if (page && state === DomainState.blocked) {
         if (i === view.taken + view.blocked) view.blocked++;
         i++;
-      } else this.#take(q, i);
+      } else i = this.#take(q, i);
     }
     return null;
   }
@@ -440,15 +440,23 @@ export class Machine implements MachineApi {
     return view.taken + view.blocked;
   }
 
-  /** Take entry `i` out of the run queue `q` (a scan began with `#scanStart(q)`). */
-  #take(q: number[], i: number): void {
+  /**
+   * Take entry `i` out of the run queue `q` (a scan began with `#scanStart(q)`);
+   * returns the index of the entry that followed it, where the scan goes on.
+   */
+  #take(q: number[], i: number): number {
     const view = this.#queue;
     if (i !== view.taken) {
       q.splice(i, 1);
-      return;
+      return i;
     }
     view.taken++;
-    if (view.taken >= 1024 && 2 * view.taken >= q.length) this.#compactQueue();
+    if (view.taken >= 1024 && 2 * view.taken >= q.length) {
+      const dropped = view.taken;
+      this.#compactQueue();
+      return i + 1 - dropped;
+    }
+    return i + 1;
   }
 
   /** Drop the picked entries from the array, so the kernel record reads as the queue. */
@@ -479,14 +487,16 @@ export class Machine implements MachineApi {
 
   #hasRunnable(): boolean {
     const q = this.store.kernel.runQueue;
-    for (let i = this.#scanStart(q); i < q.length; i++) {
-      const id = q[i]!;
-      const st = stateOf(this.#domainPage(id));
-      if (
-        st === DomainState.running ||
-        (st === DomainState.blocked && this.#inputReady(this.#domainPage(id)!))
-      )
-        return true;
+    const view = this.#queue;
+    for (let i = this.#scanStart(q); i < q.length; ) {
+      const page = this.#domainPage(q[i]!);
+      const st = stateOf(page);
+      if (st === DomainState.running || (st === DomainState.blocked && this.#inputReady(page!))) return true;
+      // A halted domain, or an id that is no domain, stays so for good and picking would
+      // only drop it: drop it now, so a queue full of them (an image can hold one) is
+      // not scanned again at every time slice.
+      if (i === view.taken && (page === undefined || st === DomainState.halted)) i = this.#take(q, i);
+      else i++;
     }
     return false;
   }
