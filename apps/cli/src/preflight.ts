@@ -1,16 +1,16 @@
 // Checks made before a run or a write, so that no work is wasted and no terminal is
 // flooded: the target of --save can be written, and binary output (an image, a .kvm
 // program) does not go to a terminal (as gzip refuses to).
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { TemporaryFileError } from '@keyvm/image/node';
 import { ioError, usageError, writeError } from './errors.js';
 
 /**
  * Fail now (exit 5, with the message the write itself would give) when `path` cannot
- * be written as keyvm writes files: a temporary file in its directory, renamed over
- * it. Made and removed at once; `-` (stdout) is not checked.
+ * be written as keyvm writes files: a temporary file made in its directory, renamed
+ * over it. Asks the system (access) rather than making a file, so nothing appears
+ * beside the target before the save; `-` (stdout) is not checked.
  */
 export function checkWritable(path: string): void {
   if (path === '-') return;
@@ -21,16 +21,11 @@ export function checkWritable(path: string): void {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError('write', path, e);
   }
   const directory = dirname(path);
-  const probe = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    closeSync(openSync(probe, 'wx'));
+    accessSync(directory, constants.W_OK | constants.X_OK);
   } catch (e) {
-    throw writeError(path, new TemporaryFileError(path, directory, probe, e as NodeJS.ErrnoException));
-  }
-  try {
-    unlinkSync(probe);
-  } catch {
-    // It was made a moment ago in a directory we may write; nothing more to do.
+    const where = join(directory, `.${basename(path)}.tmp`);
+    throw writeError(path, new TemporaryFileError(path, directory, where, e as NodeJS.ErrnoException));
   }
 }
 
