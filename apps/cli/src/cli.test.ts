@@ -103,7 +103,7 @@ describe.concurrent('help, version and usage errors (exit 2)', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      "keyvm: unknown verb 'bogus'\n(the verbs are run, resume, asm, disasm, inspect, graph, ops; see keyvm --help)\n",
+      "keyvm: unknown verb 'bogus'\n(the verbs are run, resume, asm, build, disasm, inspect, graph, ops; see keyvm --help)\n",
     );
     const known = await keyvm(['help', 'asm']);
     expect(known.code).toBe(0);
@@ -151,7 +151,7 @@ describe.concurrent('run: outcomes and exit codes', () => {
     expect(r.json.stack).toEqual([1, 0]);
     const human = await keyvm(['run', src]);
     expect(human.code).toBe(1);
-    expect(human.stderr).toMatch(/^fault: division-by-zero at pc 4 in domain #\d+: /);
+    expect(human.stderr).toMatch(/^fault: division-by-zero at pc 4 \(\S*div\.ism:1\) in domain #\d+: /);
   });
 
   it('out of gas: exit 3, with --gas bounding the run', async () => {
@@ -670,7 +670,7 @@ describe.concurrent('inspect, graph and ops', () => {
     (store.object(m.rootDomain) as KeyPage).slots[20] = pages;
     const big = file('big.kvmi', encodeImage(store));
     const svg = join(dir, 'big.svg');
-    const r = await keyvm(['graph', big, '--svg', '-o', svg]);
+    const r = await keyvm(['graph', big, '--svg', '-o', svg, '--max-nodes', '80000']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(svg, 'utf8').match(/data page #/g)).toHaveLength(70_003); // and the root's code, stack and data pages
   });

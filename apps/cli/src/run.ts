@@ -3,7 +3,7 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
+import { disassemble, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
@@ -12,15 +12,16 @@ import {
   type MachineApi,
   MachineError,
   type MachineOptions,
-  type Program,
   type RunResult,
   type RunStatus,
   type StepInfo,
 } from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
+import { stackTopText, VIEW_ENDS } from './bounded.js';
 import { ConsoleSink } from './console-sink.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
 import { InputFeed } from './input-feed.js';
+import { METER_CAP } from './input-limits.js';
 import { type Interrupt, watchInterrupts } from './interrupt.js';
 import {
   colourFor,
@@ -34,6 +35,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { sourceOf } from './lang.js';
 import { checkWritable, refuseBinaryToTerminal } from './preflight.js';
 import { faultError, faultFields, jsonlStep, textStep } from './trace-format.js';
 
@@ -189,9 +191,11 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
     machine = machineOf(input, { host, ...limit });
     const store = machine.store;
-    gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
+    // Unlimited, or more than METER_CAP (2^53-1 is no practical bound either): the defaults.
+    const capped = (n: number): boolean => n === UNLIMITED || n > METER_CAP;
+    gas = flags.gas ?? (capped(store.primeTime.remaining) ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
-    else if (store.primeMemory.remaining === UNLIMITED) store.primeMemory.remaining = RUN_DEFAULTS.memory;
+    else if (capped(store.primeMemory.remaining)) store.primeMemory.remaining = RUN_DEFAULTS.memory;
   } else {
     const options = {
       stack: args,
@@ -258,7 +262,10 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)
       await writeStream(sink.stream, '\n');
     if (!flags.quiet && !(tracer?.format === 'jsonl' && tracer.toStderr))
-      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash)}\n`);
+      await writeStream(
+        process.stderr,
+        `${humanSummary(outcome, stack, flags, hash, input.kind === 'image' ? undefined : input.program)}\n`,
+      );
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
   return outcome.status === 'interrupted'
@@ -369,7 +376,13 @@ export function stackText(stack: readonly number[]): string {
   return `[${shown.join(' ')}]`;
 }
 
-function humanSummary(r: Outcome, stack: readonly number[], flags: RunFlags, hash?: string): string {
+function humanSummary(
+  r: Outcome,
+  stack: readonly number[],
+  flags: RunFlags,
+  hash?: string,
+  program?: Program,
+): string {
   const p = paint(colourFor(process.stderr));
   const tail = `after ${plural(r.steps, 'step')}, ${r.gasUsed.toLocaleString('en-US')} gas; stack ${stackText(stack)}`;
   let line: string;
@@ -379,7 +392,8 @@ function humanSummary(r: Outcome, stack: readonly number[], flags: RunFlags, has
       break;
     case 'fault': {
       const f = r.fault!;
-      line = `${p.red('fault')}: ${f.code} at pc ${f.pc} in domain #${f.domain}: ${f.message}\n  ${tail}`;
+      const where = program === undefined ? '' : sourceOf(program, f.pc);
+      line = `${p.red('fault')}: ${f.code} at pc ${f.pc}${where} in domain #${f.domain}: ${f.message}\n  ${tail}`;
       break;
     }
     case 'out-of-gas':
@@ -470,6 +484,16 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     });
     stream = file;
   }
+  // A write that fails (a full disk, a closed pipe) fails the run with exit 5, not silently.
+  let failed: unknown;
+  stream.on('error', (e) => {
+    failed ??= e;
+  });
+  const check = (): void => {
+    if (failed !== undefined) throw ioError('write', target ?? '<stderr>', failed);
+  };
+  // Step records copy the bottom and top 16 stack words, not a deep stack.
+  machine.stepStackEnds = VIEW_ENDS;
   let buffer = '';
   let count = 0;
   // The latest jsonl step is held back until the next one: if the run stops on its
@@ -487,10 +511,11 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
         }
       : (s) => {
           count++;
-          buffer += textStep(count, s, instructionText(machine, s), stackText(s.stack));
+          buffer += textStep(count, s, instructionText(machine, s), stackTopText(s.sp, s.stack));
         };
   const flush = async (): Promise<void> => {
     if (buffer.length === 0) return;
+    check();
     const text = buffer;
     buffer = '';
     try {
@@ -498,6 +523,7 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     } catch (e) {
       throw ioError('write', target ?? '<stderr>', e);
     }
+    check();
   };
   return {
     format,
@@ -517,7 +543,12 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
       }
       await flush();
       if (stream !== process.stderr && stream !== process.stdout)
-        await new Promise<void>((resolve) => stream.end(resolve));
+        // 'close' comes after the last write's error, if any ('end' can come before it).
+        await new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.end();
+        });
+      check();
     },
   };
 }

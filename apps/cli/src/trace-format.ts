@@ -10,11 +10,14 @@ const PC_WIDTH = 9;
 /**
  * One step as EIP-3155 has it (its required fields in its order, `error` only on
  * the faulting step), then KeyVM's own (`domain`). `memSize` is the running
- * domain's data page, in words; `refund` is always 0 (KeyVM refunds no gas).
+ * domain's data page, in words; `refund` is always 0 (KeyVM refunds no gas). A
+ * stack deeper than 32 words is bounded: its bottom and top 16 words in `stack`, and
+ * `stackOmitted` (right after it), the words left out between them.
  */
 export function jsonlStep(s: StepInfo, memSize: number, error?: string): string {
   const err = error === undefined ? '' : `,"error":${JSON.stringify(error)}`;
-  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"memSize":${memSize},"stack":[${s.stack.join(',')}],"depth":${s.depth},"refund":0,"opName":${JSON.stringify(s.opName)}${err},"domain":${s.domain}}\n`;
+  const more = s.stackOmitted > 0 ? `,"stackOmitted":${s.stackOmitted}` : '';
+  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"memSize":${memSize},"stack":[${s.stack.join(',')}]${more},"depth":${s.depth},"refund":0,"opName":${JSON.stringify(s.opName)}${err},"domain":${s.domain}}\n`;
 }
 
 /** The `error` of the step a fault stopped the run at: the catalogue name and the message. */

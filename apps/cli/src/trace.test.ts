@@ -73,6 +73,8 @@ describe.concurrent('--trace (text)', () => {
       gas: 5,
       gasCost: 1,
       stack: [],
+      sp: 0,
+      stackOmitted: 0,
       depth: 1,
       domain,
     });

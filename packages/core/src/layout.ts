@@ -108,6 +108,11 @@ export const MEMORY_CHARGES = Object.freeze({
   meter: 32,
   /** A device (object and an empty transcript: ~109 bytes measured). */
   device: 32,
+  /**
+   * Each word a device records in its transcript for a guest (input, the pending
+   * count, a host clock): 8 bytes and the array's growth; paid by the domain's MEMORY meter.
+   */
+  deviceWord: 3,
   /** Making a key page a domain: its run-queue entry and scheduling state. */
   domain: 16,
   /** The id an object takes in the store's table, never refunded (8 bytes). */

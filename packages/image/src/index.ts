@@ -7,6 +7,7 @@ export {
   type ForeignFunction,
   type FunctionV,
   KEYVM_VM_NUMBER,
+  MAX_VALUE_NODES,
   type Program,
   type VmValue,
 } from './anoma.js';
@@ -42,4 +43,10 @@ export {
   type ObjectJson,
   type ResourceName,
 } from './json.js';
+export {
+  checkLimit,
+  DEFAULT_IMAGE_LIMITS,
+  type ImageLimits,
+  resolveImageLimits,
+} from './limits.js';
 export { IMAGE_LIMITS } from './validate.js';

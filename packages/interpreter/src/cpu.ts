@@ -73,6 +73,8 @@ export const INLINE_OPS: readonly number[] = [
   Op.SHL,
   Op.SHR,
   Op.SHRU,
+  Op.PICK,
+  Op.PUT,
 ];
 /**
  * Instructions that pass control to another domain and that the loop follows
@@ -817,6 +819,46 @@ export class Cpu {
           sp++;
           ip++;
           continue;
+        case 53 satisfies typeof Op.PICK: {
+          const k = code[ip + 1];
+          if (k === undefined) {
+            fuel++;
+            fault = new GuestFault('bad-opcode', `PICK at ${ip} has no immediate word`);
+            break loop;
+          }
+          if (k < 0 || k >= sp) {
+            fuel++;
+            fault = new GuestFault('stack-underflow', `PICK ${k} with ${sp} words on the stack`);
+            break loop;
+          }
+          if (sp >= stackLen) {
+            fuel++;
+            fault = new GuestFault('stack-overflow', 'PICK onto a full stack');
+            break loop;
+          }
+          stack[sp] = stack[sp - 1 - k]!;
+          sp++;
+          ip += 2;
+          continue;
+        }
+        case 54 satisfies typeof Op.PUT: {
+          const k = code[ip + 1];
+          if (k === undefined) {
+            fuel++;
+            fault = new GuestFault('bad-opcode', `PUT at ${ip} has no immediate word`);
+            break loop;
+          }
+          if (k < 0 || k > sp - 2) {
+            fuel++;
+            fault = new GuestFault('stack-underflow', `PUT ${k} with ${sp} words on the stack`);
+            break loop;
+          }
+          sp--;
+          stack[sp - 1 - k] = stack[sp]!;
+          stack[sp] = 0;
+          ip += 2;
+          continue;
+        }
         case 22 satisfies typeof Op.NOP:
           ip++;
           continue;

@@ -1,7 +1,8 @@
 // The host's memory follows the memory meters: every object a guest makes is paid
 // for (a page of size 0 too), and evaluate runs under a bounded memory meter.
-import { DomainSlot, MEMORY_CHARGES, PageType, pageCharge } from '@keyvm/core';
+import { Device, DomainSlot, MEMORY_CHARGES, PageType, pageCharge } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
+import { DeviceType } from './devices.js';
 import { EVALUATE_MEMORY, evaluate } from './evaluate.js';
 import { Machine } from './machine.js';
 import { code, op } from './test-support.js';
@@ -57,6 +58,22 @@ describe('memory meters pay for every object', () => {
     const page = m.store.keyPage(m.domain(m.rootDomain).slots[16]!, false);
     expect(new Set(page.slots).size).toBe(slots);
     expect(MEMORY_CHARGES.keySlot * 4).toBeGreaterThanOrEqual(56 + 8);
+  });
+});
+
+describe('device transcripts', () => {
+  it('every word a device records for a guest is paid by its MEMORY meter: a loop asking for the pending count stops', () => {
+    // DEVICE input (slot 13) op 1 (pending), again and again: each answer is recorded for replay.
+    const program = asm('loop:', ...op('DEVICE', 13, 1, 0), 'DROP', ':loop', 'JUMP');
+    const m = Machine.boot({ code: program }, { memory: 5_000, time: 10_000_000 });
+    const left = m.store.primeMemory.remaining;
+    const r = m.run();
+    expect(r.fault?.code).toBe('out-of-memory');
+    const input = [...m.store.objects()].find(
+      (o) => o instanceof Device && o.deviceType === DeviceType.input,
+    ) as Device;
+    expect(input.transcript.length).toBe(Math.floor(left / MEMORY_CHARGES.deviceWord));
+    expect(m.store.primeMemory.remaining).toBeLessThan(MEMORY_CHARGES.deviceWord);
   });
 });
 

@@ -1,9 +1,9 @@
 // Public API of @keyvm/interpreter: the machine, its results, devices, evaluate and
 // the (transparent) prove / verify of the Anoma provable-VM interface.
 export { OUTPUT_LIMIT } from './cpu.js';
-export { JIT_CACHE_WORDS } from './jit.js';
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
 export { EVALUATE_MEMORY, type EvaluateOptions, type Evaluation, evaluate } from './evaluate.js';
+export { JIT_CACHE_WORDS } from './jit.js';
 export {
   type BootOptions,
   BootSlot,
@@ -16,5 +16,15 @@ export {
   type Program,
 } from './machine.js';
 export type { MachineApi } from './machine-api.js';
-export { NoProofError, PROOF_SYSTEM, type Proof, prove, verify } from './provable.js';
+export {
+  DEFAULT_MAX_PRIVATE_WORDS,
+  DEFAULT_VERIFY_GAS,
+  NoProofError,
+  PROOF_SYSTEM,
+  type Proof,
+  prove,
+  relationDigest,
+  type VerifyOptions,
+  verify,
+} from './provable.js';
 export type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';

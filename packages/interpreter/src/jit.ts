@@ -8,7 +8,7 @@
 // cannot change a result: it only skips the dispatch for instructions that
 // certainly succeed. Generated text holds only numbers taken from the code page.
 import type { DataPage } from '@keyvm/core';
-import { Op } from '@keyvm/isa';
+import { instructionLength, Op } from '@keyvm/isa';
 
 /**
  * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: instructions it may
@@ -55,6 +55,9 @@ const UNARY: Readonly<Record<number, string>> = {
   [Op.ISZERO]: 's[sp-1]===0?1:0',
 };
 
+/** PICK and PUT immediates the JIT compiles; deeper (or negative) ones go to the interpreter. */
+const PICK_MAX = 1 << 24;
+
 /** A word as a JS literal that is safe inside any expression (`-(-1)`, not `--1`). */
 const literal = (word: number): string => (word < 0 ? `(${word})` : String(word));
 
@@ -94,6 +97,17 @@ function emit(code: Int32Array, pc: number): [string, number] | undefined {
       return [`${stop('sp<2||sp>=n')}s[sp]=s[sp-2];sp++;`, 1];
     case Op.NOP:
       return [`if(f<1){ip=${pc};break}f--;`, 1];
+    case Op.PICK: {
+      const k = code[pc + 1];
+      // A missing or out-of-range immediate: the interpreter faults on it.
+      if (k === undefined || k < 0 || k >= PICK_MAX) return undefined;
+      return [`${stop(`sp<${k + 1}||sp>=n`)}s[sp]=s[sp-${k + 1}];sp++;`, 2];
+    }
+    case Op.PUT: {
+      const k = code[pc + 1];
+      if (k === undefined || k < 0 || k >= PICK_MAX) return undefined;
+      return [`${stop(`sp<${k + 2}`)}sp--;s[sp-${k + 1}]=s[sp];s[sp]=0;`, 2];
+    }
     // A target outside the code (past its end) stops here: the interpreter faults bad-jump.
     case Op.JUMP:
       return [`${stop(`sp<1||(s[sp-1]>>>0)>${code.length}`)}ip=s[--sp];s[sp]=0;continue;`, 1];
@@ -159,6 +173,26 @@ function fastBlock(
   let temps = 0;
   let count = 0;
   let pc = start;
+  let deepest = 0; // most words below the entry stack pointer the block touches
+  /** The word `k` below the top, as an expression. */
+  const peek = (k: number): string => {
+    if (k < st.length) return st[st.length - 1 - k]!;
+    const below = consumed + 1 + (k - st.length);
+    deepest = Math.max(deepest, below);
+    const t = `t${temps++}`;
+    out.push(`const ${t}=s[sp-${below}];`);
+    return t;
+  };
+  /** Store `v` over the word `k` below the top. */
+  const poke = (k: number, v: string): void => {
+    if (k < st.length) {
+      st[st.length - 1 - k] = v;
+      return;
+    }
+    const below = consumed + 1 + (k - st.length);
+    deepest = Math.max(deepest, below);
+    out.push(`s[sp-${below}]=${v};`);
+  };
   const pop = (): string => {
     const v = st.pop();
     if (v !== undefined) return v;
@@ -237,6 +271,14 @@ function fastBlock(
       // A target not known to be in the code: on to the jump's own case, which checks it.
       end = `${writeBack()}ip=${pc};continue;`;
       break;
+    } else if ((op === Op.PICK || op === Op.PUT) && emit(code, pc) !== undefined) {
+      const k = code[pc + 1]!;
+      if (op === Op.PICK) push(peek(k), true);
+      else {
+        const v = pop();
+        poke(k, v);
+      }
+      pc += 2;
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
@@ -257,7 +299,7 @@ function fastBlock(
     count++;
   }
   if (count < 2) return undefined;
-  const guard = `f>=${count}&&sp>=${consumed}&&sp+${peak}<=n`;
+  const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
   return { text: `if(${guard}){f-=${count};${out.join('')}${end}}`, count };
 }
 
@@ -276,7 +318,7 @@ interface CodeScan {
 function scanCode(code: Int32Array): CodeScan {
   const isStart = new Uint8Array(code.length);
   const pushed = new Uint8Array(code.length);
-  for (let pc = 0; pc < code.length; pc += code[pc] === Op.PUSH ? 2 : 1) {
+  for (let pc = 0; pc < code.length; pc += instructionLength(code[pc]!)) {
     isStart[pc] = 1;
     if (code[pc] === Op.PUSH && pc + 1 < code.length) {
       const target = code[pc + 1]!;
@@ -351,7 +393,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
     if (compiled === undefined) {
       // Heavy, unknown or truncated: the interpreter runs it, then comes back.
       body.push(`ip=${pc};break;`);
-      pc += op === Op.PUSH ? 2 : 1;
+      pc += instructionLength(op!);
       continue;
     }
     body.push(compiled[0]);

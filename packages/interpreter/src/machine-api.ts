@@ -16,6 +16,8 @@ export interface MachineApi {
   readonly outputDropped: number;
   /** Called before every instruction while set. */
   onStep: StepHook | null;
+  /** How much of a deep stack a step record copies: all (the default) or its bottom and top N words. */
+  stepStackEnds: number;
   /** Key page id of the root domain. */
   readonly rootDomain: number;
   /** Queue words for input devices; blocked readers become runnable. */

@@ -254,6 +254,13 @@ export class Machine implements MachineApi {
     this.#cpu.hook = hook;
   }
 
+  /**
+   * How much of the stack a step record copies: all of it (the default), or, when a
+   * whole number N, its bottom N and top N words (StepInfo.stackOmitted counts the
+   * rest), so tracing a deep stack costs O(N) per step, not O(depth).
+   */
+  stepStackEnds: number = Number.POSITIVE_INFINITY;
+
   // ---- running ----------------------------------------------------------------------
 
   /** Execute one instruction. */
@@ -511,13 +518,21 @@ export class Machine implements MachineApi {
     const op = cpu.code[cpu.ip];
     if (op === undefined || cpu.domain === null) return undefined;
     const row = INSTRUCTIONS[op];
+    const sp = cpu.sp;
+    const ends = this.stepStackEnds;
+    const whole = !(sp > 2 * ends);
+    const stack = whole
+      ? Array.from(cpu.stack.subarray(0, sp))
+      : [...cpu.stack.subarray(0, ends), ...cpu.stack.subarray(sp - ends, sp)];
     return {
       pc: cpu.ip,
       op,
       opName: row?.name ?? `?${op}`,
       gas: cpu.gasAvailable(),
       gasCost: row === undefined ? 0 : cpu.costAtIp(),
-      stack: Array.from(cpu.stack.subarray(0, cpu.sp)),
+      stack,
+      sp,
+      stackOmitted: whole ? 0 : sp - 2 * ends,
       depth: this.callDepth(cpu.domain.id),
       domain: cpu.domain.id,
     };

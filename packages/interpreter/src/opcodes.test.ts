@@ -336,6 +336,14 @@ const PASS: Record<Mnemonic, PassCase[]> = {
   DROP: [{ name: 'a --', program: op('DROP', 4, 5), stack: [4] }],
   SWAP: [{ name: 'a b -- b a', program: op('SWAP', 4, 5), stack: [5, 4] }],
   OVER: [{ name: 'a b -- a b a', program: op('OVER', 4, 5), stack: [4, 5, 4] }],
+  PICK: [
+    { name: 'PICK 0 is DUP', program: ['PUSH', 4, 'PICK', 0], stack: [4, 4] },
+    { name: 'a b c -- a b c a', program: [...op('NOP', 4, 5, 6), 'PICK', 2], stack: [4, 5, 6, 4] },
+  ],
+  PUT: [
+    { name: 'PUT 0 is NIP', program: [...op('NOP', 4, 5), 'PUT', 0], stack: [5] },
+    { name: 'a b c d -- d b c', program: [...op('NOP', 4, 5, 6, 7), 'PUT', 2], stack: [7, 5, 6] },
+  ],
   EQ: [
     { name: 'equal', program: op('EQ', 3, 3), stack: [1] },
     { name: 'different', program: op('EQ', 3, 4), stack: [0] },
@@ -597,13 +605,21 @@ const underflows: [Mnemonic, FaultCase][] = INSTRUCTIONS.filter((r) => r.pops > 
   {
     name: `with ${r.pops - 1} of ${r.pops} words`,
     fault: 'stack-underflow',
-    program: [...Array.from({ length: r.pops - 1 }, () => ['PUSH', 1]).flat(), r.name],
+    program: [
+      ...Array.from({ length: r.pops - 1 }, () => ['PUSH', 1]).flat(),
+      r.name,
+      ...Array.from({ length: r.immediates }, () => 0),
+    ],
   },
 ]);
 
 const emptyUnderflows: [Mnemonic, FaultCase][] = INSTRUCTIONS.filter((r) => r.pops > 1).map((r) => [
   r.name,
-  { name: 'on an empty stack', fault: 'stack-underflow', program: [r.name] },
+  {
+    name: 'on an empty stack',
+    fault: 'stack-underflow',
+    program: [r.name, ...Array.from({ length: r.immediates }, () => 0)],
+  },
 ]);
 
 const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
@@ -626,6 +642,22 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
   ],
   DUP: [
     { name: 'onto a full stack', fault: 'stack-overflow', program: op('DUP', 1), options: { stackSize: 1 } },
+  ],
+  PICK: [
+    {
+      name: 'onto a full stack',
+      fault: 'stack-overflow',
+      program: [...op('NOP', 1), 'PICK', 0],
+      options: { stackSize: 1 },
+    },
+    { name: 'deeper than the stack', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PICK', 2] },
+    { name: 'a negative depth', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PICK', -1] },
+    { name: 'without an immediate', fault: 'bad-opcode', program: ['PUSH', 1, 'PICK'] },
+  ],
+  PUT: [
+    { name: 'deeper than the stack', fault: 'stack-underflow', program: [...op('NOP', 1, 2, 3), 'PUT', 2] },
+    { name: 'a negative depth', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PUT', -1] },
+    { name: 'without an immediate', fault: 'bad-opcode', program: ['PUSH', 1, 'PUSH', 2, 'PUT'] },
   ],
   OVER: [
     {
@@ -1092,7 +1124,7 @@ describe('every opcode', () => {
 });
 
 describe('bad opcodes', () => {
-  for (const word of [53, 999, -1, INT_MAX, INT_MIN]) {
+  for (const word of [INSTRUCTIONS.length, 999, -1, INT_MAX, INT_MIN]) {
     it(`code word ${word} faults bad-opcode and changes nothing`, () => {
       const m = boot(['PUSH', 1, word, 'PUSH', 2]);
       const r = expectFaultAtomic(m, 'bad-opcode');

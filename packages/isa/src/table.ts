@@ -139,6 +139,8 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter', gas: 4 }),
   row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter' }),
   row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; see the device table.', family: 'device', gas: 2 }),
+  row({ code: 53, name: 'PICK', immediates: 1, pops: 0, pushes: 1, effect: '-- x', doc: 'Push a copy of the word k below the top (the immediate k; PICK 0 is DUP): a compiled function\'s arguments and locals, read from its frame on the stack.', family: 'stack' }),
+  row({ code: 54, name: 'PUT', immediates: 1, pops: 1, pushes: 0, effect: 'a --', doc: 'Pop a and store it over the word k below the new top (the immediate k; PUT 0 is NIP): assignment to a compiled function\'s argument or local.', family: 'stack' }),
 ] as const);
 
 export type InstructionRow = (typeof INSTRUCTIONS)[number];
