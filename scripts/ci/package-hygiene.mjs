@@ -22,11 +22,21 @@ export const FILES = [
 ];
 export const PREPACK = 'node ../../scripts/prepack.mjs';
 
+/**
+ * Top directories of a package's bin launchers that are committed rather than built
+ * into dist (so a package manager can link them before the build): they ship too.
+ */
+function launcherDirs(json) {
+  const bins = typeof json.bin === 'string' ? [json.bin] : Object.values(json.bin ?? {});
+  const dirs = bins.map((path) => path.replace(/^\.\//, '').split('/')[0]).filter((d) => d !== 'dist');
+  return [...new Set(dirs)];
+}
+
 /** The fields every public package.json must have, given the root's. */
 function expectedFields(pkg, root) {
   return {
     license: 'MIT',
-    files: FILES,
+    files: [...launcherDirs(pkg.json), ...FILES],
     engines: root.engines,
     repository: { ...root.repository, directory: pkg.path },
     publishConfig: { access: 'public' },

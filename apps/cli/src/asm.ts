@@ -8,6 +8,7 @@ import { Machine, type MachineApi } from '@keyvm/interpreter';
 import { boundedItems } from './bounded.js';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
+import { refuseBinaryToTerminal } from './preflight.js';
 import { writeOutputPieces } from './stream-out.js';
 
 export interface AsmFlags {
@@ -29,6 +30,7 @@ function defaultOutput(file: string): string {
 
 export async function asmCommand(file: string, flags: AsmFlags): Promise<ExitCode> {
   const out = flags.output ?? defaultOutput(file);
+  if (out === '-') refuseBinaryToTerminal('a .kvm program', '-o');
   const input = await loadInputOf(file, ['source', 'kvm']);
   const program: Program = flags.strip
     ? { code: input.program.code, data: input.program.data, labels: [], sourceMap: [] }

@@ -187,7 +187,7 @@ describe.concurrent('run: outcomes and exit codes', () => {
       'echo.ism',
       'device(12, 0, device(13, 0, 0))\ndrop()\ndevice(12, 0, device(13, 0, 0))\ndrop()\n',
     );
-    const waiting = await keyvmJson(['run', src]);
+    const waiting = await keyvmJson(['run', src, '--no-stdin']);
     expect(waiting.code).toBe(6);
     expect(waiting.json.status).toBe('waiting');
     const fed = await keyvmJson(['run', src, '--input', 'ok']);
@@ -301,7 +301,10 @@ describe.concurrent('--trace', () => {
     expect(lines).toHaveLength(7);
     const steps = lines.slice(0, 6).map((l) => JSON.parse(l) as Record<string, unknown>);
     for (const s of steps)
-      expect(Object.keys(s)).toEqual(['pc', 'op', 'gas', 'gasCost', 'stack', 'depth', 'opName', 'domain']);
+      expect(Object.keys(s)).toEqual([
+        ...['pc', 'op', 'gas', 'gasCost', 'memSize', 'stack', 'depth', 'refund', 'opName'],
+        'domain',
+      ]);
     expect(steps[0]).toMatchObject({
       pc: 0,
       op: 0,
@@ -320,8 +323,8 @@ describe.concurrent('--trace', () => {
     expect(r.code).toBe(0);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).toHaveLength(7);
-    expect(lines[0]).toMatch(/^\s+1\s+#\d+ 0000: PUSH 1\s+gas 10000000\s+\[\]$/);
-    expect(lines[5]).toMatch(/0009: SUB .*\[1 5 3\]$/);
+    expect(lines[0]).toMatch(/^\s+1\s+#\d+\s+0000:\s+PUSH 1\s+gas 10000000\s+\[\]$/);
+    expect(lines[5]).toMatch(/0009:\s+SUB .*\[1 5 3\]$/);
     expect(lines[6]).toMatch(/^halted after 6 steps/);
   });
 

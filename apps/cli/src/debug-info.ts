@@ -149,7 +149,7 @@ function lineOf(text: string, n: number): string | undefined {
 export function locateFault(
   store: Store,
   info: ImageDebugInfo | undefined,
-  fault: FaultInfo,
+  fault: Pick<FaultInfo, 'domain' | 'pc'>,
 ): FaultSource | undefined {
   const program = programOfDomain(store, info, fault.domain);
   return program === undefined ? undefined : sourceAt(program, fault.pc);

@@ -24,6 +24,10 @@ export const ExitCode = Object.freeze({
   waiting: 6,
   /** Extension: --max-steps instructions ran; the machine can continue (save it with --save). */
   paused: 7,
+  /** Interrupted by Ctrl-C (SIGINT; 128 + 2): a run stops at an instruction boundary, saved with --save. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), as an interrupted run. */
+  terminated: 143,
   /** A bug in keyvm itself (BSD's EX_SOFTWARE). */
   internal: 70,
 } as const);

@@ -16,6 +16,14 @@ interface Expected {
 
 const EXPECTED: Readonly<Record<string, Expected>> = {
   'hello.ism': { exit: 0, status: 'halted', stack: [14], output: 'Hello, KeyVM!\n' },
+  'fact.ism': { args: ['5'], exit: 0, status: 'halted', stack: [120], output: '120\n' },
+  'readloop.ism': {
+    args: ['--input', 'Hi, you!'],
+    exit: 0,
+    status: 'halted',
+    stack: [8],
+    output: 'HI, YOU!',
+  },
   'keyvm-seed.ism': { exit: 1, status: 'fault', fault: 'stack-overflow', output: '' },
   'keyvm-tree.ism': { exit: 0, status: 'halted', stack: [3, 2, -4, 1, -1], output: '' },
   'sandbox.ism': {

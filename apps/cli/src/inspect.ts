@@ -1,17 +1,21 @@
 // `keyvm inspect IMAGE`: what an image holds — header, hash, kernel registers,
 // domains and their slots, the meter tree, pages and devices — for people or as JSON.
+
+import { escapeText } from '@keyvm/assembler';
 import {
   DomainSlot,
   describeKey,
   FIRST_GENERAL_SLOT,
+  faultName,
   type Key,
   KeyKind,
   ObjectKind,
   UNLIMITED,
 } from '@keyvm/core';
-import { imageHash, readImageHeader } from '@keyvm/image';
+import { type ImageDebugInfo, imageHash, readImageHeader } from '@keyvm/image';
 import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
+import { faultSourceFields, locateFault } from './debug-info.js';
 import { ExitCode } from './errors.js';
 import { colourFor, loadInputOf, paint } from './io.js';
 import { writeOutputPieces } from './stream-out.js';
@@ -42,7 +46,20 @@ export interface ImageView {
     readonly steps: number;
     readonly quantum: number;
     readonly sliceLeft: number;
-    readonly fault: { readonly code: number; readonly pc: number; readonly domain: number } | null;
+    /**
+     * The fault the machine stopped on, named as --json names it (`code` the catalogue
+     * name; `file`, `line`, `col`, `label` when the image's debug section places it).
+     */
+    readonly fault: {
+      readonly code: string;
+      readonly number: number;
+      readonly pc: number;
+      readonly domain: number;
+      readonly file?: string;
+      readonly line?: number;
+      readonly col?: number;
+      readonly label?: string;
+    } | null;
   };
   readonly domains: readonly {
     readonly id: number;
@@ -109,7 +126,12 @@ function stackView(store: Machine['store'], stackKey: Key | undefined, sp: numbe
 }
 
 /** A plain description of an image (shared by inspect and its --json). */
-export function viewImage(file: string, bytes: Uint8Array, machine: MachineApi): ImageView {
+export function viewImage(
+  file: string,
+  bytes: Uint8Array,
+  machine: MachineApi,
+  debug?: ImageDebugInfo,
+): ImageView {
   const store = machine.store;
   const k = store.kernel;
   const { version } = readImageHeader(bytes);
@@ -128,7 +150,16 @@ export function viewImage(file: string, bytes: Uint8Array, machine: MachineApi):
       steps: k.steps,
       quantum: k.quantum,
       sliceLeft: k.sliceLeft,
-      fault: k.faultCode === 0 ? null : { code: k.faultCode, pc: k.faultPc, domain: k.faultDomain },
+      fault:
+        k.faultCode === 0
+          ? null
+          : {
+              code: faultName(k.faultCode) ?? `#${k.faultCode}`,
+              number: k.faultCode,
+              pc: k.faultPc,
+              domain: k.faultDomain,
+              ...faultSourceFields(locateFault(store, debug, { domain: k.faultDomain, pc: k.faultPc })),
+            },
     },
     domains: machine.domains().map((d) => {
       const stack = flatWords(stackView(store, d.slots[DomainSlot.STACK], d.sp));
@@ -200,7 +231,7 @@ export interface InspectFlags {
 
 export async function inspectCommand(file: string, flags: InspectFlags): Promise<ExitCode> {
   const input = await loadInputOf(file, ['image'], '; make one with `keyvm run FILE --save IMAGE`');
-  const view = viewImage(input.name, input.bytes, new Machine(input.store));
+  const view = viewImage(input.name, input.bytes, new Machine(input.store), input.debug);
   // Written a piece at a time: a machine of a million objects is never one string.
   await writeOutputPieces('-', flags.json ? jsonPieces(view) : batchLines(inspectLines(view)));
   return ExitCode.ok;
@@ -216,7 +247,10 @@ function* inspectLines(v: ImageView): Generator<string> {
   yield `format   version ${v.format.version}, ${v.format.bytes.toLocaleString('en-US')} bytes`;
   yield `sha256   ${v.format.sha256}`;
   const fault =
-    k.fault === null ? 'none' : `#${k.fault.code} at pc ${k.fault.pc} in domain #${k.fault.domain}`;
+    k.fault === null
+      ? 'none'
+      : `${k.fault.code} (${k.fault.number}) at pc ${k.fault.pc} in domain #${k.fault.domain}` +
+        (k.fault.file === undefined ? '' : ` (${escapeText(k.fault.file)}:${k.fault.line}:${k.fault.col})`);
   const queue = k.runQueue.map((id) => `#${id}`);
   if (k.runQueueOmitted > 0) queue.splice(queue.length / 2, 0, more(k.runQueueOmitted, 'queued'));
   yield `kernel   root #${k.root}, active ${k.active === 0 ? '-' : `#${k.active}`}, run queue [${queue.join(' ')}], ` +

@@ -194,6 +194,9 @@ export function cleanUpOnInterrupt(): void {
   interruptCleanup = true;
 }
 
+/** Whether this process is the keyvm executable, which handles its own signals. */
+export const handlesInterrupts = (): boolean => interruptCleanup;
+
 /** Run `write` with the interrupt handlers in place (when cleanUpOnInterrupt was called). */
 async function guardWrite(write: () => Promise<void>): Promise<void> {
   if (!interruptCleanup) return write();

@@ -17,13 +17,15 @@ export const VERSION: string = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
 ).version;
 
-/** A whole-number flag value: digits, optionally grouped with `_` (10_000_000). */
+/** A whole-number flag value: digits, optionally grouped with `_` (10_000_000), at most 2^53-1. */
 const whole =
   (min: number) =>
   (value: string): number => {
     const n = /^\d+(_\d+)*$/.test(value) ? Number(value.replace(/_/g, '')) : Number.NaN;
     if (!Number.isSafeInteger(n) || n < min)
-      throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+      throw new InvalidArgumentError(
+        `expected a whole number from ${min} to ${Number.MAX_SAFE_INTEGER.toLocaleString('en-US')} (2^53-1)`,
+      );
     return n;
   };
 
@@ -34,6 +36,7 @@ Exit codes:
   2  usage error                        6  waiting for input (extension)
   3  out of gas                         7  paused by --max-steps (extension)
  70  internal error (a bug in keyvm; KEYVM_DEBUG=1 prints its stack trace)
+130  interrupted by Ctrl-C (143: SIGTERM): the run stops at an instruction boundary (saved with --save)
 
 FILE and IMAGE may be - for stdin; -o/--save - writes to stdout.`;
 
@@ -72,7 +75,13 @@ function addRunOptions(cmd: Command, resume: boolean): Command {
       'with --json: keep at most N characters of console output (default 16,777,216); the rest is dropped and counted',
       whole(0),
     )
-    .option('-q, --quiet', 'no summary on stderr');
+    .option('-q, --quiet', 'no summary on stderr')
+    .option('--raw', 'write console output to a terminal as it is (control characters are escaped otherwise)')
+    .option(
+      '--stdin',
+      'feed stdin to the input device even on a terminal (default: when stdin is not a terminal)',
+    )
+    .option('--no-stdin', 'never feed stdin to the input device');
 }
 
 /** The commander program, its output and exits routed through `onExit`. */
@@ -110,9 +119,12 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     program
       .command('run')
       .description('run assembly source (.ism, .kasm), a .kvm program, or an image')
-      .argument('<file>', 'program or image (- for stdin)'),
+      .argument('<file>', 'program or image (- for stdin)')
+      .argument('[args...]', 'integers pushed onto the root stack, first deepest'),
     false,
-  ).action(async (file: string, flags: RunFlags) => setExit(await runCommand(file, flags)));
+  ).action(async (file: string, args: string[], flags: RunFlags) =>
+    setExit(await runCommand(file, args, flags)),
+  );
 
   addRunOptions(
     program
@@ -209,6 +221,37 @@ function report(error: CliError): void {
   }
 }
 
+/** Flags whose value is the next argument (so that argument is not read as a flag). */
+const TAKES_VALUE = new Set([
+  '--gas',
+  '--memory',
+  '--save',
+  '--trace-file',
+  '--input',
+  '--input-file',
+  '--max-steps',
+  '--output-limit',
+  '--max-input',
+  '-o',
+  '--output',
+]);
+
+/**
+ * `--trace` takes an optional format, so `run --trace prog.ism` would read the file
+ * name as one: a bare `--trace` followed by anything but `text` or `jsonl` means text.
+ */
+export function bareTrace(argv: readonly string[]): string[] {
+  const out = [...argv];
+  for (let i = 2; i < out.length; i++) {
+    const arg = out[i]!;
+    if (arg === '--') break;
+    if (TAKES_VALUE.has(arg)) i++;
+    else if (arg === '--trace' && i + 1 < out.length && !/^(text|jsonl)$|^-/.test(out[i + 1]!))
+      out[i] = '--trace=text';
+  }
+  return out;
+}
+
 /**
  * Run the command line `argv` (as process.argv: node, script, args…) and return
  * the exit code. Never calls process.exit, so pending output is written out.
@@ -219,7 +262,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     exit = code;
   });
   try {
-    await program.parseAsync([...argv]);
+    await program.parseAsync(bareTrace(argv));
     return exit;
   } catch (e) {
     if (e instanceof CommanderError) {

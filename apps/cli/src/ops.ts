@@ -1,4 +1,5 @@
 // `keyvm ops`: the opcode reference, read from the ISA table (no second list).
+import { closestMatch } from '@keyvm/assembler';
 import { FAULT_TABLE } from '@keyvm/core';
 import { BootSlot, DEVICE_TABLE } from '@keyvm/interpreter';
 import { INSTRUCTIONS, instructionByName, SIZE_GAS } from '@keyvm/isa';
@@ -60,5 +61,10 @@ function findRow(name: string): (typeof INSTRUCTIONS)[number] {
   if (byName) return byName as (typeof INSTRUCTIONS)[number];
   const code = /^\d+$/.test(name) ? INSTRUCTIONS[Number(name)] : undefined;
   if (code) return code;
-  throw usageError(`ops: no instruction named '${name}'`);
+  const guess = closestMatch(
+    name,
+    INSTRUCTIONS.map((r) => r.name),
+  );
+  const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
+  throw usageError(`ops: no instruction named '${name}'${hint}`);
 }

@@ -3,10 +3,11 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble } from '@keyvm/assembler';
+import { disassemble, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
 import {
+  type BootOptions,
   Machine,
   type MachineApi,
   MachineError,
@@ -17,6 +18,7 @@ import {
 } from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
 import { stackTopText, VIEW_ENDS } from './bounded.js';
+import { ConsoleSink } from './console-sink.js';
 import {
   bootDebugInfo,
   type FaultSource,
@@ -27,19 +29,24 @@ import {
   withDebugInfo,
 } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
+import { InputFeed } from './input-feed.js';
 import { METER_CAP } from './input-limits.js';
+import { type Interrupt, watchInterrupts } from './interrupt.js';
 import {
   colourFor,
   displayName,
+  handlesInterrupts,
   type Input,
   loadInput,
   loadInputOf,
   paint,
-  readText,
+  STDIN_NAME,
   writeImage,
   writeStream,
 } from './io.js';
 import { isLanguageProgram, withFunctionName } from './lang.js';
+import { checkWritable, refuseBinaryToTerminal } from './preflight.js';
+import { faultError, faultFields, jsonlStep, textStep } from './trace-format.js';
 
 /** Bounded defaults, each overridable by a flag. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -65,9 +72,16 @@ export interface RunFlags {
   maxSteps?: number;
   outputLimit?: number;
   quiet?: boolean;
+  /** Console text passes to a terminal as it is (control characters unescaped). */
+  raw?: boolean;
+  /** Connect stdin to the input device: true always, false never, unset when it is not a terminal. */
+  stdin?: boolean;
 }
 
-/** The exit code of each final status. */
+/** How a run ended: the machine's status, or stopped by a signal at an instruction boundary. */
+export type Outcome = Omit<RunResult, 'status'> & { readonly status: RunStatus | 'interrupted' };
+
+/** The exit code of each final status (an interrupted run exits with its signal's code). */
 export const STATUS_EXIT: Readonly<Record<RunStatus, ExitCode>> = {
   halted: ExitCode.ok,
   fault: ExitCode.fault,
@@ -78,25 +92,52 @@ export const STATUS_EXIT: Readonly<Record<RunStatus, ExitCode>> = {
 
 /** Steps per run() call while tracing (the trace is flushed, with backpressure, in between). */
 const TRACE_CHUNK = 4096;
-/** Steps per run() call on a terminal, so output and progress appear as the run goes. */
-const TERMINAL_CHUNK = 2_000_000;
+/**
+ * Steps per run() call otherwise: adapted so a call takes about CHUNK_MS, so console
+ * output goes out, progress shows and Ctrl-C is seen as the run goes.
+ */
+const CHUNK = { first: 65_536, min: 1024, max: 1 << 24 } as const;
+const CHUNK_MS = 20;
 /** Progress appears only for runs longer than this (ms). */
 const PROGRESS_AFTER_MS = 500;
 /** At most this often (ms). */
 const PROGRESS_EVERY_MS = 100;
-/** Console output is written out whenever this many characters are pending. */
-const CONSOLE_FLUSH = 8192;
 
-/** `keyvm run FILE`: FILE is assembly source, a .kvm program or an image (then it resumes). */
-export async function runCommand(file: string, flags: RunFlags): Promise<ExitCode> {
+/** A program argument: decimal, 0x hex, 0b binary or 0o octal, optionally negative, as PUSH takes it. */
+const ARGUMENT = /^(-?)(0x[0-9a-f]+|0b[01]+|0o[0-7]+|[0-9]+)$/i;
+
+/** A program argument as a signed 32-bit word (from 2^31 up to 2^32-1 it wraps, as in assembly). */
+export function argumentWord(text: string): number {
+  const match = ARGUMENT.exec(text);
+  const magnitude = match === null ? null : BigInt(match[2]!);
+  const value = magnitude === null ? null : match![1] === '-' ? -magnitude : magnitude;
+  if (value === null || value < BigInt(WORD_MIN) || value > BigInt(WORD_MAX))
+    throw usageError(
+      `program argument '${text}' is not a 32-bit integer (arguments are numbers pushed onto the root stack; give text on stdin)`,
+    );
+  return Number(BigInt.asIntN(32, value));
+}
+
+/**
+ * `keyvm run FILE [ARG…]`: FILE is assembly source, a .kvm program or an image
+ * (then it resumes). ARGs are integers pushed onto the root domain's stack, first
+ * argument deepest.
+ */
+export async function runCommand(file: string, args: readonly string[], flags: RunFlags): Promise<ExitCode> {
   checkStreams(file, flags);
-  return execute(await loadInput(file), flags);
+  const words = args.map(argumentWord);
+  const input = await loadInput(file);
+  if (input.kind === 'image' && words.length > 0)
+    throw usageError(
+      `program arguments are for a program being booted; ${input.name} is an image, which resumes`,
+    );
+  return execute(input, flags, words);
 }
 
 /** `keyvm resume IMAGE`: continue a saved machine. */
 export async function resumeCommand(file: string, flags: RunFlags): Promise<ExitCode> {
   checkStreams(file, flags);
-  return execute(await loadInputOf(file, ['image'], '; run it with `keyvm run`'), flags);
+  return execute(await loadInputOf(file, ['image'], '; run it with `keyvm run`'), flags, []);
 }
 
 /** Flags that would fight over stdin or stdout. */
@@ -106,16 +147,14 @@ function checkStreams(file: string, flags: RunFlags): void {
     throw usageError('--save - and --trace-file - both want stdout');
   if (flags.json && flags.traceFile === '-') throw usageError('--json and --trace-file - both want stdout');
   if (file === '-' && flags.inputFile === '-') throw usageError('FILE and --input-file cannot both be stdin');
+  // One rule: a flag that only qualifies another is an error without it.
   if (flags.traceFile !== undefined && flags.trace === undefined)
     throw usageError('--trace-file needs --trace');
-}
-
-/** Where console output goes: stdout, or stderr when stdout carries an image; collected for --json. */
-interface ConsoleSink {
-  readonly stream: NodeJS.WriteStream | null;
-  pending: string;
-  endsWithNewline: boolean;
-  wrote: boolean;
+  if (flags.compress && flags.save === undefined) throw usageError('--compress needs --save');
+  if (flags.outputLimit !== undefined && !flags.json) throw usageError('--output-limit needs --json');
+  if (flags.save === '-') refuseBinaryToTerminal('an image', '--save');
+  // Fail before the run, not after it, when the image could not be saved.
+  if (flags.save !== undefined) checkWritable(flags.save);
 }
 
 /**
@@ -134,18 +173,27 @@ function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOpt
   }
 }
 
-async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
-  const sink: ConsoleSink = {
-    stream: flags.json ? null : flags.save === '-' ? process.stderr : process.stdout,
-    pending: '',
-    endsWithNewline: true,
-    wrote: false,
-  };
-  const write = (text: string): void => {
-    sink.pending += text;
-    if (sink.pending.length >= CONSOLE_FLUSH) flushConsole(sink);
-  };
-  const host = sink.stream ? { write } : {};
+/**
+ * Whether stdin feeds the input device: --stdin / --no-stdin say; else when it is
+ * not a terminal, not the program itself and no --input or --input-file is given.
+ */
+function connectStdin(file: string, flags: RunFlags): boolean {
+  if (flags.stdin !== undefined) return flags.stdin;
+  if (file === '-' || flags.input !== undefined || flags.inputFile !== undefined) return false;
+  return process.stdin.isTTY !== true;
+}
+
+async function execute(input: Input, flags: RunFlags, args: readonly number[]): Promise<ExitCode> {
+  const sink = new ConsoleSink(
+    // Stdout carries an image or a trace: console output goes to stderr.
+    flags.json
+      ? null
+      : flags.save === '-' || (flags.trace !== undefined && flags.traceFile === '-')
+        ? process.stderr
+        : process.stdout,
+    flags.raw === true,
+  );
+  const host = sink.stream ? { write: sink.write } : {};
   let machine: MachineApi;
   let gas: number | undefined;
   let debug: ImageDebugInfo | undefined;
@@ -160,24 +208,39 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
     else if (capped(store.primeMemory.remaining)) store.primeMemory.remaining = RUN_DEFAULTS.memory;
   } else {
-    machine = Machine.boot(input.program, {
+    const options = {
+      stack: args,
       time: flags.gas ?? RUN_DEFAULTS.gas,
-      memory: flags.memory ?? RUN_DEFAULTS.memory,
       host,
       ...(flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit }),
-    });
+    };
+    const memory = flags.memory ?? RUN_DEFAULTS.memory;
+    try {
+      machine = Machine.boot(input.program, { ...options, memory });
+    } catch (e) {
+      if (!(e instanceof MachineError)) throw e;
+      throw usageError(`${e.message}: ${bootNeeds(input.program, options, memory)}`);
+    }
     debug = bootDebugInfo(machine.store, input.program, input.kind === 'source' ? input.text : undefined);
   }
-  const inputText =
-    (flags.input ?? '') +
-    (flags.inputFile === undefined ? '' : await readText(flags.inputFile, '--input-file'));
-  if (inputText.length > 0) machine.provideInput(Array.from(inputText, (c) => c.codePointAt(0)!));
+  const { feed, initial } = await InputFeed.open(
+    flags,
+    connectStdin(input.name === STDIN_NAME ? '-' : input.name, flags) ? process.stdin : null,
+  );
+  if (initial.length > 0) machine.provideInput(initial);
 
   const tracer = flags.trace === undefined ? null : await openTracer(machine, flags);
+  const interrupt = watchInterrupts(handlesInterrupts());
   const started = performance.now();
-  const outcome = await runChunks(machine, flags, gas, tracer, sink, started);
+  let outcome: Outcome;
+  try {
+    outcome = await runChunks(machine, flags, gas, tracer, sink, feed, interrupt, started);
+  } finally {
+    interrupt.release();
+    feed.close();
+  }
   const elapsed = performance.now() - started;
-  flushConsole(sink);
+  sink.flush();
 
   let hash: string | undefined;
   let savedBytes = 0;
@@ -222,21 +285,26 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
       await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash, machine, where)}\n`);
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
-  return STATUS_EXIT[outcome.status];
-}
-
-function flushConsole(sink: ConsoleSink): void {
-  if (sink.pending.length === 0 || sink.stream === null) return;
-  sink.stream.write(sink.pending);
-  sink.wrote = true;
-  sink.endsWithNewline = sink.pending.endsWith('\n');
-  sink.pending = '';
+  return outcome.status === 'interrupted'
+    ? (interrupt.code ?? ExitCode.interrupted)
+    : STATUS_EXIT[outcome.status];
 }
 
 /**
- * Run to the end in chunks: one run() call when nothing needs to happen in
- * between, smaller calls while tracing (to flush the trace) or on a terminal (to
- * show output and progress). Chunking does not change what the machine does.
+ * What booting `program` takes of the memory meter, told against the budget given:
+ * found by booting it once more under a meter it cannot exhaust.
+ */
+function bootNeeds(program: Program, options: BootOptions, memory: number): string {
+  const probe = Machine.boot(program, { ...options, memory: Number.MAX_SAFE_INTEGER });
+  const needed = Number.MAX_SAFE_INTEGER - probe.store.primeMemory.remaining;
+  return `booting this program takes ${needed.toLocaleString('en-US')} words of memory and --memory is ${memory.toLocaleString('en-US')} (give --memory ${needed} or more)`;
+}
+
+/**
+ * Run to the end in chunks: small ones while tracing (to flush the trace), else
+ * chunks of about CHUNK_MS, between which console output goes out, progress shows,
+ * input from stdin is read when the program waits for it, and a signal stops the
+ * run (at an instruction boundary). Chunking does not change what the machine does.
  */
 async function runChunks(
   machine: MachineApi,
@@ -244,38 +312,58 @@ async function runChunks(
   gas: number | undefined,
   tracer: Tracer | null,
   sink: ConsoleSink,
+  feed: InputFeed,
+  interrupt: Interrupt,
   started: number,
-): Promise<RunResult> {
+): Promise<Outcome> {
   const limit = flags.maxSteps ?? Number.POSITIVE_INFINITY;
-  const interactive = process.stderr.isTTY === true || process.stdout.isTTY === true;
-  const chunk = tracer ? TRACE_CHUNK : interactive ? TERMINAL_CHUNK : Number.POSITIVE_INFINITY;
+  let chunk: number = tracer ? TRACE_CHUNK : CHUNK.first;
   const showProgress = process.stderr.isTTY === true && !flags.quiet;
+  const progress = {
+    shown: false,
+    clear(): void {
+      process.stderr.write('\r\x1b[2K');
+      this.shown = false;
+    },
+  };
+  sink.progress = progress;
   let steps = 0;
   let gasUsed = 0;
   let first = true;
-  let progressShown = false;
   let progressAt = 0;
+  const outcome = (status: Outcome['status'], fault: RunResult['fault']): Outcome => {
+    if (progress.shown) progress.clear();
+    return fault ? { status, steps, gasUsed, fault } : { status, steps, gasUsed };
+  };
   for (;;) {
+    if (interrupt.code !== null) return outcome('interrupted', undefined);
     const want = Math.min(chunk, limit - steps);
     const options: { maxSteps?: number; gas?: number } = {};
     if (want !== Number.POSITIVE_INFINITY) options.maxSteps = want;
     if (first && gas !== undefined) options.gas = gas;
     first = false;
+    const began = performance.now();
     const r = machine.run(options);
+    const took = performance.now() - began;
     steps += r.steps;
     gasUsed += r.gasUsed;
-    const done = r.status !== 'paused' || steps >= limit;
     if (tracer) await tracer.flush();
-    if (done) {
-      if (progressShown) process.stderr.write('\r\x1b[2K');
-      return r.fault
-        ? { status: r.status, steps, gasUsed, fault: r.fault }
-        : { status: r.status, steps, gasUsed };
+    else if (took < CHUNK_MS / 2) chunk = Math.min(chunk * 2, CHUNK.max);
+    else if (took > CHUNK_MS * 2) chunk = Math.max(Math.floor(chunk / 2), CHUNK.min);
+    sink.flush();
+    if (r.status === 'waiting' && feed.open) {
+      // Blocked on input: read what stdin has (or its end), unless a signal comes first.
+      if (progress.shown) progress.clear();
+      const words = await Promise.race([feed.next(), interrupt.signalled.then(() => null)]);
+      if (words !== null && words.length > 0) machine.provideInput(words);
+      continue;
     }
-    flushConsole(sink);
+    if (r.status !== 'paused' || steps >= limit) return outcome(r.status, r.fault);
+    // Let signal handlers run between chunks.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const now = performance.now();
     if (showProgress && now - started > PROGRESS_AFTER_MS && now - progressAt >= PROGRESS_EVERY_MS) {
-      progressShown = true;
+      progress.shown = true;
       progressAt = now;
       process.stderr.write(
         `\r\x1b[2K${steps.toLocaleString('en-US')} steps, ${gasUsed.toLocaleString('en-US')} gas…`,
@@ -286,23 +374,13 @@ async function runChunks(
 
 /** The --json contract fields, in the contract's order. */
 export function contractReport(
-  r: RunResult,
+  r: Outcome,
   stack: readonly number[],
   hash: string | undefined,
   where?: FaultSource,
 ): Record<string, unknown> {
   const report: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed, stack };
-  if (r.fault) {
-    const f = r.fault;
-    report.fault = {
-      code: f.code,
-      message: f.message,
-      pc: f.pc,
-      domain: f.domain,
-      number: f.number,
-      ...faultSourceFields(where),
-    };
-  }
+  if (r.fault) report.fault = { ...faultFields(r.fault), ...faultSourceFields(where) };
   if (hash !== undefined) report.imageHash = hash;
   return report;
 }
@@ -317,7 +395,7 @@ export function stackText(stack: readonly number[]): string {
 }
 
 function humanSummary(
-  r: RunResult,
+  r: Outcome,
   stack: readonly number[],
   flags: RunFlags,
   hash: string | undefined,
@@ -340,10 +418,13 @@ function humanSummary(
       line = `${p.yellow('out of gas')} ${tail}\n  (raise the budget with --gas N${flags.save === undefined ? '' : ', or resume the saved image with --gas N'})`;
       break;
     case 'waiting':
-      line = `${p.yellow('waiting for input')} ${tail}\n  (give input with --input TEXT or --input-file FILE)`;
+      line = `${p.yellow('waiting for input')} ${tail}\n  (give input on stdin, or with --input TEXT or --input-file FILE)`;
       break;
     case 'paused':
       line = `${p.yellow('paused')} ${tail}${flags.save === undefined ? '' : '\n  (continue with keyvm resume)'}`;
+      break;
+    case 'interrupted':
+      line = `${p.yellow('interrupted')} ${tail}${flags.save === undefined ? '' : '\n  (saved at an instruction boundary; continue with keyvm resume)'}`;
       break;
   }
   if (hash !== undefined && flags.save !== undefined)
@@ -351,7 +432,7 @@ function humanSummary(
   return line;
 }
 
-function statsText(machine: MachineApi, r: RunResult, ms: number, savedBytes: number): string {
+function statsText(machine: MachineApi, r: Outcome, ms: number, savedBytes: number): string {
   let dataPages = 0;
   let keyPages = 0;
   let domains = 0;
@@ -385,17 +466,15 @@ interface Tracer {
   readonly format: TraceFormat;
   readonly toStderr: boolean;
   flush(): Promise<void>;
-  finish(r: RunResult): Promise<void>;
+  finish(r: Outcome): Promise<void>;
 }
 
-/**
- * One EIP-3155 line: its field names in its order, then KeyVM's opName and domain.
- * A stack deeper than 32 words is shown bounded: its bottom and top 16 words, and
- * `stackOmitted`, the number of words between them that were left out.
- */
-export function jsonlStep(s: StepInfo): string {
-  const more = s.stackOmitted > 0 ? `,"stackOmitted":${s.stackOmitted}` : '';
-  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}]${more},"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
+/** Words in the data page (slot 8) of domain `id`: EIP-3155's memSize for KeyVM. */
+function dataWords(machine: MachineApi, id: number): number {
+  const page = machine.store.object(id);
+  const data =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.DATA]!) : undefined;
+  return data?.kind === ObjectKind.dataPage ? data.size : 0;
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
@@ -435,15 +514,22 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
   machine.stepStackEnds = VIEW_ENDS;
   let buffer = '';
   let count = 0;
+  // The latest jsonl step is held back until the next one: if the run stops on its
+  // fault, it gets EIP-3155's `error`.
+  let held: { step: StepInfo; memSize: number } | null = null;
+  const release = (error?: string): void => {
+    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error);
+    held = null;
+  };
   machine.onStep =
     format === 'jsonl'
       ? (s) => {
-          buffer += jsonlStep(s);
+          release();
+          held = { step: s, memSize: dataWords(machine, s.domain) };
         }
       : (s) => {
           count++;
-          const depth = s.depth > 1 ? ` depth ${s.depth}` : '';
-          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackTopText(s.sp, s.stack)}\n`;
+          buffer += textStep(count, s, instructionText(machine, s), stackTopText(s.sp, s.stack));
         };
   const flush = async (): Promise<void> => {
     if (buffer.length === 0) return;
@@ -461,11 +547,16 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     format,
     toStderr: target === undefined,
     flush,
-    async finish(r: RunResult): Promise<void> {
+    async finish(r: Outcome): Promise<void> {
       machine.onStep = null;
       if (format === 'jsonl') {
+        const f = r.fault;
+        const h: { step: StepInfo } | null = held;
+        release(
+          f && h !== null && h.step.pc === f.pc && h.step.domain === f.domain ? faultError(f) : undefined,
+        );
         const summary: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed };
-        if (r.fault) summary.fault = { code: r.fault.code, message: r.fault.message, pc: r.fault.pc };
+        if (f) summary.fault = faultFields(f);
         buffer += `${JSON.stringify(summary)}\n`;
       }
       await flush();

@@ -24,6 +24,11 @@ export const FAULT_TABLE = Object.freeze([
   { code: 10, name: 'bad-argument', doc: 'An operand is outside what the instruction accepts.' },
   { code: 11, name: 'out-of-gas', doc: 'A time meter without a keeper ran out.' },
   { code: 12, name: 'busy', doc: 'The domain called, forked or resumed is not in a state to accept it.' },
+  {
+    code: 13,
+    name: 'bad-jump',
+    doc: 'A jump taken to an address outside the code page (its end, where the code stops, is allowed).',
+  },
 ] as const);
 
 export type FaultName = (typeof FAULT_TABLE)[number]['name'];

@@ -40,6 +40,10 @@ import type { FaultInfo, StepHook } from './types.js';
 const GAS = Int32Array.from(INSTRUCTIONS, (r) => r.gas);
 const N_OPS = INSTRUCTIONS.length;
 
+/** The fault of a jump taken to `target`, outside a code page of `size` words. */
+const badJump = (name: string, target: number, size: number): GuestFault =>
+  new GuestFault('bad-jump', `${name} to ${target}, outside the code (0 to ${size}, its end)`);
+
 /** Instructions the dispatch loop executes inline; each must cost exactly 1 gas. */
 export const INLINE_OPS: readonly number[] = [
   Op.PUSH,
@@ -861,11 +865,22 @@ export class Cpu {
           continue;
         case 17 satisfies typeof Op.JUMP:
           if (sp < 1) break;
+          // A target past the end is a fault; the end itself stops as falling off does.
+          if (stack[sp - 1]! >>> 0 > code.length) {
+            fuel++;
+            fault = badJump('JUMP', stack[sp - 1]!, code.length);
+            break loop;
+          }
           ip = stack[--sp]!;
           stack[sp] = 0;
           continue;
         case 18 satisfies typeof Op.JUMPIF:
           if (sp < 2) break;
+          if (stack[sp - 1] !== 0 && stack[sp - 2]! >>> 0 > code.length) {
+            fuel++;
+            fault = badJump('JUMPIF', stack[sp - 2]!, code.length);
+            break loop;
+          }
           sp -= 2;
           ip = stack[sp + 1] !== 0 ? stack[sp]! : ip + 1;
           stack[sp] = 0;

@@ -61,6 +61,12 @@ const PICK_MAX = 1 << 24;
 /** A word as a JS literal that is safe inside any expression (`-(-1)`, not `--1`). */
 const literal = (word: number): string => (word < 0 ? `(${word})` : String(word));
 
+/** The word a symbolic value of a fast block stands for, when it is a literal. */
+const literalValue = (value: string | undefined): number | undefined => {
+  const m = value === undefined ? null : /^\(?(-?\d+)\)?$/.exec(value);
+  return m ? Number(m[1]) : undefined;
+};
+
 /** The statements for the instruction at `pc`, or undefined when the interpreter must run it. */
 function emit(code: Int32Array, pc: number): [string, number] | undefined {
   const op = code[pc]!;
@@ -102,10 +108,14 @@ function emit(code: Int32Array, pc: number): [string, number] | undefined {
       if (k === undefined || k < 0 || k >= PICK_MAX) return undefined;
       return [`${stop(`sp<${k + 2}`)}sp--;s[sp-${k + 1}]=s[sp];s[sp]=0;`, 2];
     }
+    // A target outside the code (past its end) stops here: the interpreter faults bad-jump.
     case Op.JUMP:
-      return [`${stop('sp<1')}ip=s[--sp];s[sp]=0;continue;`, 1];
+      return [`${stop(`sp<1||(s[sp-1]>>>0)>${code.length}`)}ip=s[--sp];s[sp]=0;continue;`, 1];
     case Op.JUMPIF:
-      return [`${stop('sp<2')}sp-=2;{const c=s[sp+1],a=s[sp];s[sp]=0;s[sp+1]=0;if(c!==0){ip=a;continue}}`, 1];
+      return [
+        `${stop(`sp<2||(s[sp-1]!==0&&(s[sp-2]>>>0)>${code.length})`)}sp-=2;{const c=s[sp+1],a=s[sp];s[sp]=0;s[sp+1]=0;if(c!==0){ip=a;continue}}`,
+        1,
+      ];
     default:
       return undefined;
   }
@@ -254,6 +264,13 @@ function fastBlock(
       pc++;
     } else if (op === Op.NOP) {
       pc++;
+    } else if (
+      (op === Op.JUMP || op === Op.JUMPIF) &&
+      !inCode(literalValue(st[st.length - (op === Op.JUMP ? 1 : 2)]), code.length)
+    ) {
+      // A target not known to be in the code: on to the jump's own case, which checks it.
+      end = `${writeBack()}ip=${pc};continue;`;
+      break;
     } else if ((op === Op.PICK || op === Op.PUT) && emit(code, pc) !== undefined) {
       const k = code[pc + 1]!;
       if (op === Op.PICK) push(peek(k), true);
@@ -285,6 +302,10 @@ function fastBlock(
   const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
   return { text: `if(${guard}){f-=${count};${out.join('')}${end}}`, count };
 }
+
+/** Whether a jump target is known and inside a code page of `size` words (its end included). */
+const inCode = (target: number | undefined, size: number): boolean =>
+  target !== undefined && target >= 0 && target <= size;
 
 /** What compiling any window of a code page needs from the whole page, found once. */
 interface CodeScan {

@@ -280,8 +280,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       program: [':over', 'JUMP', 'PUSH', 1, 'over:', 'PUSH', 2],
       stack: [2],
     },
-    { name: 'to the end halts', program: ['PUSH', 1, 'PUSH', 99, 'JUMP'], stack: [1] },
-    { name: 'to a negative address halts', program: ['PUSH', 1, 'PUSH', -1, 'JUMP', 'PUSH', 2], stack: [1] },
+    { name: 'to the end halts', program: ['PUSH', 1, 'PUSH', 5, 'JUMP'], stack: [1] },
   ],
   JUMPIF: [
     { name: 'jumps on 1', program: [':t', 'PUSH', 1, 'JUMPIF', 'PUSH', 7, 't:', 'PUSH', 8], stack: [8] },
@@ -290,6 +289,11 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'falls through on 0',
       program: [':t', 'PUSH', 0, 'JUMPIF', 'PUSH', 7, 't:', 'PUSH', 8],
       stack: [7, 8],
+    },
+    {
+      name: 'falls through on 0 even with a target outside the code',
+      program: ['PUSH', 99, 'PUSH', 0, 'JUMPIF', 'PUSH', 7],
+      stack: [7],
     },
   ],
   PAGEREAD: [
@@ -619,6 +623,14 @@ const emptyUnderflows: [Mnemonic, FaultCase][] = INSTRUCTIONS.filter((r) => r.po
 ]);
 
 const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
+  JUMP: [
+    { name: 'past the end of the code', fault: 'bad-jump', program: ['PUSH', 1, 'PUSH', 99, 'JUMP'] },
+    { name: 'to a negative address', fault: 'bad-jump', program: ['PUSH', 1, 'PUSH', -1, 'JUMP', 'PUSH', 2] },
+  ],
+  JUMPIF: [
+    { name: 'taken past the end', fault: 'bad-jump', program: ['PUSH', 99, 'PUSH', 1, 'JUMPIF', 'PUSH', 7] },
+    { name: 'taken to a negative address', fault: 'bad-jump', program: ['PUSH', -2, 'PUSH', 5, 'JUMPIF'] },
+  ],
   PUSH: [
     {
       name: 'onto a full stack',

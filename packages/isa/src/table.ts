@@ -101,8 +101,8 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 14, name: 'CALL', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true }),
   row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true }),
   row({ code: 16, name: 'ATTENUATE', pops: 5, pushes: 0, effect: 'dpage didx spage sidx option --', doc: 'Like COPYKEY but weakens the key: option 0 copies, 1 makes a page key read-only or a meter key use-only, n>=2 on a meter key makes a child meter holding 1/n of what it has now (the domain\'s MEMORY meter pays 32 words for it).', family: 'key', keyvm: true }),
-  row({ code: 17, name: 'JUMP', pops: 1, pushes: 0, effect: 'addr --', doc: 'Continue at word offset `addr`.', family: 'control', keyvm: true }),
-  row({ code: 18, name: 'JUMPIF', pops: 2, pushes: 0, effect: 'addr cond --', doc: 'Continue at `addr` when `cond` is non-zero.', family: 'control', keyvm: true }),
+  row({ code: 17, name: 'JUMP', pops: 1, pushes: 0, effect: 'addr --', doc: 'Continue at word offset `addr`; faults bad-jump when `addr` is outside the code page (its size, the end, is allowed).', family: 'control', keyvm: true }),
+  row({ code: 18, name: 'JUMPIF', pops: 2, pushes: 0, effect: 'addr cond --', doc: 'Continue at `addr` when `cond` is non-zero; a taken jump outside the code page faults bad-jump, as JUMP.', family: 'control', keyvm: true }),
   row({ code: 19, name: 'PAGEREAD', pops: 2, pushes: 1, effect: 'slot index -- word', doc: 'Read word `index` of the data page in `slot`.', family: 'page', keyvm: true }),
   row({ code: 20, name: 'PAGEWRITE', pops: 3, pushes: 0, effect: 'word slot index --', doc: 'Write `word` at `index` of the data page in `slot` (read-write key needed); KeyVM\'s operand order.', family: 'page', keyvm: true }),
 

@@ -1,0 +1,96 @@
+// Traces through the real command: EIP-3155's memSize, refund and error, the
+// summary's fault, a trace on stdout kept free of console text, aligned text
+// columns, and a bare --trace before FILE.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StepInfo } from '@keyvm/interpreter';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bareTrace } from './main.js';
+import { assertBuilt, EXAMPLES, keyvm, tempDir } from './spawn.test-helpers.js';
+import { textStep } from './trace-format.js';
+
+let dir: string;
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+beforeAll(() => {
+  assertBuilt();
+  dir = tempDir();
+});
+
+const lines = (text: string): Record<string, unknown>[] =>
+  text
+    .trimEnd()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+describe.concurrent('--trace=jsonl', () => {
+  it('has memSize (the data page, in words), refund 0, and error on the faulting step only', async () => {
+    const r = await keyvm(['run', file('div.ism', 'add(1, 0)\ndiv(5, 0)\n'), '--trace=jsonl']);
+    expect(r.code).toBe(1);
+    const all = lines(r.stderr);
+    const steps = all.slice(0, -1);
+    expect(steps).toHaveLength(6);
+    for (const s of steps) expect(s).toMatchObject({ memSize: 256, refund: 0 });
+    for (const s of steps.slice(0, -1)) expect(s).not.toHaveProperty('error');
+    expect(steps.at(-1)).toMatchObject({ pc: 9, opName: 'DIV', error: 'division-by-zero: DIV by zero' });
+    expect(Object.keys(steps.at(-1)!).slice(-3)).toEqual(['opName', 'error', 'domain']);
+    expect(all.at(-1)).toEqual({
+      status: 'fault',
+      steps: 5,
+      gasUsed: 5,
+      fault: { code: 'division-by-zero', message: 'DIV by zero', pc: 9, domain: 6, number: 3 },
+    });
+  });
+
+  it('memSize follows the data page as it is resized', async () => {
+    const r = await keyvm(['run', file('grow.ism', 'pagesizeset(8, 1000)\nNOP\n'), '--trace=jsonl']);
+    expect(r.code).toBe(0);
+    const steps = lines(r.stderr).slice(0, -1);
+    expect(steps.at(0)!.memSize).toBe(256);
+    expect(steps.at(-1)).toMatchObject({ opName: 'NOP', memSize: 1000 });
+  });
+
+  it('--trace-file - gives stdout to the trace alone; console text goes to stderr', async () => {
+    const r = await keyvm(['run', join(EXAMPLES, 'hello.ism'), '--trace=jsonl', '--trace-file', '-']);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out.length).toBe(278);
+    expect(out.at(-1)).toEqual({ status: 'halted', steps: 277, gasUsed: 291 });
+    expect(r.stderr).toMatch(/^Hello, KeyVM!\nhalted after 277 steps/);
+  });
+});
+
+describe.concurrent('--trace (text)', () => {
+  it('keeps its columns with wide domain numbers and code offsets', () => {
+    const step = (domain: number, pc: number): StepInfo => ({
+      pc,
+      op: 0,
+      opName: 'PUSH',
+      gas: 5,
+      gasCost: 1,
+      stack: [],
+      sp: 0,
+      stackOmitted: 0,
+      depth: 1,
+      domain,
+    });
+    const narrow = textStep(1, step(6, 0), 'PUSH 1', '[]');
+    const wide = textStep(123456, step(16_777_216, 16_777_215), 'PUSH 1', '[]');
+    expect(narrow.indexOf('PUSH 1')).toBe(wide.indexOf('PUSH 1'));
+    expect(narrow.indexOf('gas')).toBe(wide.indexOf('gas'));
+    expect(wide).toContain('#16777216 16777215: PUSH 1');
+  });
+
+  it('a bare --trace before FILE traces as text instead of reading FILE as the format', async () => {
+    const r = await keyvm(['run', '--trace', file('one.ism', 'PUSH 1\n')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^\s+1\s+#6\s+0000:\s+PUSH 1/);
+    expect(bareTrace(['node', 'keyvm', 'run', '--trace', 'jsonl', 'f.ism'])).toContain('jsonl');
+    expect(bareTrace(['node', 'keyvm', 'run', '--input', '--trace', 'f.ism'])).toContain('--trace');
+    expect(bareTrace(['node', 'keyvm', 'run', '--trace', 'f.ism'])).toContain('--trace=text');
+  });
+});
