@@ -116,8 +116,33 @@ function updateHash() {
   history.replaceState(null, '', `#${p.toString()}`);
 }
 
+/** `#open=PATH&kind=source|image&name=N` (what `keyvm debug FILE` prints): fetch PATH from this site and open it. */
+async function openFromHash(p: URLSearchParams): Promise<void> {
+  const path = p.get('open')!;
+  if (!/^[\w./-]+$/.test(path) || path.includes('..')) return status(`will not open "${path}"`);
+  const name = p.get('name') ?? path;
+  try {
+    const res = await fetch(new URL(path, location.href));
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (p.get('kind') === 'image') {
+      send({ type: 'load-image', bytes: await unpackImage(bytes), name });
+      status(`opening ${name}…`);
+    } else {
+      editor.setText(new TextDecoder().decode(bytes));
+      load();
+    }
+  } catch (e) {
+    status(`cannot open ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
 function fromHash(): boolean {
   const p = new URLSearchParams(location.hash.slice(1));
+  if (p.has('open')) {
+    void openFromHash(p);
+    return true;
+  }
   const src = p.get('src');
   if (src === null) return false;
   try {
@@ -334,7 +359,7 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
 
 // A permalink pasted into the address bar of an open page.
 window.addEventListener('hashchange', () => {
-  if (fromHash()) load();
+  if (fromHash() && !location.hash.includes('open=')) load();
 });
 
 // Start: the permalink's program, else the first example.
@@ -347,5 +372,5 @@ if (!fromHash()) {
     examples.value = first;
     editor.setText(EXAMPLES[first]!);
   }
-}
-load();
+  load();
+} else if (!location.hash.includes('open=')) load();

@@ -1,7 +1,7 @@
 // End-to-end: the built playground in Debian Chromium (playwright-core, never a
 // downloaded browser), served from loopback under a strict CSP. Screenshots of the
 // main views go to apps/web/test-results/ (kept by CI as artifacts).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -227,6 +227,27 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     const saved = join(tmp, 'web-end.kvmi');
     await download.saveAs(saved);
     expect(sha256(readFileSync(saved))).toBe(end.imageHash);
+  });
+
+  it('opens the file `keyvm debug FILE` serves', async () => {
+    const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', 'sandbox.ism')], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString('utf8');
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+      });
+      await open(url);
+      await statusAt(0);
+      expect(await page.textContent('.cm-content')).toContain('sandbox.ism - a parent runs untrusted code');
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('ran under the strict CSP without errors or violations', () => {

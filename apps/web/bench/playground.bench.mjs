@@ -1,0 +1,83 @@
+// Benchmarks of the playground's logic (not tests): step back at the end of a 10M-step
+// run; 10M steps through the History (sliced as the worker runs them, checkpoints
+// included) against a plain run in Node; the graph model and ELK layout of a
+// 200-object machine. Prints the load average; ratios are within one run.
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { assemble } from '@keyvm/assembler';
+import { Machine } from '@keyvm/interpreter';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { graphOf } from '../out-tsc/src/logic/graph.js';
+import { History } from '../out-tsc/src/logic/history.js';
+
+const STEPS = 10_000_000;
+const SLICE = 250_000;
+const countdown = assemble(`
+        PUSH ${Math.ceil(STEPS / 6)}
+loop:   PUSH 1
+        SUB
+        DUP
+        PUSH :loop
+        SWAP
+        JUMPIF
+        HALT
+`);
+const boot = (jit) => Machine.boot(countdown, { jit });
+const ms = (t0) => (performance.now() - t0).toFixed(1);
+
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+
+for (const jit of [false, true]) {
+  let t0 = performance.now();
+  const plain = boot(jit);
+  plain.run({ maxSteps: STEPS });
+  const plainMs = performance.now() - t0;
+
+  t0 = performance.now();
+  const h = new History({ origin: () => boot(jit), machineOptions: { jit } });
+  while (h.position < STEPS) if (h.advance(Math.min(SLICE, STEPS - h.position)).reason !== 'limit') break;
+  const histMs = performance.now() - t0;
+  console.log(
+    `10M steps, jit ${jit}: plain run ${plainMs.toFixed(0)} ms; through the History in ${SLICE}-step slices ${histMs.toFixed(0)} ms ` +
+      `(${(histMs / plainMs).toFixed(2)}x; ${h.checkpointPositions.length} checkpoints every ${h.interval}, ${(h.checkpointBytes / 1024).toFixed(0)} KiB)`,
+  );
+
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    h.stepBack();
+    times.push(performance.now() - t);
+  }
+  t0 = performance.now();
+  h.seek(h.checkpointPositions.at(-1) - 1); // the worst case: a whole interval to replay
+  const worst = performance.now() - t0;
+  console.log(
+    `step back at step ~10M (jit ${jit}): ${times.map((t) => t.toFixed(1)).join(', ')} ms; worst case (a whole interval replayed) ${worst.toFixed(1)} ms`,
+  );
+}
+
+// A machine of ~200 objects: 200 data pages, each key kept in a key page.
+const lines = ['CREATEPAGE 15 1 1 200'];
+for (let i = 0; i < 200; i++) lines.push('CREATEPAGE 16 0 1 4', `COPYKEY 15 ${i} 2 16`);
+lines.push('HALT');
+const big = Machine.boot(assemble(lines.join('\n')));
+big.run();
+let t0 = performance.now();
+const g = graphOf(big.store);
+const modelMs = ms(t0);
+const elk = new ELK();
+t0 = performance.now();
+await elk.layout({
+  id: 'root',
+  layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.aspectRatio': '1.6' },
+  children: g.nodes.map((n) => ({ id: String(n.id), width: 116, height: 34 })),
+  edges: g.edges.map((e) => ({
+    id: e.id,
+    sources: [String(e.from)],
+    targets: [String(e.to)],
+    labels: [{ text: e.label, width: e.label.length * 6, height: 12 }],
+  })),
+});
+console.log(
+  `graph of ${g.nodes.length} objects and ${g.edges.length} keys: model ${modelMs} ms, ELK layout ${ms(t0)} ms (Node; the page adds the SVG)`,
+);
