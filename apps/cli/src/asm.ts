@@ -1,11 +1,13 @@
 // `keyvm asm` (assembly to a .kvm program) and `keyvm disasm` (a .kvm program, an
 // image's code pages, or assembly, back to flat assembly text).
 import { basename, extname } from 'node:path';
-import { disassemble, disassembleProgram, encodeProgram, type Program } from '@keyvm/assembler';
+import { disassembleChunks, encodeProgram, type Program } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind } from '@keyvm/core';
-import { Machine } from '@keyvm/interpreter';
+import { Machine, type MachineApi } from '@keyvm/interpreter';
+import { boundedItems } from './bounded.js';
 import { ExitCode, usageError } from './errors.js';
 import { loadInput, loadInputOf, writeOutput } from './io.js';
+import { writeOutputPieces } from './stream-out.js';
 
 export interface AsmFlags {
   output?: string;
@@ -40,14 +42,21 @@ export interface DisasmFlags {
 
 export async function disasmCommand(file: string, flags: DisasmFlags): Promise<ExitCode> {
   const input = await loadInput(file);
-  const text =
-    input.kind === 'image' ? disassembleImage(new Machine(input.store)) : disassembleProgram(input.program);
-  await writeOutput(flags.output ?? '-', text);
+  // Made and written a piece at a time: code pages of millions of words never become one string.
+  const pieces =
+    input.kind === 'image'
+      ? disassembleImage(new Machine(input.store))
+      : disassembleChunks(input.program.code, {
+          labels: input.program.labels,
+          sourceMap: input.program.sourceMap,
+          data: input.program.data,
+        });
+  await writeOutputPieces(flags.output ?? '-', pieces);
   return ExitCode.ok;
 }
 
 /** Every code page of an image, once, headed by the domains that run it. */
-function disassembleImage(machine: Machine): string {
+function* disassembleImage(machine: MachineApi): Generator<string> {
   const store = machine.store;
   const users = new Map<number, string[]>();
   for (const d of machine.domains()) {
@@ -58,14 +67,20 @@ function disassembleImage(machine: Machine): string {
     list.push(`#${d.id} (${d.stateName}${root}, ip ${d.ip})`);
     users.set(code.id, list);
   }
-  const parts: string[] = [];
+  let pages = 0;
   for (const [id, domains] of [...users].sort((a, b) => a[0] - b[0])) {
     const page = store.object(id);
     if (page?.kind !== ObjectKind.dataPage) continue;
-    parts.push(
-      `; code page #${id}, ${page.size} words, run by domain ${domains.join(', ')}\n${disassemble(page.words)}`,
-    );
+    // The domains sharing a page: the first and last few, and how many more.
+    const shown = [
+      ...boundedItems(
+        domains,
+        (d) => d,
+        (n) => `… ${n.toLocaleString('en-US')} more`,
+      ),
+    ];
+    yield `${pages++ > 0 ? '\n' : ''}; code page #${id}, ${page.size} words, run by domain ${shown.join(', ')}\n`;
+    yield* disassembleChunks(page.words);
   }
-  if (parts.length === 0) return '; no domain in this image has a code page\n';
-  return parts.join('\n');
+  if (pages === 0) yield '; no domain in this image has a code page\n';
 }

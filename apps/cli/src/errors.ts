@@ -2,7 +2,8 @@
 // code and one clear message (malformed input, usage, I/O, internal), as in
 // CONVENTIONS 6: errors say whose fault they are.
 import { AssemblyError, KvmFormatError } from '@keyvm/assembler';
-import { ImageError, TemporaryFileError } from '@keyvm/image';
+import { ImageError } from '@keyvm/image';
+import { TemporaryFileError } from '@keyvm/image/node';
 import { MachineError } from '@keyvm/interpreter';
 
 /** The process exit codes, documented in the README. */

@@ -2,7 +2,7 @@
 // which key to what — as Graphviz DOT, or as SVG drawn by a small deterministic
 // layered layout (no Graphviz needed): domains in the top row, what they reach below.
 import { DomainSlot, type Key, KeyKind, MeterRights, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
-import { DEVICE_TABLE, Machine } from '@keyvm/interpreter';
+import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { ExitCode } from './errors.js';
 import { slotName } from './inspect.js';
 import { loadInputOf, writeOutput } from './io.js';
@@ -26,7 +26,23 @@ export interface GraphEdge {
 export interface CapabilityGraph {
   readonly nodes: readonly GraphNode[];
   readonly edges: readonly GraphEdge[];
+  /** Objects left out by the node limit (domains are drawn first). */
+  readonly omittedNodes: number;
+  /** Edges left out: to or from objects not drawn, or past the edge limit. */
+  readonly omittedEdges: number;
 }
+
+/** How much of a machine a graph draws: the rest is counted and said, not drawn. */
+export interface GraphLimits {
+  readonly maxNodes: number;
+  /** Most edges; by default 8 per node. */
+  readonly maxEdges?: number;
+}
+
+/** Default --max-nodes: a drawing people can read and a file any viewer opens. */
+export const DEFAULT_MAX_NODES = 5000;
+/** Labels listed on one edge (many keys from one page to one target): the rest are counted. */
+const LABELS_PER_EDGE = 4;
 
 const KEY_TEXT: Readonly<Record<number, string>> = {
   [KeyKind.page]: 'page',
@@ -44,17 +60,44 @@ const amountText = (n: number): string =>
   n === UNLIMITED ? 'unlimited' : `${n.toLocaleString('en-US')} left`;
 
 /** The graph of an image's store: every object a node, every key held in a key page an edge. */
-export function capabilityGraph(machine: Machine): CapabilityGraph {
+export function capabilityGraph(
+  machine: MachineApi,
+  limits: GraphLimits = { maxNodes: DEFAULT_MAX_NODES },
+): CapabilityGraph {
   const store: Store = machine.store;
+  const maxEdges = limits.maxEdges ?? 8 * limits.maxNodes;
+  // Which objects are drawn: domains first, then the others, by id, up to maxNodes.
+  const drawn = new Set<number>();
+  let total = 0;
+  for (const o of store.objects()) {
+    total++;
+    if (drawn.size < limits.maxNodes && o.kind === ObjectKind.keyPage && o.isDomain) drawn.add(o.id);
+  }
+  for (const o of store.objects()) {
+    if (drawn.size >= limits.maxNodes) break;
+    drawn.add(o.id);
+  }
   const nodes: GraphNode[] = [];
-  const edges = new Map<string, { from: number; to: number; labels: string[]; dashed: boolean }>();
+  const edges = new Map<
+    string,
+    { from: number; to: number; labels: string[]; more: number; dashed: boolean }
+  >();
+  let omittedEdges = 0;
   const addEdge = (from: number, to: number, label: string, dashed: boolean): void => {
+    if (!drawn.has(to)) {
+      omittedEdges++;
+      return;
+    }
     const id = `${from}>${to}>${dashed}`;
     const e = edges.get(id);
-    if (e) e.labels.push(label);
-    else edges.set(id, { from, to, labels: [label], dashed });
+    if (e) {
+      if (e.labels.length < LABELS_PER_EDGE) e.labels.push(label);
+      else e.more++;
+    } else if (edges.size < maxEdges) edges.set(id, { from, to, labels: [label], more: 0, dashed });
+    else omittedEdges++;
   };
   for (const o of store.objects()) {
+    if (!drawn.has(o.id)) continue;
     switch (o.kind) {
       case ObjectKind.keyPage: {
         if (o.isDomain) {
@@ -109,9 +152,11 @@ export function capabilityGraph(machine: Machine): CapabilityGraph {
     edges: [...edges.values()].map((e) => ({
       from: e.from,
       to: e.to,
-      label: e.labels.join(', '),
+      label: e.labels.join(', ') + (e.more > 0 ? ` (+${e.more.toLocaleString('en-US')} more)` : ''),
       dashed: e.dashed,
     })),
+    omittedNodes: total - drawn.size,
+    omittedEdges,
   };
 }
 
@@ -143,8 +188,14 @@ export function toDot(g: CapabilityGraph): string {
     const style = e.dashed ? ', style=dashed' : '';
     out.push(`  n${e.from} -> n${e.to} [label=${dotString(e.label)}${style}];`);
   }
+  if (g.omittedNodes > 0 || g.omittedEdges > 0) out.push(`  // ${omittedText(g)}`);
   out.push('}');
   return `${out.join('\n')}\n`;
+}
+
+/** What a bounded graph left out, for people. */
+export function omittedText(g: CapabilityGraph): string {
+  return `not drawn: ${g.omittedNodes.toLocaleString('en-US')} objects and ${g.omittedEdges.toLocaleString('en-US')} keys (raise --max-nodes to draw more)`;
 }
 
 // ---- SVG -------------------------------------------------------------------------------
@@ -411,8 +462,9 @@ export function toSvg(g: CapabilityGraph): string {
     });
   }
   for (const l of labels) out.push(l);
+  const omitted = g.omittedNodes > 0 || g.omittedEdges > 0 ? `; ${omittedText(g)}` : '';
   out.push(
-    `<text x="${MARGIN}" y="${num(height - 14)}" font-size="10" fill="#6b7280">dashed: read-only page key, use-only meter key, meter parent</text>`,
+    `<text x="${MARGIN}" y="${num(height - 14)}" font-size="10" fill="#6b7280">dashed: read-only page key, use-only meter key, meter parent${xml(omitted)}</text>`,
   );
   out.push('</svg>');
   return `${out.join('\n')}\n`;
@@ -421,11 +473,12 @@ export function toSvg(g: CapabilityGraph): string {
 export interface GraphFlags {
   svg?: boolean;
   output?: string;
+  maxNodes?: number;
 }
 
 export async function graphCommand(file: string, flags: GraphFlags): Promise<ExitCode> {
   const input = await loadInputOf(file, ['image'], '; make one with `keyvm run FILE --save IMAGE`');
-  const graph = capabilityGraph(new Machine(input.store));
+  const graph = capabilityGraph(new Machine(input.store), { maxNodes: flags.maxNodes ?? DEFAULT_MAX_NODES });
   await writeOutput(flags.output ?? '-', flags.svg ? toSvg(graph) : toDot(graph));
   return ExitCode.ok;
 }

@@ -9,11 +9,12 @@ import {
   ObjectKind,
   UNLIMITED,
 } from '@keyvm/core';
-import { imageHash } from '@keyvm/image';
-import { DEVICE_TABLE, Machine } from '@keyvm/interpreter';
+import { imageHash, readImageHeader } from '@keyvm/image';
+import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
+import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
 import { ExitCode } from './errors.js';
-import { colourFor, loadInputOf, paint, writeStream } from './io.js';
-import { stackText } from './run.js';
+import { colourFor, loadInputOf, paint } from './io.js';
+import { writeOutputPieces } from './stream-out.js';
 
 /** Names of the special domain slots by number. */
 export const SLOT_NAMES: readonly string[] = Object.entries(DomainSlot)
@@ -34,7 +35,10 @@ export interface ImageView {
   readonly kernel: {
     readonly root: number;
     readonly active: number;
+    /** The run queue: all of it, or its first and last 16 entries when longer than 32. */
     readonly runQueue: readonly number[];
+    /** Entries of the run queue left out between the first and last 16 (0: it is all there). */
+    readonly runQueueOmitted: number;
     readonly steps: number;
     readonly quantum: number;
     readonly sliceLeft: number;
@@ -46,8 +50,13 @@ export interface ImageView {
     readonly state: string;
     readonly ip: number;
     readonly sp: number;
+    /** The stack, bottom first: all of it, or its bottom and top 16 words when deeper than 32. */
     readonly stack: readonly number[];
+    /** Stack words left out between the bottom and top 16 (0: it is all there). */
+    readonly stackOmitted: number;
+    /** Keys held, bounded like the stack. */
     readonly slots: readonly SlotView[];
+    readonly slotsOmitted: number;
   }[];
   readonly meters: readonly {
     readonly id: number;
@@ -64,22 +73,46 @@ export interface ImageView {
     readonly meter: number;
     readonly domain: boolean;
     readonly slots?: readonly SlotView[];
+    readonly slotsOmitted?: number;
   }[];
   readonly devices: readonly { readonly id: number; readonly type: string; readonly transcript: number }[];
 }
 
-const slotViews = (slots: readonly Key[], domain: boolean): SlotView[] =>
-  slots.flatMap((key, slot) =>
-    key.kind === KeyKind.null
-      ? []
-      : [{ slot, name: domain ? slotName(slot) : String(slot), key: describeKey(key) }],
-  );
+/**
+ * The keys a key page holds (non-null slots), bounded: all of them, or the first
+ * and last 16 and how many were left out between. Only those shown are described.
+ */
+function slotViews(
+  slots: readonly Key[],
+  domain: boolean,
+  read: (key: Key) => Key = (key) => key,
+): { slots: SlotView[]; omitted: number } {
+  const held: number[] = [];
+  for (let i = 0; i < slots.length; i++) if (read(slots[i]!).kind !== KeyKind.null) held.push(i);
+  const { words, omitted } = flatWords(boundedWords(held.length, (from, to) => held.slice(from, to)));
+  return {
+    slots: words.map((slot) => ({
+      slot,
+      name: domain ? slotName(slot) : String(slot),
+      key: describeKey(read(slots[slot]!)),
+    })),
+    omitted,
+  };
+}
+
+/** A domain's stack, bounded, read from its stack page (no copy of the whole stack). */
+function stackView(store: Machine['store'], stackKey: Key | undefined, sp: number): BoundedWords {
+  const page = stackKey === undefined ? undefined : store.deref(stackKey);
+  const words = page?.kind === ObjectKind.dataPage ? page.words : new Int32Array(0);
+  const depth = Math.max(0, Math.min(sp, words.length));
+  return boundedWords(depth, (from, to) => Array.from(words.subarray(from, to)));
+}
 
 /** A plain description of an image (shared by inspect and its --json). */
-export function viewImage(file: string, bytes: Uint8Array, machine: Machine): ImageView {
+export function viewImage(file: string, bytes: Uint8Array, machine: MachineApi): ImageView {
   const store = machine.store;
   const k = store.kernel;
-  const version = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(8, true);
+  const { version } = readImageHeader(bytes);
   const view: {
     [K in keyof ImageView]: ImageView[K] extends readonly (infer T)[] ? T[] : ImageView[K];
   } = {
@@ -88,21 +121,30 @@ export function viewImage(file: string, bytes: Uint8Array, machine: Machine): Im
     kernel: {
       root: k.root,
       active: k.active,
-      runQueue: [...k.runQueue],
+      ...(() => {
+        const q = flatWords(boundedWords(k.runQueue.length, (from, to) => k.runQueue.slice(from, to)));
+        return { runQueue: q.words, runQueueOmitted: q.omitted };
+      })(),
       steps: k.steps,
       quantum: k.quantum,
       sliceLeft: k.sliceLeft,
       fault: k.faultCode === 0 ? null : { code: k.faultCode, pc: k.faultPc, domain: k.faultDomain },
     },
-    domains: machine.domains().map((d) => ({
-      id: d.id,
-      root: d.id === k.root,
-      state: d.stateName,
-      ip: d.ip,
-      sp: d.sp,
-      stack: machine.stack(d.id),
-      slots: slotViews(d.slots, true),
-    })),
+    domains: machine.domains().map((d) => {
+      const stack = flatWords(stackView(store, d.slots[DomainSlot.STACK], d.sp));
+      const slots = slotViews(d.slots, true);
+      return {
+        id: d.id,
+        root: d.id === k.root,
+        state: d.stateName,
+        ip: d.ip,
+        sp: d.sp,
+        stack: stack.words,
+        stackOmitted: stack.omitted,
+        slots: slots.slots,
+        slotsOmitted: slots.omitted,
+      };
+    }),
     meters: [],
     pages: [],
     devices: [],
@@ -126,17 +168,18 @@ export function viewImage(file: string, bytes: Uint8Array, machine: Machine): Im
         view.pages.push(
           o.isDomain
             ? { id: o.id, type: 'keys', size: o.size, meter: o.meter, domain: true }
-            : {
-                id: o.id,
-                type: 'keys',
-                size: o.size,
-                meter: o.meter,
-                domain: false,
-                slots: slotViews(
-                  o.slots.map((key) => store.normalize(key)),
-                  false,
-                ),
-              },
+            : (() => {
+                const held = slotViews(o.slots, false, (key) => store.normalize(key));
+                return {
+                  id: o.id,
+                  type: 'keys' as const,
+                  size: o.size,
+                  meter: o.meter,
+                  domain: false,
+                  slots: held.slots,
+                  slotsOmitted: held.omitted,
+                };
+              })(),
         );
         break;
       case ObjectKind.device:
@@ -158,53 +201,66 @@ export interface InspectFlags {
 export async function inspectCommand(file: string, flags: InspectFlags): Promise<ExitCode> {
   const input = await loadInputOf(file, ['image'], '; make one with `keyvm run FILE --save IMAGE`');
   const view = viewImage(input.name, input.bytes, new Machine(input.store));
-  const text = flags.json ? `${JSON.stringify(view, null, 2)}\n` : inspectText(view);
-  await writeStream(process.stdout, text);
+  // Written a piece at a time: a machine of a million objects is never one string.
+  await writeOutputPieces('-', flags.json ? jsonPieces(view) : batchLines(inspectLines(view)));
   return ExitCode.ok;
 }
 
 const amount = (n: number | null): string => (n === null ? 'unlimited' : n.toLocaleString('en-US'));
 
-function inspectText(v: ImageView): string {
+function* inspectLines(v: ImageView): Generator<string> {
   const p = paint(colourFor(process.stdout));
-  const out: string[] = [];
   const k = v.kernel;
-  out.push(`${p.bold('image')}    ${v.file}`);
-  out.push(`format   version ${v.format.version}, ${v.format.bytes.toLocaleString('en-US')} bytes`);
-  out.push(`sha256   ${v.format.sha256}`);
+  const more = (n: number, what: string): string => `… ${n.toLocaleString('en-US')} more ${what}`;
+  yield `${p.bold('image')}    ${v.file}`;
+  yield `format   version ${v.format.version}, ${v.format.bytes.toLocaleString('en-US')} bytes`;
+  yield `sha256   ${v.format.sha256}`;
   const fault =
     k.fault === null ? 'none' : `#${k.fault.code} at pc ${k.fault.pc} in domain #${k.fault.domain}`;
-  out.push(
-    `kernel   root #${k.root}, active ${k.active === 0 ? '-' : `#${k.active}`}, run queue [${k.runQueue.map((id) => `#${id}`).join(' ')}], ` +
-      `steps ${k.steps.toLocaleString('en-US')}, quantum ${k.quantum} (${k.sliceLeft} left), fault ${fault}`,
-  );
-  out.push('', p.bold(`domains (${v.domains.length})`));
+  const queue = k.runQueue.map((id) => `#${id}`);
+  if (k.runQueueOmitted > 0) queue.splice(queue.length / 2, 0, more(k.runQueueOmitted, 'queued'));
+  yield `kernel   root #${k.root}, active ${k.active === 0 ? '-' : `#${k.active}`}, run queue [${queue.join(' ')}], ` +
+    `steps ${k.steps.toLocaleString('en-US')}, quantum ${k.quantum} (${k.sliceLeft} left), fault ${fault}`;
+  yield '';
+  yield p.bold(`domains (${v.domains.length})`);
   for (const d of v.domains) {
-    out.push(
-      `  #${d.id}${d.root ? ' (root)' : ''}  ${d.state}, ip ${d.ip}, sp ${d.sp}, stack ${stackText(d.stack)}`,
-    );
-    for (const s of d.slots) {
-      if (s.slot === DomainSlot.STATE || s.slot === DomainSlot.IP || s.slot === DomainSlot.POINTER) continue;
-      out.push(`      ${String(s.slot).padStart(2)} ${s.name.padEnd(10)} ${s.key}`);
-    }
+    const top = d.stack.slice(-16);
+    const stack = `[${d.sp > top.length ? ['…', ...top].join(' ') : top.join(' ')}]`;
+    yield `  #${d.id}${d.root ? ' (root)' : ''}  ${d.state}, ip ${d.ip}, sp ${d.sp}, stack ${stack}`;
+    yield* slotLines(d.slots, d.slotsOmitted, true);
   }
-  out.push('', p.bold(`meters (${v.meters.length})`));
+  yield '';
+  yield p.bold(`meters (${v.meters.length})`);
   for (const m of meterTreeOrder(v.meters)) {
     const indent = '  '.repeat(m.depth + 1);
     const keeper = m.keeper === 'null' ? '' : `, keeper ${m.keeper}`;
     const parent = m.parent === null ? ' (prime)' : ` (child of #${m.parent})`;
-    out.push(`${indent}#${m.id} ${m.resource}${parent}: ${amount(m.remaining)} left${keeper}`);
+    yield `${indent}#${m.id} ${m.resource}${parent}: ${amount(m.remaining)} left${keeper}`;
   }
-  out.push('', p.bold(`pages (${v.pages.length})`));
+  yield '';
+  yield p.bold(`pages (${v.pages.length})`);
   for (const pg of v.pages) {
     const unit = pg.type === 'data' ? 'words' : 'slots';
     const role = pg.domain ? ', a domain' : '';
-    out.push(`  #${pg.id} ${pg.type.padEnd(4)} ${pg.size} ${unit}, memory meter #${pg.meter}${role}`);
-    for (const s of pg.slots ?? []) out.push(`      ${String(s.slot).padStart(2)} ${s.key}`);
+    yield `  #${pg.id} ${pg.type.padEnd(4)} ${pg.size} ${unit}, memory meter #${pg.meter}${role}`;
+    yield* slotLines(pg.slots ?? [], pg.slotsOmitted ?? 0, false);
   }
-  out.push('', p.bold(`devices (${v.devices.length})`));
-  for (const d of v.devices) out.push(`  #${d.id} ${d.type}, transcript ${d.transcript} words`);
-  return `${out.join('\n')}\n`;
+  yield '';
+  yield p.bold(`devices (${v.devices.length})`);
+  for (const d of v.devices) yield `  #${d.id} ${d.type}, transcript ${d.transcript} words`;
+}
+
+/** A key page's held keys (bounded), with a line for those left out in the middle. */
+function* slotLines(slots: readonly SlotView[], omitted: number, domain: boolean): Generator<string> {
+  for (let i = 0; i < slots.length; i++) {
+    const s = slots[i]!;
+    if (omitted > 0 && i === slots.length / 2) yield `      … ${omitted.toLocaleString('en-US')} more keys`;
+    if (domain && (s.slot === DomainSlot.STATE || s.slot === DomainSlot.IP || s.slot === DomainSlot.POINTER))
+      continue;
+    yield domain
+      ? `      ${String(s.slot).padStart(2)} ${s.name.padEnd(10)} ${s.key}`
+      : `      ${String(s.slot).padStart(2)} ${s.key}`;
+  }
 }
 
 /** Meters in tree order: each prime meter, then its children depth-first, by id. */

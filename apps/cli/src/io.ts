@@ -3,21 +3,22 @@
 // and decide whether a stream gets colour. Files are written crash-safely
 // (writeFileAtomic): a failed or interrupted write leaves the old file whole.
 import { fstatSync, readFileSync, type Stats, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { assemble, decodeProgram, KVM_MAGIC, type Program } from '@keyvm/assembler';
 import type { Store } from '@keyvm/core';
+import { decodeImage, IMAGE_MAGIC } from '@keyvm/image';
 import {
   compressImage,
-  decodeImage,
   decompressImage,
-  IMAGE_MAGIC,
   isCompressedImage,
   removeTemporaryFiles,
   saveImageFile,
   writeFileAtomic,
-} from '@keyvm/image';
-import { ioError, malformed, toCliError, writeError } from './errors.js';
+} from '@keyvm/image/node';
+import { CliError, ioError, malformed, toCliError, writeError } from './errors.js';
+import { cliImageLimits, currentMaxInput, readFileCapped, readStreamCapped } from './input-limits.js';
+import { compileLanguage, isLanguageSource } from './lang.js';
+import { removeStaleTemporaries } from './temporaries.js';
 
 /** The name `-` stands for in messages. */
 export const STDIN_NAME = '<stdin>';
@@ -56,19 +57,21 @@ function stdinWasClosed(stats: Stats): boolean {
   }
 }
 
-/** All of stdin as bytes. */
+/** All of stdin as bytes, at most --max-input of them. */
 async function readStdin(): Promise<Uint8Array> {
   checkStdin();
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return readStreamCapped(process.stdin, STDIN_NAME);
 }
 
-/** The bytes of `path`, or of stdin for `-`; fs errors become exit 5. */
+/**
+ * The bytes of `path`, or of stdin for `-`, at most --max-input of them (more is
+ * malformed input, exit 4, and reading stops there); fs errors become exit 5.
+ */
 export async function readBytes(path: string): Promise<Uint8Array> {
   try {
-    return path === '-' ? await readStdin() : await readFile(path);
+    return path === '-' ? await readStdin() : await readFileCapped(path, path);
   } catch (e) {
+    if (e instanceof CliError) throw e;
     throw ioError('read', displayName(path), e);
   }
 }
@@ -116,9 +119,15 @@ export async function loadInput(path: string): Promise<Input> {
   const name = displayName(path);
   try {
     // A gzip-compressed file (--compress) holds an image: unpack it (capped) and go on.
-    const bytes = isCompressedImage(read) ? decompressImage(read) : read;
-    if (startsWith(bytes, IMAGE_MAGIC)) return { kind: 'image', name, bytes, store: decodeImage(bytes) };
+    const limits = cliImageLimits();
+    const bytes = isCompressedImage(read) ? decompressImage(read, currentMaxInput(), limits) : read;
+    if (startsWith(bytes, IMAGE_MAGIC))
+      return { kind: 'image', name, bytes, store: decodeImage(bytes, { limits }) };
     if (startsWith(bytes, KVM_MAGIC)) return { kind: 'kvm', name, program: decodeProgram(bytes) };
+    if (isLanguageSource(path)) {
+      const text = decodeUtf8(bytes, `${name}: not UTF-8 text`);
+      return { kind: 'source', name, program: compileLanguage(text, path).program };
+    }
     return {
       kind: 'source',
       name,
@@ -203,6 +212,7 @@ export async function writeOutput(path: string, data: string | Uint8Array): Prom
     }
     return;
   }
+  await removeStaleTemporaries(path);
   try {
     await guardWrite(() => writeFileAtomic(path, data));
   } catch (e) {
@@ -213,6 +223,7 @@ export async function writeOutput(path: string, data: string | Uint8Array): Prom
 /** Save an image crash-safely to `path`, or write it to stdout for `-`. */
 export async function writeImage(path: string, bytes: Uint8Array, compress = false): Promise<void> {
   if (path === '-') return writeOutput(path, compress ? compressImage(bytes) : bytes);
+  await removeStaleTemporaries(path);
   try {
     await guardWrite(() => saveImageFile(path, bytes, { compress }));
   } catch (e) {

@@ -5,9 +5,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { asmCommand, disasmCommand } from './asm.js';
 import { debugCommand } from './debug.js';
 import { type CliError, ExitCode, toCliError, usageError } from './errors.js';
-import { graphCommand } from './graph.js';
+import { DEFAULT_MAX_NODES, graphCommand } from './graph.js';
+import { DEFAULT_MAX_INPUT, parseByteSize, setMaxInput } from './input-limits.js';
 import { inspectCommand } from './inspect.js';
 import { colourFor, paint } from './io.js';
+import { buildCommand } from './lang.js';
 import { opsCommand } from './ops.js';
 import { RUN_DEFAULTS, type RunFlags, resumeCommand, runCommand } from './run.js';
 
@@ -38,7 +40,7 @@ FILE and IMAGE may be - for stdin; -o/--save - writes to stdout.`;
 
 function addRunOptions(cmd: Command, resume: boolean): Command {
   const gasHelp = resume
-    ? `new budget of the prime time meter (default: what the image holds; ${RUN_DEFAULTS.gas.toLocaleString('en-US')} if unlimited)`
+    ? `new budget of the prime time meter (default: what the image holds; ${RUN_DEFAULTS.gas.toLocaleString('en-US')} if unlimited or above 2^48)`
     : 'budget of the prime time meter';
   const gas = new Option('--gas <n>', gasHelp).argParser(whole(0));
   if (!resume) gas.default(RUN_DEFAULTS.gas, RUN_DEFAULTS.gas.toLocaleString('en-US'));
@@ -91,6 +93,19 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     .addHelpText('after', EXIT_HELP);
   // Our own help verb, so `help VERB` with an unknown VERB is a usage error that says so.
   program.helpCommand(false);
+  program
+    .addOption(
+      new Option('--max-input <bytes>', 'read at most this much of any input file or stdin (K, M, G units)')
+        .argParser((value: string) => {
+          const n = parseByteSize(value);
+          if (n === undefined) throw new InvalidArgumentError('expected a size in bytes >= 1, like 64M');
+          return n;
+        })
+        .default(DEFAULT_MAX_INPUT, '256M'),
+    )
+    .hook('preAction', (thisCommand) => {
+      setMaxInput((thisCommand.opts() as { maxInput: number }).maxInput);
+    });
 
   addRunOptions(
     program
@@ -117,6 +132,20 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     .action(async (file: string, flags) => setExit(await asmCommand(file, flags)));
 
   program
+    .command('build')
+    .description('compile a KeyVM language source (.kl) into a .kvm program, or show its assembly')
+    .argument('<file>', 'language source (- for stdin)')
+    .option(
+      '-o, --output <out>',
+      'output file (- for stdout; default: FILE with .kvm, or stdout for --emit asm)',
+    )
+    .option(
+      '--emit <what>',
+      'kvm (the default) or asm: the generated assembly, annotated with the source lines',
+    )
+    .action(async (file: string, flags) => setExit(await buildCommand(file, flags)));
+
+  program
     .command('disasm')
     .description("print a .kvm program, or an image's code pages, as assembly")
     .argument('<file>', '.kvm program, image or assembly source (- for stdin)')
@@ -135,6 +164,11 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     .description('draw the capability graph of an image: DOT, or SVG with --svg')
     .argument('<image>', 'image (- for stdin)')
     .option('--svg', 'draw it as SVG (no Graphviz needed)')
+    .addOption(
+      new Option('--max-nodes <n>', 'draw at most N objects (domains first); say how many more there are')
+        .argParser(whole(1))
+        .default(DEFAULT_MAX_NODES, DEFAULT_MAX_NODES.toLocaleString('en-US')),
+    )
     .option('-o, --output <out>', 'output file (default: stdout)')
     .action(async (file: string, flags) => setExit(await graphCommand(file, flags)));
 

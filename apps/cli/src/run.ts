@@ -3,11 +3,12 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble } from '@keyvm/assembler';
-import { DomainSlot, KeyPage, ObjectKind, UNLIMITED } from '@keyvm/core';
+import { disassemble, type Program } from '@keyvm/assembler';
+import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, imageHash } from '@keyvm/image';
 import {
   Machine,
+  type MachineApi,
   MachineError,
   type MachineOptions,
   type RunResult,
@@ -15,7 +16,9 @@ import {
   type StepInfo,
 } from '@keyvm/interpreter';
 import { instructionByCode } from '@keyvm/isa';
+import { stackTopText, VIEW_ENDS } from './bounded.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
+import { METER_CAP } from './input-limits.js';
 import {
   colourFor,
   displayName,
@@ -27,6 +30,7 @@ import {
   writeImage,
   writeStream,
 } from './io.js';
+import { sourceOf } from './lang.js';
 
 /** Bounded defaults, each overridable by a flag. */
 export const RUN_DEFAULTS = Object.freeze({
@@ -110,7 +114,7 @@ interface ConsoleSink {
  * a root domain and a kernel record a machine accepts can run: anything else is a
  * malformed image (exit 4), named, not a usage error.
  */
-function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): Machine {
+function machineOf(input: Extract<Input, { kind: 'image' }>, options: MachineOptions): MachineApi {
   const bad = (why: string) => malformed(`${displayName(input.name)}: malformed image: ${why}`);
   if (input.store.kernel.root === 0) throw bad('it has no root domain to run (the kernel root is #0)');
   try {
@@ -133,15 +137,17 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (sink.pending.length >= CONSOLE_FLUSH) flushConsole(sink);
   };
   const host = sink.stream ? { write } : {};
-  let machine: Machine;
+  let machine: MachineApi;
   let gas: number | undefined;
   if (input.kind === 'image') {
     const limit = flags.outputLimit === undefined ? {} : { outputLimit: flags.outputLimit };
     machine = machineOf(input, { host, ...limit });
     const store = machine.store;
-    gas = flags.gas ?? (store.primeTime.remaining === UNLIMITED ? RUN_DEFAULTS.gas : undefined);
+    // Unlimited, or more than METER_CAP (2^53-1 is no practical bound either): the defaults.
+    const capped = (n: number): boolean => n === UNLIMITED || n > METER_CAP;
+    gas = flags.gas ?? (capped(store.primeTime.remaining) ? RUN_DEFAULTS.gas : undefined);
     if (flags.memory !== undefined) store.primeMemory.remaining = flags.memory;
-    else if (store.primeMemory.remaining === UNLIMITED) store.primeMemory.remaining = RUN_DEFAULTS.memory;
+    else if (capped(store.primeMemory.remaining)) store.primeMemory.remaining = RUN_DEFAULTS.memory;
   } else {
     machine = Machine.boot(input.program, {
       time: flags.gas ?? RUN_DEFAULTS.gas,
@@ -193,7 +199,10 @@ async function execute(input: Input, flags: RunFlags): Promise<ExitCode> {
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)
       await writeStream(sink.stream, '\n');
     if (!flags.quiet && !(tracer?.format === 'jsonl' && tracer.toStderr))
-      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash)}\n`);
+      await writeStream(
+        process.stderr,
+        `${humanSummary(outcome, stack, flags, hash, input.kind === 'image' ? undefined : input.program)}\n`,
+      );
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
   return STATUS_EXIT[outcome.status];
@@ -213,7 +222,7 @@ function flushConsole(sink: ConsoleSink): void {
  * show output and progress). Chunking does not change what the machine does.
  */
 async function runChunks(
-  machine: Machine,
+  machine: MachineApi,
   flags: RunFlags,
   gas: number | undefined,
   tracer: Tracer | null,
@@ -282,7 +291,13 @@ export function stackText(stack: readonly number[]): string {
   return `[${shown.join(' ')}]`;
 }
 
-function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, hash?: string): string {
+function humanSummary(
+  r: RunResult,
+  stack: readonly number[],
+  flags: RunFlags,
+  hash?: string,
+  program?: Program,
+): string {
   const p = paint(colourFor(process.stderr));
   const tail = `after ${plural(r.steps, 'step')}, ${r.gasUsed.toLocaleString('en-US')} gas; stack ${stackText(stack)}`;
   let line: string;
@@ -292,7 +307,8 @@ function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, h
       break;
     case 'fault': {
       const f = r.fault!;
-      line = `${p.red('fault')}: ${f.code} at pc ${f.pc} in domain #${f.domain}: ${f.message}\n  ${tail}`;
+      const where = program === undefined ? '' : sourceOf(program, f.pc);
+      line = `${p.red('fault')}: ${f.code} at pc ${f.pc}${where} in domain #${f.domain}: ${f.message}\n  ${tail}`;
       break;
     }
     case 'out-of-gas':
@@ -310,7 +326,7 @@ function humanSummary(r: RunResult, stack: readonly number[], flags: RunFlags, h
   return line;
 }
 
-function statsText(machine: Machine, r: RunResult, ms: number, savedBytes: number): string {
+function statsText(machine: MachineApi, r: RunResult, ms: number, savedBytes: number): string {
   let dataPages = 0;
   let keyPages = 0;
   let domains = 0;
@@ -319,7 +335,7 @@ function statsText(machine: Machine, r: RunResult, ms: number, savedBytes: numbe
     if (o.kind === ObjectKind.dataPage) {
       dataPages++;
       words += o.size;
-    } else if (o instanceof KeyPage) {
+    } else if (o.kind === ObjectKind.keyPage) {
       keyPages++;
       if (o.isDomain) domains++;
     }
@@ -347,22 +363,28 @@ interface Tracer {
   finish(r: RunResult): Promise<void>;
 }
 
-/** One EIP-3155 line: its field names in its order, then KeyVM's opName and domain. */
+/**
+ * One EIP-3155 line: its field names in its order, then KeyVM's opName and domain.
+ * A stack deeper than 32 words is shown bounded: its bottom and top 16 words, and
+ * `stackOmitted`, the number of words between them that were left out.
+ */
 export function jsonlStep(s: StepInfo): string {
-  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}],"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
+  const more = s.stackOmitted > 0 ? `,"stackOmitted":${s.stackOmitted}` : '';
+  return `{"pc":${s.pc},"op":${s.op},"gas":${s.gas},"gasCost":${s.gasCost},"stack":[${s.stack.join(',')}]${more},"depth":${s.depth},"opName":${JSON.stringify(s.opName)},"domain":${s.domain}}\n`;
 }
 
 /** The instruction at `pc` of a domain's code, as the disassembler prints it. */
-function instructionText(machine: Machine, s: StepInfo): string {
+function instructionText(machine: MachineApi, s: StepInfo): string {
   const page = machine.store.object(s.domain);
-  const code = page instanceof KeyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
+  const code =
+    page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
   const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
   const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();
   return text.slice(text.indexOf(': ') + 2);
 }
 
-async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
+async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer> {
   const format: TraceFormat = flags.trace === true || flags.trace === undefined ? 'text' : flags.trace;
   const target = flags.traceFile;
   let stream: Writable;
@@ -376,6 +398,16 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
     });
     stream = file;
   }
+  // A write that fails (a full disk, a closed pipe) fails the run with exit 5, not silently.
+  let failed: unknown;
+  stream.on('error', (e) => {
+    failed ??= e;
+  });
+  const check = (): void => {
+    if (failed !== undefined) throw ioError('write', target ?? '<stderr>', failed);
+  };
+  // Step records copy the bottom and top 16 stack words, not a deep stack.
+  machine.stepStackEnds = VIEW_ENDS;
   let buffer = '';
   let count = 0;
   machine.onStep =
@@ -386,10 +418,11 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
       : (s) => {
           count++;
           const depth = s.depth > 1 ? ` depth ${s.depth}` : '';
-          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackText(s.stack)}\n`;
+          buffer += `${String(count).padStart(6)}  #${s.domain} ${String(s.pc).padStart(4, '0')}: ${instructionText(machine, s).padEnd(18)} gas ${s.gas}${depth}  ${stackTopText(s.sp, s.stack)}\n`;
         };
   const flush = async (): Promise<void> => {
     if (buffer.length === 0) return;
+    check();
     const text = buffer;
     buffer = '';
     try {
@@ -397,6 +430,7 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
     } catch (e) {
       throw ioError('write', target ?? '<stderr>', e);
     }
+    check();
   };
   return {
     format,
@@ -411,7 +445,12 @@ async function openTracer(machine: Machine, flags: RunFlags): Promise<Tracer> {
       }
       await flush();
       if (stream !== process.stderr && stream !== process.stdout)
-        await new Promise<void>((resolve) => stream.end(resolve));
+        // 'close' comes after the last write's error, if any ('end' can come before it).
+        await new Promise<void>((resolve) => {
+          stream.once('close', () => resolve());
+          stream.end();
+        });
+      check();
     },
   };
 }

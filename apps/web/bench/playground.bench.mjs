@@ -25,7 +25,11 @@ loop:   PUSH 1
 const boot = (jit) => Machine.boot(countdown, { jit });
 const ms = (t0) => (performance.now() - t0).toFixed(1);
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
 for (const jit of [false, true]) {
   let t0 = performance.now();
@@ -81,3 +85,58 @@ await elk.layout({
 console.log(
   `graph of ${g.nodes.length} objects and ${g.edges.length} keys: model ${modelMs} ms, ELK layout ${ms(t0)} ms (Node; the page adds the SVG)`,
 );
+
+// The same 10M steps in the page (Debian Chromium, the worker, checkpoints included),
+// timed from the run button to "halted"; and a 200-object machine's graph drawn there.
+const CHROMIUM = '/usr/bin/chromium';
+const { existsSync } = await import('node:fs');
+const dist = new URL('../dist/index.html', import.meta.url);
+if (!existsSync(CHROMIUM) || !existsSync(dist)) {
+  console.log('page figures skipped: needs /usr/bin/chromium and a built site (pnpm web:build)');
+} else {
+  const { chromium } = await import('playwright-core');
+  const { serveStatic } = await import('../out-tsc/test/serve.js');
+  const { fileURLToPath } = await import('node:url');
+  const { server, url } = await serveStatic(fileURLToPath(new URL('../dist/', import.meta.url)));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const b64 = (s) => Buffer.from(s, 'utf8').toString('base64url');
+  const src = `PUSH ${Math.ceil(STEPS / 6)}\nloop: PUSH 1\nSUB\nDUP\nPUSH :loop\nSWAP\nJUMPIF\nHALT\n`;
+  await page.goto(`${url}#src=${b64(src)}&gas=&memory=`);
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('step 0 '));
+  let t = performance.now();
+  await page.click('#run');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'), null, {
+    timeout: 600_000,
+  });
+  const pageMs = performance.now() - t;
+  t = performance.now();
+  await page.click('#stepBack');
+  await page.waitForFunction(() =>
+    /^step \d+ · paused/.test(document.getElementById('status')?.textContent ?? ''),
+  );
+  const backMs = performance.now() - t;
+  const plain = boot(false);
+  t = performance.now();
+  plain.run({ maxSteps: STEPS + 10 });
+  const nodeMs = performance.now() - t;
+  console.log(
+    `10M steps in the page (worker, jit off, checkpoints): ${pageMs.toFixed(0)} ms vs ${nodeMs.toFixed(0)} ms plain in Node, jit off (${(pageMs / nodeMs).toFixed(2)}x); step back there, click to view: ${backMs.toFixed(0)} ms`,
+  );
+  await page.goto('about:blank');
+  await page.goto(`${url}#src=${b64(lines.join('\n'))}`);
+  await page.waitForFunction(() => document.body.dataset.drawn === '0');
+  await page.fill('#gas', '');
+  t = performance.now();
+  await page.click('#run');
+  await page.waitForFunction(() => Number(document.body.dataset.drawn) > 0, null, { timeout: 120_000 });
+  const nodes = await page.locator('#graph .node').count();
+  console.log(
+    `graph of a ${nodes}-object machine in the page: ${(performance.now() - t).toFixed(0)} ms from run to drawn (run, view, ELK layout, SVG)`,
+  );
+  await browser.close();
+  server.close();
+}

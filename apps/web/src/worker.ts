@@ -27,11 +27,6 @@ import type {
   View,
 } from './protocol.js';
 
-// TEMPORARY (see vite.config.ts): @keyvm/image's encoder allocates with Buffer.allocUnsafeSlow
-// until the `packages` branch lands; a plain Uint8Array does the same job here.
-const g = globalThis as { Buffer?: unknown };
-g.Buffer ??= { allocUnsafeSlow: (n: number) => new Uint8Array(n), from: (b: Uint8Array) => b };
-
 /** Interpret only: the page runs under a CSP that refuses generated code. */
 const MACHINE_OPTIONS: MachineOptions = { jit: false };
 /** Steps per slice of a long move; progress is reported and 'pause' heard between slices. */

@@ -2,14 +2,14 @@
 // and data in one pass with back-patching for labels and constants used early.
 import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
 import { AssemblyError, type AssemblyErrorCode, clip, DiagnosticSink } from './diagnostics.js';
-import { tokenize } from './lexer.js';
+import { tokens } from './lexer.js';
 import {
   type Atom,
   type Call,
   DATA_DIRECTIVES,
   type Expr,
   type Loc,
-  parse,
+  parseStatements,
   type Statement,
   type StringOperand,
 } from './parser.js';
@@ -20,7 +20,7 @@ import {
   type Program,
   type SourceMapEntry,
 } from './program.js';
-import { closestMatch } from './suggest.js';
+import { Suggester } from './suggest.js';
 
 export interface AssembleOptions {
   /** The file name used in diagnostics and kept as `program.source`. */
@@ -44,7 +44,8 @@ export function assemble(source: string, options: AssembleOptions = {}): Program
  */
 export function assembleWithPageLimit(source: string, options: AssembleOptions, pageWords: number): Program {
   const sink = new DiagnosticSink(options.file ?? '<input>', source);
-  const statements = parse(tokenize(source, sink), sink);
+  // Tokens and statements are made as they are used: memory follows the program, not the source.
+  const statements = parseStatements(tokens(source, sink), sink);
   const layout = new Layout(sink, pageWords);
   layout.run(statements);
   if (sink.count > 0) throw new AssemblyError(sink.sorted());
@@ -159,11 +160,16 @@ class Layout {
     this.code.push(word);
   }
 
+  // "Did you mean" for undefined names, bounded (labels and constants are all defined by then).
+  readonly #labelGuesses = new Suggester(() => this.labels.keys());
+  readonly #constGuesses = new Suggester(() => this.#consts.keys());
+  readonly #mnemonicGuesses = new Suggester(() => MNEMONICS);
+
   #report(code: AssemblyErrorCode, message: string, at: Loc): void {
     this.#sink.report(code, message, at.line, at.col);
   }
 
-  run(statements: readonly Statement[]): void {
+  run(statements: Iterable<Statement>): void {
     for (const s of statements) {
       if (s.kind === 'label') {
         this.#pending.push(s);
@@ -407,7 +413,7 @@ class Layout {
         words.set(index, label.address);
         return;
       }
-      const guess = closestMatch(ref.name, this.labels.keys());
+      const guess = this.#labelGuesses.suggest(ref.name);
       const hint = this.#consts.has(ref.name)
         ? `; '${clip(ref.name)}' is a constant: write it without ':'`
         : guess === undefined
@@ -431,11 +437,11 @@ class Layout {
         ref.loc,
       );
     } else if (statement) {
-      const guess = closestMatch(ref.name, MNEMONICS);
+      const guess = this.#mnemonicGuesses.suggest(ref.name);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('unknown-instruction', `unknown instruction '${clip(ref.name)}'${hint}`, ref.loc);
     } else {
-      const guess = closestMatch(ref.name, this.#consts.keys());
+      const guess = this.#constGuesses.suggest(ref.name);
       const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
       this.#report('undefined-name', `undefined constant '${clip(ref.name)}'${hint}`, ref.loc);
     }

@@ -37,7 +37,9 @@ export interface Diagnostic {
 }
 
 /** `file:line:col: error: message`, the source line (or a window of it) and a caret under the column. */
-export function formatDiagnostic(diagnostic: Diagnostic): string {
+export function formatDiagnostic(
+  diagnostic: Pick<Diagnostic, 'file' | 'line' | 'col' | 'message' | 'sourceLine'>,
+): string {
   const { file, line, col, message, sourceLine } = diagnostic;
   const { text, caret } = excerpt(sourceLine, col);
   return `${escapeText(file)}:${line}:${col}: error: ${escapeText(message)}\n${text}\n${caret}^`;
@@ -202,16 +204,32 @@ export class AssemblyError extends Error {
 /** Collects diagnostics for one source file, filling in the file name and source line. */
 export class DiagnosticSink {
   readonly #file: string;
-  readonly #lines: readonly string[];
+  readonly #source: string;
+  /** Where each line starts, found at the first report (a clean source never splits into lines). */
+  #lineStarts: number[] | undefined;
   readonly #diagnostics: Diagnostic[] = [];
 
   constructor(file: string, source: string) {
     this.#file = file;
-    this.#lines = source.split('\n').map((line) => (line.endsWith('\r') ? line.slice(0, -1) : line));
+    this.#source = source;
+  }
+
+  #line(line: number): string {
+    if (this.#lineStarts === undefined) {
+      const starts = [0];
+      for (let i = this.#source.indexOf('\n'); i >= 0; i = this.#source.indexOf('\n', i + 1))
+        starts.push(i + 1);
+      this.#lineStarts = starts;
+    }
+    const start = this.#lineStarts[line - 1];
+    if (start === undefined) return '';
+    const end = this.#lineStarts[line] ?? this.#source.length + 1;
+    const text = this.#source.slice(start, end - 1);
+    return text.endsWith('\r') ? text.slice(0, -1) : text;
   }
 
   report(code: AssemblyErrorCode, message: string, line: number, col: number): void {
-    const sourceLine = this.#lines[line - 1] ?? '';
+    const sourceLine = this.#line(line);
     this.#diagnostics.push({ code, message: escapeText(message), file: this.#file, line, col, sourceLine });
   }
 

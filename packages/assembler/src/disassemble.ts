@@ -29,6 +29,24 @@ const withComment = (text: string, comment: string): string =>
  * outside the code or data, or that repeat a name, are left out.
  */
 export function disassemble(code: ArrayLike<number>, options: DisassembleOptions = {}): string {
+  let text = '';
+  for (const piece of disassembleChunks(code, options, Number.POSITIVE_INFINITY)) text += piece;
+  return text;
+}
+
+/** Code words disassembled per piece by disassembleChunks. */
+const CHUNK_WORDS = 8192;
+
+/**
+ * The text of `disassemble(code, options)` in pieces of about `chunkWords` code
+ * words each, made as they are asked for: a large page is printed without ever
+ * holding its whole listing (join the pieces for the same string as disassemble).
+ */
+export function* disassembleChunks(
+  code: ArrayLike<number>,
+  options: DisassembleOptions = {},
+  chunkWords = CHUNK_WORDS,
+): Generator<string> {
   const data = options.data ?? [];
   const labels = usableLabels(options.labels ?? [], code.length, data.length);
   const lines: string[] = [];
@@ -37,13 +55,14 @@ export function disassemble(code: ArrayLike<number>, options: DisassembleOptions
     lines.push(`; data page: ${data.length} word${data.length === 1 ? '' : 's'}`);
     printData(lines, data, dataLabels);
   }
-  printCode(
-    lines,
-    code,
-    labels.filter((l) => l.section === 'code'),
-    options.sourceMap ?? [],
-  );
-  return `${lines.join('\n')}\n`;
+  const byAddress = groupByAddress(labels.filter((l) => l.section === 'code'));
+  const places = new Map<number, SourceMapEntry>((options.sourceMap ?? []).map((entry) => [entry.pc, entry]));
+  let pc = 0;
+  do {
+    pc = printCode(lines, code, byAddress, places, pc, Math.min(code.length, pc + chunkWords));
+    if (lines.length > 0) yield `${lines.join('\n')}\n`;
+    lines.length = 0;
+  } while (pc < code.length);
 }
 
 /** Disassembles a whole program: its code, data page, labels and source map. */
@@ -100,21 +119,22 @@ function printData(lines: string[], data: ArrayLike<number>, labels: readonly La
   }
 }
 
+/** Print the instructions starting in [from, to); returns where the next one starts (>= to). */
 function printCode(
   lines: string[],
   code: ArrayLike<number>,
-  labels: readonly Label[],
-  sourceMap: readonly SourceMapEntry[],
-): void {
-  const byAddress = groupByAddress(labels);
-  const places = new Map<number, SourceMapEntry>(sourceMap.map((entry) => [entry.pc, entry]));
+  byAddress: ReadonlyMap<number, readonly string[]>,
+  places: ReadonlyMap<number, SourceMapEntry>,
+  from: number,
+  to: number,
+): number {
   const emit = (pc: number, text: string): void => {
     const where = places.get(pc);
     const line = `${pad(pc, code.length)}: ${text}`;
     lines.push(where === undefined ? line : withComment(line, `${where.line}:${where.col}`));
   };
-  let pc = 0;
-  while (pc < code.length) {
+  let pc = from;
+  while (pc < to) {
     for (const name of byAddress.get(pc) ?? []) lines.push(`${name}:`);
     const word = code[pc]! | 0;
     const info = instructionByCode(word);
@@ -136,7 +156,8 @@ function printCode(
     emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
     pc += length;
   }
-  for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+  if (pc >= code.length) for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
+  return pc;
 }
 
 /** How far ahead feedsAddressOperand follows a pushed word. */

@@ -6,10 +6,16 @@ export {
   AssemblyError,
   type AssemblyErrorCode,
   type Diagnostic,
+  escapeText,
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
-export { type DisassembleOptions, disassemble, disassembleProgram } from './disassemble.js';
+export {
+  type DisassembleOptions,
+  disassemble,
+  disassembleChunks,
+  disassembleProgram,
+} from './disassemble.js';
 export {
   decodeProgram,
   encodeProgram,
@@ -28,3 +34,4 @@ export {
   type Program,
   type SourceMapEntry,
 } from './program.js';
+export { closestMatch } from './suggest.js';

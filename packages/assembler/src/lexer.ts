@@ -41,6 +41,14 @@ const DIGIT = /[0-9]/;
 
 /** Tokenizes the whole source; the last token is always 'eof'. */
 export function tokenize(source: string, sink: DiagnosticSink): Token[] {
+  return [...tokens(source, sink)];
+}
+
+/**
+ * The tokens of `source`, made as the parser asks for them (ending with one 'eof'
+ * token), so a large source is never held as an array of tokens.
+ */
+export function* tokens(source: string, sink: DiagnosticSink): Generator<Token> {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
@@ -54,6 +62,10 @@ export function tokenize(source: string, sink: DiagnosticSink): Token[] {
   };
 
   while (i < source.length) {
+    if (tokens.length > 0) {
+      yield* tokens;
+      tokens.length = 0;
+    }
     const c = at(i);
     if (c === '\n') {
       i++;
@@ -116,7 +128,7 @@ export function tokenize(source: string, sink: DiagnosticSink): Token[] {
     }
   }
   push('eof', '', i);
-  return tokens;
+  yield* tokens;
 }
 
 /** A character for a message: `'@'`, or escaped with its code point, `'\x1B' (U+001B)`. */

@@ -3,7 +3,7 @@
 import { INSTRUCTIONS, type InstructionInfo, instructionByName } from '@keyvm/isa';
 import { clip, type DiagnosticSink } from './diagnostics.js';
 import type { Token } from './lexer.js';
-import { closestMatch } from './suggest.js';
+import { Suggester } from './suggest.js';
 
 /** The directives, with their operands and meaning (the README mirrors this). */
 export const DIRECTIVES = Object.freeze({
@@ -74,38 +74,65 @@ const MNEMONICS: readonly string[] = INSTRUCTIONS.map((row) => row.name);
 const isDirective = (name: string): name is DirectiveName => Object.hasOwn(DIRECTIVES, name);
 
 /** Parses a token list (ending in 'eof'); problems go to `sink`, the statements that parsed are returned. */
-export function parse(tokens: readonly Token[], sink: DiagnosticSink): Statement[] {
-  return new Parser(tokens, sink).parseProgram();
+export function parse(tokens: Iterable<Token>, sink: DiagnosticSink): Statement[] {
+  return [...new Parser(tokens, sink).statements()];
+}
+
+/** The statements of a token stream, made as they are asked for (a large source is never all in memory). */
+export function parseStatements(tokens: Iterable<Token>, sink: DiagnosticSink): Generator<Statement> {
+  return new Parser(tokens, sink).statements();
 }
 
 class Parser {
-  readonly #tokens: readonly Token[];
+  // Bounded "did you mean" work however many unknown names a source holds.
+  readonly #mnemonicGuesses = new Suggester(() => MNEMONICS);
+  readonly #directiveGuesses = new Suggester(() => Object.keys(DIRECTIVES));
+  /** Tokens read ahead, from #head on (the parser looks a few tokens ahead at most). */
+  readonly #ahead: Token[] = [];
+  #head = 0;
+  readonly #source: Iterator<Token>;
+  #last: Token | undefined;
   readonly #sink: DiagnosticSink;
-  #pos = 0;
   /** The line of the last token consumed: flat operands run to the end of it. */
   #lastLine = 0;
   /** Calls open around the current token. */
   #depth = 0;
 
-  constructor(tokens: readonly Token[], sink: DiagnosticSink) {
-    this.#tokens = tokens;
+  constructor(tokens: Iterable<Token>, sink: DiagnosticSink) {
+    this.#source = tokens[Symbol.iterator]();
     this.#sink = sink;
   }
 
-  parseProgram(): Statement[] {
+  *statements(): Generator<Statement> {
     const out: Statement[] = [];
-    while (this.#peek().kind !== 'eof') this.#parseStatement(out);
-    return out;
+    while (this.#peek().kind !== 'eof') {
+      this.#parseStatement(out);
+      yield* out;
+      out.length = 0;
+    }
   }
 
+  /** The token `ahead` places on; past the end, the 'eof' token (the stream ends with one). */
   #peek(ahead = 0): Token {
-    const last = this.#tokens[this.#tokens.length - 1]!;
-    return this.#tokens[this.#pos + ahead] ?? last;
+    while (this.#ahead.length - this.#head <= ahead) {
+      const r = this.#source.next();
+      if (r.done) return this.#last ?? { kind: 'eof', text: '', value: 0, string: '', line: 1, col: 1 };
+      this.#last = r.value;
+      this.#ahead.push(r.value);
+    }
+    return this.#ahead[this.#head + ahead]!;
   }
 
   #next(): Token {
     const token = this.#peek();
-    if (token.kind !== 'eof') this.#pos++;
+    if (token.kind !== 'eof') {
+      this.#head++;
+      // Drop what was consumed now and then, so the buffer stays a few tokens long.
+      if (this.#head >= 1024) {
+        this.#ahead.splice(0, this.#head);
+        this.#head = 0;
+      }
+    }
     this.#lastLine = token.line;
     return token;
   }
@@ -208,7 +235,7 @@ class Parser {
   }
 
   #reportUnknownInstruction(name: Token): void {
-    const guess = closestMatch(name.text, MNEMONICS);
+    const guess = this.#mnemonicGuesses.suggest(name.text);
     const hint = guess === undefined ? '' : `; did you mean '${guess}'?`;
     this.#report('unknown-instruction', `unknown instruction '${clip(name.text)}'${hint}`, name);
   }
@@ -341,7 +368,7 @@ class Parser {
       }
     }
     if (!isDirective(name)) {
-      const guess = closestMatch(name, Object.keys(DIRECTIVES));
+      const guess = this.#directiveGuesses.suggest(name);
       const hint = guess === undefined ? '' : `; did you mean '.${guess}'?`;
       this.#report('unknown-directive', `unknown directive '.${clip(t.text)}'${hint}`, t);
       return;

@@ -1,5 +1,6 @@
 // "Did you mean" suggestions: the closest candidate by edit distance (with
-// transpositions), compared case-insensitively.
+// transpositions), compared case-insensitively, in bounded time: each lookup
+// compares against a bounded set of candidates, and an assembly has a fixed budget.
 
 /** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
 export function editDistance(a: string, b: string): number {
@@ -51,4 +52,55 @@ export function closestMatch(word: string, candidates: Iterable<string>): string
     }
   }
   return bestDistance <= limit ? best : undefined;
+}
+
+/** Candidates of one length one lookup compares at most (the first ones, in definition order). */
+export const MAX_COMPARED_PER_LENGTH = 512;
+/** Comparisons one Suggester makes in all; past it, it suggests nothing (hostile sources). */
+export const MAX_COMPARISONS = 20_000;
+
+/** Work done by all Suggesters, for tests that check it grows no faster than the input. */
+export const suggestionWork = { comparisons: 0 };
+
+/**
+ * Suggestions against one table of names, in bounded time however many names and
+ * lookups there are: names are grouped by length once; a lookup compares at most
+ * MAX_COMPARED_PER_LENGTH names of each length that could be close, repeated
+ * lookups of a name are answered from a cache, and after MAX_COMPARISONS in all
+ * it stops suggesting. (A quadratic search made a 113 KB source take a minute.)
+ */
+export class Suggester {
+  readonly #names: () => Iterable<string>;
+  #byLength: Map<number, string[]> | undefined;
+  readonly #cache = new Map<string, string | undefined>();
+  #budget = MAX_COMPARISONS;
+
+  /** `names` is read at the first lookup, so the table may still grow until then. */
+  constructor(names: () => Iterable<string>) {
+    this.#names = names;
+  }
+
+  suggest(word: string): string | undefined {
+    if (word.length > MAX_SUGGESTED_LENGTH || this.#budget <= 0) return undefined;
+    const cached = this.#cache.get(word);
+    if (cached !== undefined || this.#cache.has(word)) return cached;
+    if (this.#byLength === undefined) {
+      this.#byLength = new Map();
+      for (const name of this.#names()) {
+        if (name.length > MAX_SUGGESTED_LENGTH + 2) continue;
+        const list = this.#byLength.get(name.length);
+        if (list === undefined) this.#byLength.set(name.length, [name]);
+        else if (list.length < MAX_COMPARED_PER_LENGTH) list.push(name);
+      }
+    }
+    const limit = Math.min(2, Math.max(1, Math.floor(word.length / 3)));
+    const candidates: string[] = [];
+    for (let n = word.length - limit; n <= word.length + limit; n++)
+      for (const name of this.#byLength.get(n) ?? []) candidates.push(name);
+    this.#budget -= candidates.length;
+    suggestionWork.comparisons += candidates.length;
+    const guess = closestMatch(word, candidates);
+    if (this.#cache.size < MAX_COMPARED_PER_LENGTH) this.#cache.set(word, guess);
+    return guess;
+  }
 }

@@ -40,11 +40,23 @@ export function faultName(code: number): FaultName | undefined {
   return byCode.get(code)?.name;
 }
 
+/** The brand every copy of @keyvm/core puts on GuestFault (a registered symbol: the same in each copy). */
+const GUEST_FAULT = Symbol.for('@keyvm/core:GuestFault');
+
 /**
  * A rule broken by a guest operation. Thrown by the store; the interpreter turns
  * it into a domain fault. The operation that threw has changed nothing.
+ *
+ * `e instanceof GuestFault` checks a brand rather than the prototype chain, so it
+ * holds across two copies of this package (an interpreter and an image each with
+ * their own @keyvm/core, as npm lays out diverging versions).
  */
 export class GuestFault extends Error {
+  static override [Symbol.hasInstance](value: unknown): value is GuestFault {
+    return (
+      typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[GUEST_FAULT] === true
+    );
+  }
   override readonly name = 'GuestFault';
   readonly fault: FaultName;
   constructor(fault: FaultName, message: string) {
@@ -56,6 +68,8 @@ export class GuestFault extends Error {
     return Fault[this.fault];
   }
 }
+
+Object.defineProperty(GuestFault.prototype, GUEST_FAULT, { value: true });
 
 /** Shorthand used across the store: throw a GuestFault. */
 export function fail(fault: FaultName, message: string): never {

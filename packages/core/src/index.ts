@@ -31,7 +31,9 @@ export {
   FIRST_GENERAL_SLOT,
   GENERAL_SLOTS,
   LIMITS,
+  MEMORY_CHARGES,
   PageType,
+  pageCharge,
   Resource,
   SPECIAL_SLOTS,
 } from './layout.js';

@@ -78,12 +78,53 @@ export const LIMITS = Object.freeze({
   maxNextId: 1 << 24,
   /** Largest object version and resume generation (u32 in images); past it they start again from 0. */
   maxCount: 0xffff_ffff,
-  /**
-   * Words of memory a meter made by a guest (CREATEMETER, ATTENUATE's share) is
-   * charged: about what it takes in the host, so memory meters bound meters too.
-   */
+  /** Words of memory a meter made by a guest (CREATEMETER, ATTENUATE's share) is charged (`MEMORY_CHARGES.meter`). */
   meterWords: 32,
 });
+
+/**
+ * What the store charges a memory meter, in 32-bit words, for what it holds: at
+ * least what each costs the host (V8 on 64-bit Node, measured by
+ * `packages/interpreter/bench/host-cost.bench.mjs`; bytes / 4, rounded up with a
+ * margin). Every object and slot is paid for, so a memory meter of n words bounds
+ * the host heap a guest can fill at about 4n bytes (docs/ARCHITECTURE.md, "Host
+ * cost"). An object's charge goes to the meter that pays for it; destroying a page
+ * refunds all of it but `id` (the store's table of ids never shrinks).
+ */
+export const MEMORY_CHARGES = Object.freeze({
+  /** A data page of any size, words aside (object, typed array, buffer: ~276 bytes measured). */
+  dataPage: 96,
+  /** Each word of a data page (4 bytes measured). */
+  dataWord: 1,
+  /** A key page of any size, slots aside (object and slot array: ~132 bytes measured). */
+  keyPage: 48,
+  /**
+   * Each slot of a key page: the 8-byte reference, up to half again for the array's
+   * growth, and a key object of its own (~56 bytes) since the key in a slot may be
+   * one made only for it (ATTENUATE, SEVER, a large NUMKEY): ~68 bytes measured.
+   */
+  keySlot: 20,
+  /** A meter (object and a keeper key: ~101 bytes measured); equals LIMITS.meterWords. */
+  meter: 32,
+  /** A device (object and an empty transcript: ~109 bytes measured). */
+  device: 32,
+  /**
+   * Each word a device records in its transcript for a guest (input, the pending
+   * count, a host clock): 8 bytes and the array's growth; paid by the domain's MEMORY meter.
+   */
+  deviceWord: 3,
+  /** Making a key page a domain: its run-queue entry and scheduling state. */
+  domain: 16,
+  /** The id an object takes in the store's table, never refunded (8 bytes). */
+  id: 2,
+});
+
+/** What a page of `type` and `size` is charged (MEMORY_CHARGES), ids included. */
+export function pageCharge(type: PageType, size: number): number {
+  return type === PageType.data
+    ? MEMORY_CHARGES.dataPage + MEMORY_CHARGES.id + size * MEMORY_CHARGES.dataWord
+    : MEMORY_CHARGES.keyPage + MEMORY_CHARGES.id + size * MEMORY_CHARGES.keySlot;
+}
 
 /** ATTENUATE options. */
 export const Attenuation = Object.freeze({ copy: 0, weaken: 1 } as const);

@@ -15,7 +15,15 @@ import {
   NULL_KEY,
   numberKey,
 } from './keys.js';
-import { DomainSlot, DomainState, domainSlotProblem, LIMITS, PageType, Resource } from './layout.js';
+import {
+  DomainSlot,
+  DomainState,
+  domainSlotProblem,
+  LIMITS,
+  MEMORY_CHARGES,
+  PageType,
+  Resource,
+} from './layout.js';
 import { ObjectKind, UNLIMITED } from './objects.js';
 import { PRIME_MEMORY, PRIME_TIME, Store } from './store.js';
 import { snapshot } from './testing.test-helpers.js';
@@ -31,7 +39,7 @@ function sensoryModel(k: Key): Key {
 const SEED = Number(process.env.KEYVM_SEED ?? 20261121);
 const NUM_RUNS = Number(process.env.KEYVM_RUNS ?? 10_000);
 const MAX_COMMANDS = 25;
-const PRIME_MEMORY_WORDS = 50;
+const PRIME_MEMORY_WORDS = 1500;
 const PRIME_TIME_UNITS = 300;
 
 // ---- the model ------------------------------------------------------------------
@@ -82,8 +90,15 @@ const DOMAIN_MIN = DomainSlot.RESUME + 1;
  * What the store should do, written from the rules rather than the code: every
  * operation checks first (throwing a Predicted fault) and only then changes state.
  */
+/** The documented charges (MEMORY_CHARGES), restated: a page's fixed part and its per word or slot part. */
+const C = MEMORY_CHARGES;
+const pageBase = (t: 'data' | 'keys'): number => (t === 'data' ? C.dataPage : C.keyPage) + C.id;
+const perUnit = (t: 'data' | 'keys'): number => (t === 'data' ? C.dataWord : C.keySlot);
+
 class Model {
   objs = new Map<number, MObj>();
+  /** The memory meter of every destroyed page: it keeps paying for the page's id. */
+  keptIds: number[] = [];
   nextId = 3;
   handles: Key[] = [];
 
@@ -175,7 +190,8 @@ class Model {
     if (type !== PageType.data && type !== PageType.keys) predict('bad-argument');
     if (!isCount(size, type === PageType.data ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots))
       predict('bad-argument');
-    this.charge(m, size);
+    const t = type === PageType.data ? 'data' : 'keys';
+    this.charge(m, pageBase(t) + size * perUnit(t));
     const id = this.nextId++;
     this.objs.set(
       id,
@@ -226,6 +242,7 @@ class Model {
       const resource = o?.t === 'meter' ? o.resource : undefined;
       if (domainSlotProblem(slot, k.kind, resource) !== undefined) predict('wrong-kind');
     }
+    this.charge(this.objs.get(p.meter) as MMeter, C.domain);
     p.slots[DomainSlot.STATE] = numberKey(DomainState.available);
     if (p.slots[DomainSlot.IP]!.kind !== KeyKind.number) p.slots[DomainSlot.IP] = numberKey(0);
     if (p.slots[DomainSlot.POINTER]!.kind !== KeyKind.number) p.slots[DomainSlot.POINTER] = numberKey(0);
@@ -264,8 +281,8 @@ class Model {
     if (p.t === 'keys' && p.domain && size < DOMAIN_MIN) predict('bad-argument');
     const m = this.objs.get(p.meter) as MMeter;
     const old = p.t === 'data' ? p.words.length : p.slots.length;
-    if (size > old) this.charge(m, size - old);
-    else this.refund(m, old - size);
+    if (size > old) this.charge(m, (size - old) * perUnit(p.t));
+    else this.refund(m, (old - size) * perUnit(p.t));
     if (p.t === 'data') {
       p.words = p.words.slice(0, size);
       while (p.words.length < size) p.words.push(0);
@@ -284,7 +301,10 @@ class Model {
       if (st !== DomainState.available && st !== DomainState.halted && st !== DomainState.faulted)
         predict('busy');
     }
-    this.refund(this.objs.get(p.meter) as MMeter, p.t === 'data' ? p.words.length : p.slots.length);
+    const size = p.t === 'data' ? p.words.length : p.slots.length;
+    const domain = p.t === 'keys' && p.domain ? C.domain : 0;
+    this.refund(this.objs.get(p.meter) as MMeter, pageBase(p.t) - C.id + size * perUnit(p.t) + domain);
+    this.keptIds.push(p.meter);
     this.objs.delete(p.id);
   }
 
@@ -524,11 +544,19 @@ function invariants(model: Model, real: Real): void {
       continue;
     }
     let inUse = 0;
-    for (const p of pages) {
-      const charged = s.object(p.meter);
+    const paysFor = (meterId: number): boolean => {
+      const charged = s.object(meterId);
       for (let c = charged?.kind === ObjectKind.meter ? charged : null; c !== null; c = c.parent)
-        if (c === m) inUse += p.size;
+        if (c === m) return true;
+      return false;
+    };
+    for (const p of pages) {
+      if (!paysFor(p.meter)) continue;
+      const t = p.kind === ObjectKind.dataPage ? 'data' : 'keys';
+      inUse +=
+        pageBase(t) + p.size * perUnit(t) + (p.kind === ObjectKind.keyPage && p.isDomain ? C.domain : 0);
     }
+    for (const meterId of model.keptIds) if (paysFor(meterId)) inUse += C.id;
     check(
       mo.initial - m.remaining === inUse,
       () => `memory meter #${mo.id}: charged ${mo.initial - m.remaining}, in use ${inUse}`,
@@ -637,7 +665,7 @@ const sizeArb = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(-1, 40, 1.5) },
 );
 const amountArb = fc.oneof(
-  { weight: 6, arbitrary: fc.integer({ min: 0, max: 60 }) },
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 600 }) },
   { weight: 1, arbitrary: fc.constantFrom(UNLIMITED, -1, 0.5) },
 );
 const indexArb = fc.integer({ min: -1, max: 6 });

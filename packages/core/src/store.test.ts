@@ -3,14 +3,18 @@
 import { describe, expect, it } from 'vitest';
 import { GuestFault } from './faults.js';
 import { type Key, KeyKind, MeterRights, makeKey, NULL_KEY, numberKey } from './keys.js';
-import { DomainSlot, DomainState, LIMITS, PageType, Resource } from './layout.js';
+import { DomainSlot, DomainState, LIMITS, MEMORY_CHARGES, PageType, pageCharge, Resource } from './layout.js';
 import { DataPage, Device, KeyPage, Meter, UNLIMITED } from './objects.js';
 import { defaultKernel, PRIME_MEMORY, PRIME_TIME, Store } from './store.js';
 import { expectFault, snapshot } from './testing.test-helpers.js';
 
-/** A store with a bounded prime memory meter and the usual keys to play with. */
-function setup(memory = 1000, time = 500) {
-  const s = new Store({ memory, time });
+/** What the pages `setup` makes are charged. */
+const SETUP_WORDS = pageCharge(PageType.data, 4) + pageCharge(PageType.keys, 4);
+const { dataWord, keySlot } = MEMORY_CHARGES;
+
+/** A store with `memory` words left in its prime memory meter and the usual keys to play with. */
+function setup(memory = 10_000, time = 500) {
+  const s = new Store({ memory: memory + SETUP_WORDS, time });
   const mem = s.meterKey(s.primeMemory, true);
   const time_ = s.meterKey(s.primeTime, true);
   const data = s.createPage(PageType.data, mem, 4);
@@ -80,7 +84,8 @@ describe('createPage', () => {
     expect(Array.from(page.words)).toEqual([0, 0, 0, 0, 0]);
     expect(page.meter).toBe(PRIME_MEMORY);
     expect(s.pageType(k)).toBe(PageType.data);
-    expect(s.primeMemory.remaining).toBe(before - 5);
+    expect(s.primeMemory.remaining).toBe(before - pageCharge(PageType.data, 5));
+    expect(pageCharge(PageType.data, 5)).toBe(MEMORY_CHARGES.dataPage + MEMORY_CHARGES.id + 5 * dataWord);
   });
 
   it('creates a key page full of null keys', () => {
@@ -94,14 +99,18 @@ describe('createPage', () => {
   });
 
   it('accepts size 0, a use-only meter key, and charges every meter of the chain', () => {
-    const { s, mem } = setup(100);
+    const keys10 = pageCharge(PageType.keys, 10);
+    const { s, mem } = setup(1000 + keys10);
+    const empty = pageCharge(PageType.data, 0);
+    expect(empty).toBeGreaterThan(0);
     expect(s.pageSize(s.createPage(PageType.data, mem, 0))).toBe(0);
-    const child = s.createMeter(mem, 50);
+    expect(s.primeMemory.remaining).toBe(1000 + keys10 - empty);
+    const child = s.createMeter(mem, keys10 + 50);
     const use = s.attenuate(child, 1);
     const k = s.createPage(PageType.keys, use, 10);
     expect(s.page(k).meter).toBe(child.target);
-    expect(s.meter(child, false).remaining).toBe(40);
-    expect(s.primeMemory.remaining).toBe(100 - 8 - 10);
+    expect(s.meter(child, false).remaining).toBe(50);
+    expect(s.primeMemory.remaining).toBe(1000 - empty);
   });
 
   it('accepts sizes up to the key page limit', () => {
@@ -138,12 +147,11 @@ describe('createPage', () => {
   });
 
   it('faults out-of-memory when the meter or any ancestor cannot pay', () => {
-    const { s, mem } = setup(20);
-    // 12 left in the prime meter.
+    const { s, mem } = setup(pageCharge(PageType.data, 12));
     expectFault(s, 'out-of-memory', () => s.createPage(PageType.data, mem, 13));
-    const small = s.createMeter(mem, 3);
+    const small = s.createMeter(mem, pageCharge(PageType.keys, 4) - 1);
     expectFault(s, 'out-of-memory', () => s.createPage(PageType.keys, small, 4));
-    const big = s.createMeter(mem, 100);
+    const big = s.createMeter(mem, 1_000_000);
     expectFault(s, 'out-of-memory', () => s.createPage(PageType.data, big, 13));
     expect(s.pageSize(s.createPage(PageType.data, big, 12))).toBe(12);
     expect(s.primeMemory.remaining).toBe(0);
@@ -263,6 +271,20 @@ describe('makeDomain', () => {
     expectFault(s, 'wrong-kind', () => s.makeDomain(s.meterKey(s.primeMemory, true)));
     expectFault(s, 'null-key', () => s.makeDomain(NULL_KEY));
     expectFault(s, 'null-key', () => s.makeDomain(dead));
+  });
+
+  it("charges the page's memory meter MEMORY_CHARGES.domain, and faults changing nothing when it cannot pay", () => {
+    const { s, mem } = setup(pageCharge(PageType.keys, DomainSlot.RESUME + 1) + MEMORY_CHARGES.domain - 1);
+    const page = s.createPage(PageType.keys, mem, DomainSlot.RESUME + 1);
+    expect(s.primeMemory.remaining).toBe(MEMORY_CHARGES.domain - 1);
+    expectFault(s, 'out-of-memory', () => s.makeDomain(page));
+    s.primeMemory.remaining += 1;
+    s.makeDomain(page);
+    expect(s.primeMemory.remaining).toBe(0);
+    s.destroyPage(page);
+    expect(s.primeMemory.remaining).toBe(
+      pageCharge(PageType.keys, DomainSlot.RESUME + 1) + MEMORY_CHARGES.domain - MEMORY_CHARGES.id,
+    );
   });
 
   it('domainKey faults on a key page that is not a domain', () => {
@@ -413,30 +435,32 @@ describe('resizePage', () => {
     s.writeWord(data, 3, 33);
     s.resizePage(data, 6);
     expect(Array.from(s.dataPage(data, false).words)).toEqual([0, 0, 0, 33, 0, 0]);
-    expect(s.primeMemory.remaining).toBe(left - 2);
+    expect(s.primeMemory.remaining).toBe(left - 2 * dataWord);
     s.resizePage(data, 4);
     expect(s.readWord(data, 3)).toBe(33);
     s.resizePage(data, 2);
     expect(Array.from(s.dataPage(data, false).words)).toEqual([0, 0]);
-    expect(s.primeMemory.remaining).toBe(left + 2);
+    expect(s.primeMemory.remaining).toBe(left + 2 * dataWord);
     s.resizePage(data, 2);
-    expect(s.primeMemory.remaining).toBe(left + 2);
+    expect(s.primeMemory.remaining).toBe(left + 2 * dataWord);
     s.resizePage(data, 0);
     expect(s.pageSize(data)).toBe(0);
   });
 
   it('grows a key page (null slots) and shrinks it, through child meters too', () => {
-    const { s, mem } = setup(100);
-    const child = s.createMeter(mem, 10);
+    const two = pageCharge(PageType.keys, 2);
+    const { s, mem } = setup(two + 3 * keySlot + 100);
+    const child = s.createMeter(mem, two + 3 * keySlot + 10);
     const k = s.createPage(PageType.keys, child, 2);
     s.setSlot(k, 1, numberKey(9));
     s.resizePage(k, 5);
     expect(s.keyPage(k, false).slots).toEqual([NULL_KEY, numberKey(9), NULL_KEY, NULL_KEY, NULL_KEY]);
-    expect(s.meter(child, false).remaining).toBe(5);
+    expect(s.meter(child, false).remaining).toBe(10);
+    expectFault(s, 'out-of-memory', () => s.resizePage(k, 6));
     s.resizePage(k, 1);
     expect(s.keyPage(k, false).slots).toEqual([NULL_KEY]);
-    expect(s.meter(child, false).remaining).toBe(9);
-    expect(s.primeMemory.remaining).toBe(100 - 8 - 1);
+    expect(s.meter(child, false).remaining).toBe(10 + 4 * keySlot);
+    expect(s.primeMemory.remaining).toBe(100 + 4 * keySlot);
   });
 
   it('keeps a domain page at least as large as the special slots', () => {
@@ -448,7 +472,7 @@ describe('resizePage', () => {
   });
 
   it('faults on read-only, non-page, null and void keys and bad sizes', () => {
-    const { s, mem, data, keys } = setup(30);
+    const { s, mem, data, keys } = setup(pageCharge(PageType.data, 1) + 22 * dataWord);
     const dead = s.createPage(PageType.data, mem, 1);
     const deadRo = s.attenuate(dead, 1);
     s.destroyPage(dead);
@@ -465,17 +489,19 @@ describe('resizePage', () => {
     }
     expectFault(s, 'bad-argument', () => s.resizePage(data, LIMITS.maxDataPageWords + 1));
     expectFault(s, 'bad-argument', () => s.resizePage(keys, LIMITS.maxKeyPageSlots + 1));
-    // 22 words left.
-    expectFault(s, 'out-of-memory', () => s.resizePage(data, 4 + 23));
-    s.resizePage(data, 4 + 22);
+    // What is left: 22 words and the destroyed page's refund (all but its id's charge).
+    const left = s.primeMemory.remaining;
+    expect(left).toBe(22 * dataWord + pageCharge(PageType.data, 1) - MEMORY_CHARGES.id);
+    expectFault(s, 'out-of-memory', () => s.resizePage(data, 4 + left / dataWord + 1));
+    s.resizePage(data, 4 + left / dataWord);
     expect(s.primeMemory.remaining).toBe(0);
   });
 });
 
 describe('destroyPage', () => {
   it('refunds the memory and voids every key to the page, wherever it is kept', () => {
-    const { s, mem, data, keys } = setup(100);
-    const child = s.createMeter(mem, 50);
+    const { s, mem, data, keys } = setup(1000);
+    const child = s.createMeter(mem, 500);
     const p = s.createPage(PageType.data, child, 10);
     const ro = s.attenuate(p, 1);
     s.setSlot(keys, 0, p);
@@ -484,8 +510,9 @@ describe('destroyPage', () => {
     s.destroyPage(p);
     expect(s.objectCount).toBe(count - 1);
     expect(s.object(p.target)).toBeUndefined();
-    expect(s.meter(child, false).remaining).toBe(50);
-    expect(s.primeMemory.remaining).toBe(100 - 8);
+    // All but the id's charge comes back.
+    expect(s.meter(child, false).remaining).toBe(500 - MEMORY_CHARGES.id);
+    expect(s.primeMemory.remaining).toBe(1000 - MEMORY_CHARGES.id);
     for (const k of [p, ro]) {
       expect(s.normalize(k)).toBe(NULL_KEY);
       expect(s.deref(k)).toBeUndefined();
@@ -495,7 +522,7 @@ describe('destroyPage', () => {
     expectFault(s, 'null-key', () => s.destroyPage(p));
     s.destroyPage(keys);
     s.destroyPage(data);
-    expect(s.primeMemory.remaining).toBe(100);
+    expect(s.primeMemory.remaining).toBe(1000 + SETUP_WORDS - 3 * MEMORY_CHARGES.id);
   });
 
   it('destroys idle, halted and faulted domains, voiding gate and resume keys', () => {
@@ -1091,7 +1118,7 @@ describe('counts at their limits', () => {
     expectFault(r, 'out-of-memory', () => r.checkNewMeter(r.meterKey(r.primeTime, true)));
     expectFault(r, 'out-of-memory', () => r.createDevice(1));
     expect(s.createMeter(time, 5, mem)).toMatchObject({ kind: KeyKind.meter });
-  });
+  }, 20_000); // each check snapshots a table of 16M ids: seconds on a loaded machine
 
   it('a version at the u32 limit starts again from 0 once every key to the object is nulled', () => {
     const { s, mem, data, keys } = setup();

@@ -9,7 +9,9 @@ import {
   DomainState,
   domainSlotProblem,
   LIMITS,
+  MEMORY_CHARGES,
   PageType,
+  pageCharge,
   Resource,
   SPECIAL_SLOTS,
 } from './layout.js';
@@ -88,6 +90,8 @@ export class Store {
   #objects: (StoreObject | undefined)[] = [undefined];
   /** Count of live objects. */
   #live = 0;
+  /** Slots of every live key page, kept so the cost of a walk over them is known in O(1). */
+  #keySlots = 0;
   kernel: KernelState = defaultKernel();
   /**
    * Bumped whenever a key may have become void or a page's words were replaced
@@ -148,7 +152,26 @@ export class Store {
   #add<T extends StoreObject>(o: T): T {
     this.#objects[o.id] = o;
     this.#live++;
+    if (o.kind === ObjectKind.keyPage) this.#keySlots += o.slots.length;
     return o;
+  }
+
+  /** Slots of every live key page (what a walk over every key in the store visits, with the meters). */
+  get keySlotCount(): number {
+    return this.#keySlots;
+  }
+
+  /**
+   * The keys a SEVER through `key` would have to visit besides its O(1) work: at the
+   * u32 version limit every key to the object is nulled (one walk over every object
+   * and key slot); otherwise 0. The interpreter charges gas for it before the
+   * instruction runs. Reads only; never throws.
+   */
+  severWalk(key: Key): number {
+    if (key.kind !== KeyKind.page && key.kind !== KeyKind.meter) return 0;
+    const o = this.deref(key);
+    if (o === undefined || o.version < MAX_COUNT) return 0;
+    return this.#objects.length + this.#keySlots;
   }
 
   /**
@@ -162,6 +185,7 @@ export class Store {
     const s = new Store();
     s.#objects = new Array<StoreObject | undefined>(nextId).fill(undefined);
     s.#live = 0;
+    s.#keySlots = 0;
     for (const o of objects) {
       if (!Number.isInteger(o.id) || o.id <= 0 || o.id >= nextId || s.#objects[o.id])
         fail('bad-argument', `object id ${o.id} is out of range or repeated`);
@@ -280,8 +304,9 @@ export class Store {
   // ---- creation -------------------------------------------------------------------
 
   /**
-   * Create a page of `type` and `size`, charged to the memory meter `meterKey`
-   * designates (any meter key to a memory meter). Returns a read-write page key.
+   * Create a page of `type` and `size`, charged `pageCharge(type, size)` words to
+   * the memory meter `meterKey` designates (any meter key to a memory meter), so a
+   * page of size 0 is paid for too. Returns a read-write page key.
    */
   createPage(type: number, meterKey: Key, size: number): Key {
     const meter = this.meter(meterKey, false);
@@ -291,7 +316,7 @@ export class Store {
     const max = type === PageType.data ? LIMITS.maxDataPageWords : LIMITS.maxKeyPageSlots;
     if (!isCount(size, max)) fail('bad-argument', `page size ${size} is outside 0..${max}`);
     const id = this.#freshId();
-    this.#chargeMemory(meter, size);
+    this.#chargeMemory(meter, pageCharge(type, size));
     const page =
       type === PageType.data
         ? new DataPage(id, 0, new Int32Array(size), meter.id)
@@ -303,14 +328,14 @@ export class Store {
   /**
    * Create a child meter of the meter `parentKey` designates (use or control key),
    * holding `amount` (UNLIMITED allowed: still bounded by every ancestor), and
-   * charge `LIMITS.meterWords` to the memory meter `memoryKey` designates (a guest
+   * charge `MEMORY_CHARGES.meter` to the memory meter `memoryKey` designates (a guest
    * pays; the embedder, giving none, does not). Returns a controlling key to the child.
    */
   createMeter(parentKey: Key, amount: number, memoryKey?: Key): Key {
     const parent = this.meter(parentKey, false);
     if (!isAmount(amount)) fail('bad-argument', `meter amount ${amount} is not a whole number >= 0`);
     this.checkNewMeter(parentKey, memoryKey);
-    if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), LIMITS.meterWords);
+    if (memoryKey !== undefined) this.#chargeMemory(this.meter(memoryKey, false), MEMORY_CHARGES.meter);
     const m = this.#add(new Meter(this.#freshId(), 0, parent.resource, parent, amount));
     return this.meterKey(m, true);
   }
@@ -327,21 +352,30 @@ export class Store {
     if (memoryKey === undefined) return;
     const memory = this.meter(memoryKey, false);
     if (memory.resource !== Resource.memory) fail('wrong-kind', 'a new meter is paid for by a memory meter');
-    if (this.available(memory) < LIMITS.meterWords)
-      fail('out-of-memory', `the memory meter cannot pay ${LIMITS.meterWords} words for a new meter`);
+    if (this.available(memory) < MEMORY_CHARGES.meter)
+      fail('out-of-memory', `the memory meter cannot pay ${MEMORY_CHARGES.meter} words for a new meter`);
   }
 
-  /** Create a device of a type the interpreter defines. Embedder only. */
-  createDevice(deviceType: number): Key {
+  /**
+   * Create a device of a type the interpreter defines. Embedder only; charged
+   * `MEMORY_CHARGES.device` to the memory meter `memoryKey` designates, when given.
+   */
+  createDevice(deviceType: number, memoryKey?: Key): Key {
     if (!isCount(deviceType, 0x7fffffff)) fail('bad-argument', `device type ${deviceType} is invalid`);
-    return this.deviceKey(this.#add(new Device(this.#freshId(), 0, deviceType)));
+    const id = this.#freshId();
+    if (memoryKey !== undefined) {
+      const memory = this.meter(memoryKey, false);
+      if (memory.resource !== Resource.memory) fail('wrong-kind', 'a device is paid for by a memory meter');
+      this.#chargeMemory(memory, MEMORY_CHARGES.device);
+    }
+    return this.deviceKey(this.#add(new Device(id, 0, deviceType)));
   }
 
   /**
    * Make the key page `pageKey` designates (read-write key) a domain, ready to be
    * called: it needs at least the special slots. STATE, IP and POINTER that are not
    * number keys are set to available / 0 / 0, and SELF to a page key to itself.
-   * Returns its gate key.
+   * The page's memory meter pays `MEMORY_CHARGES.domain` more. Returns its gate key.
    */
   makeDomain(pageKey: Key): Key {
     const page = this.keyPage(pageKey, true);
@@ -356,6 +390,7 @@ export class Store {
       if ((slot === DomainSlot.IP || slot === DomainSlot.POINTER) && k.kind !== KeyKind.number) continue;
       this.checkDomainSlot(slot, k);
     }
+    this.#chargeMemory(this.#objects[page.meter] as Meter, MEMORY_CHARGES.domain);
     s[DomainSlot.STATE] = numberKey(DomainState.available);
     if (s[DomainSlot.IP]!.kind !== KeyKind.number) s[DomainSlot.IP] = numberKey(0);
     if (s[DomainSlot.POINTER]!.kind !== KeyKind.number) s[DomainSlot.POINTER] = numberKey(0);
@@ -419,7 +454,10 @@ export class Store {
     return this.page(key).size;
   }
 
-  /** Resize a page (read-write key): growth charged, shrinking refunded, new words zero / slots null. */
+  /**
+   * Resize a page (read-write key): growth charged, shrinking refunded (per word or
+   * slot, `MEMORY_CHARGES`), new words zero / slots null.
+   */
   resizePage(key: Key, size: number): void {
     if (key.kind !== KeyKind.page) {
       this.page(key);
@@ -434,24 +472,30 @@ export class Store {
     }
     const meter = this.#objects[page.meter] as Meter;
     const delta = size - page.size;
-    if (delta > 0) this.#chargeMemory(meter, delta);
-    else if (delta < 0) this.#refundMemory(meter, -delta);
+    const perUnit = isData ? MEMORY_CHARGES.dataWord : MEMORY_CHARGES.keySlot;
+    if (delta > 0) this.#chargeMemory(meter, delta * perUnit);
+    else if (delta < 0) this.#refundMemory(meter, -delta * perUnit);
     this.epoch++;
     if (page.kind === ObjectKind.dataPage) {
       page.changes++;
       const words = new Int32Array(size);
       words.set(size >= page.size ? page.words : page.words.subarray(0, size));
       page.words = words;
-    } else if (delta > 0) {
-      for (let i = 0; i < delta; i++) page.slots.push(NULL_KEY);
     } else {
-      page.slots.length = size;
+      // A new array of the exact size (growing one slot at a time cost the host ~6x more
+      // per slot on large pages, and a shrunk array may keep its old capacity).
+      const old = page.slots;
+      const slots = delta > 0 ? new Array<Key>(size).fill(NULL_KEY) : old.slice(0, size);
+      if (delta > 0) for (let i = 0; i < old.length; i++) slots[i] = old[i]!;
+      page.slots = slots;
+      this.#keySlots += delta;
     }
   }
 
   /**
-   * Free a page (read-write key): its memory is refunded and every key to it is
-   * void. A domain that is running, waiting or blocked cannot be destroyed.
+   * Free a page (read-write key): its memory is refunded (all but `MEMORY_CHARGES.id`)
+   * and every key to it is void. A domain that is running, waiting or blocked cannot
+   * be destroyed.
    */
   destroyPage(key: Key): void {
     if (key.kind !== KeyKind.page) {
@@ -467,9 +511,13 @@ export class Store {
       const k = this.kernel;
       if (k.root === page.id || k.active === page.id) fail('busy', 'the machine still refers to this domain');
     }
-    this.#refundMemory(this.#objects[page.meter] as Meter, page.size);
+    const isData = page.kind === ObjectKind.dataPage;
+    const charged = pageCharge(isData ? PageType.data : PageType.keys, page.size);
+    const domain = !isData && page.isDomain ? MEMORY_CHARGES.domain : 0;
+    this.#refundMemory(this.#objects[page.meter] as Meter, charged - MEMORY_CHARGES.id + domain);
     this.#objects[page.id] = undefined;
     this.#live--;
+    if (!isData) this.#keySlots -= page.size;
     this.epoch++;
   }
 
@@ -619,10 +667,18 @@ export class Store {
    */
   spend(meter: Meter, amount: number): void {
     if (amount === 0) return;
-    if (!(amount > 0) || this.available(meter) < amount)
-      throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
-    for (let m: Meter | null = meter; m !== null; m = m.parent)
-      if (m.remaining !== UNLIMITED) m.remaining -= amount;
+    if (!(amount > 0)) throw new Error(`internal: spending ${amount} from meter #${meter.id}`);
+    // One walk (settling a borrow is on every switch between meters): a meter that
+    // cannot pay puts back what was taken below it, then throws.
+    for (let m: Meter | null = meter; m !== null; m = m.parent) {
+      if (m.remaining === UNLIMITED) continue;
+      if (m.remaining < amount) {
+        for (let u: Meter | null = meter; u !== m; u = u!.parent)
+          if (u!.remaining !== UNLIMITED) u!.remaining += amount;
+        throw new Error(`internal: spending ${amount} from meter #${meter.id} would overspend its chain`);
+      }
+      m.remaining -= amount;
+    }
   }
 
   /** The nearest meter in the chain with less than `amount` left (the one that ran out). */

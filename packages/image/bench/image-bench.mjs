@@ -20,7 +20,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { PageType, Store } from '@keyvm/core';
-import { decodeImage, encodeImage, imageHash, loadImageFile, saveImageFile } from '../dist/index.js';
+import { decodeImage, encodeImage, imageHash } from '../dist/index.js';
+import { loadImageFile, saveImageFile } from '../dist/node.js';
 
 const PAGES = Number(process.env.PAGES ?? 100_000);
 const WORDS = Number(process.env.WORDS ?? 256);

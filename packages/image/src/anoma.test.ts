@@ -8,6 +8,7 @@ import {
   encodeValue,
   type FunctionV,
   KEYVM_VM_NUMBER,
+  MAX_VALUE_NODES,
   type VmValue,
 } from './anoma.js';
 
@@ -95,5 +96,45 @@ describe('Anoma encode / decode', () => {
     expect(decodeValue({ kind: 'function', vm: KEYVM_VM_NUMBER, body: bad })).toBeUndefined();
     expect(() => encodeValue(2 ** 31)).toThrow(RangeError);
     expect(() => encodeValue(1.5)).toThrow(RangeError);
+  });
+
+  it('handles values nested far deeper than the call stack, both ways', () => {
+    const DEPTH = 50_000; // the call stack holds about 10,000 frames
+    let v: VmValue = [7];
+    for (let i = 0; i < DEPTH; i++) v = [v];
+    const d = encodeValue(v);
+    let depth = 0;
+    for (let n: DataValue = d; n.kind === 'list' && n.items.length > 0; n = n.items[0]!) depth++;
+    expect(depth).toBe(DEPTH + 1);
+    let back = decodeValue(d) as VmValue;
+    for (let i = 0; i < DEPTH; i++) back = (back as VmValue[])[0]!;
+    expect(back).toEqual([7]);
+    // A deep foreign function body is checked without recursion too.
+    let body: DataValue = { kind: 'nat', value: 1n };
+    for (let i = 0; i < DEPTH; i++) body = { kind: 'function', vm: 9, body };
+    expect((decodeValue(body) as { foreign: DataValue }).foreign).toBe(body);
+  });
+
+  it('refuses cyclic values with a clear error, not a stack overflow', () => {
+    const loop: VmValue[] = [1, 2];
+    loop.push([3, loop]);
+    expect(() => encodeValue(loop)).toThrow(/the value is cyclic: a list contains itself \(at depth 2\)/);
+    const items: DataValue[] = [{ kind: 'nat', value: 1n }];
+    const cycle: DataValue = { kind: 'list', items };
+    items.push(cycle);
+    expect(() => decodeValue(cycle)).toThrow(/the data value is cyclic/);
+    const fn = { kind: 'function', vm: 9, body: { kind: 'nat', value: 0n } } as { body: unknown };
+    fn.body = fn;
+    expect(() => decodeValue(fn as DataValue)).toThrow(/cyclic/);
+    // Shared but not cyclic is fine: a list may hold the same list twice.
+    const shared: VmValue = [1];
+    expect(decodeValue(encodeValue([shared, shared]))).toEqual([[1], [1]]);
+  });
+
+  it('refuses a value that unfolds into more than MAX_VALUE_NODES nodes', () => {
+    // 2^40 leaves from 40 lists, each holding the one below twice: refused after MAX_VALUE_NODES.
+    let v: VmValue = [0];
+    for (let i = 0; i < 40; i++) v = [v, v];
+    expect(() => encodeValue(v)).toThrow(new RegExp(`more than ${MAX_VALUE_NODES} nodes`));
   });
 });

@@ -1,12 +1,12 @@
 // The binary image: a fixed header, four sections (meters, objects, keys, kernel)
 // and a CRC-32 over everything before it. Little-endian; data words as blocks.
 // The writer and the reader below mirror each other field by field.
-import { createHash } from 'node:crypto';
-import { endianness } from 'node:os';
-import { crc32 } from 'node:zlib';
-import { DataPage, type KernelState, KeyKind, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+import { DataPage, type KernelState, KeyKind, LIMITS, ObjectKind, type Store, UNLIMITED } from '@keyvm/core';
+// Native sha256 / CRC-32 in Node, plain ECMAScript elsewhere (package.json `imports`).
+import { allocateBytes, crc32, LITTLE_ENDIAN_HOST, sha256Hex } from '#platform';
 import { type ImageSection, refuse, type Where } from './errors.js';
 import { storeLocator } from './json.js';
+import { checkLimit, type ImageLimits, resolveImageLimits } from './limits.js';
 import {
   type DeviceRecord,
   type ImageModel,
@@ -92,7 +92,6 @@ function keySize(kind: number): number {
   }
 }
 
-const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 /**
  * The CRC-32 is computed in steps of about this many bytes, right after they are
  * written (save), or just before they are copied and their object records are read
@@ -102,7 +101,7 @@ const CRC_STEP = 1 << 16;
 
 /** Hex sha256 of the whole image, checksum included: the same as `sha256sum image.kvmi`. */
 export function imageHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  return sha256Hex(bytes);
 }
 
 // ---- writing -------------------------------------------------------------------------
@@ -141,10 +140,9 @@ function writeModel(model: ImageModel): Uint8Array {
   const total = HEADER_SIZE + metersLength + objectsLength + keysLength + kernelLength + CHECKSUM_SIZE;
 
   // Pass 2: fill. Every byte is written, so the buffer need not be zeroed.
-  const buf = Buffer.allocUnsafeSlow(total);
-  const out = new Uint8Array(buf.buffer, buf.byteOffset, total);
+  const out = allocateBytes(total);
   const dv = new DataView(out.buffer, out.byteOffset, total);
-  // Aligned word view of the output (allocUnsafeSlow gives offset 0) for block copies.
+  // Aligned word view of the output (allocateBytes gives offset 0) for block copies.
   const out32 = new Int32Array(out.buffer, out.byteOffset, total >>> 2);
   const u8 = (p: number, v: number) => dv.setUint8(p, v);
   const u32 = (p: number, v: number) => dv.setUint32(p, v, true);
@@ -259,6 +257,11 @@ export interface DecodeOptions {
    * Default false: the store shares no memory with `bytes`.
    */
   readonly adopt?: boolean;
+  /**
+   * What the image may hold (see `DEFAULT_IMAGE_LIMITS`): checked against the header
+   * before anything is allocated, and against each record before it is built.
+   */
+  readonly limits?: Partial<ImageLimits>;
 }
 
 /**
@@ -267,7 +270,8 @@ export interface DecodeOptions {
  * store; any fault throws ImageError naming the section and byte offset.
  */
 export function decodeImage(bytes: Uint8Array, options?: DecodeOptions): Store {
-  const { model, locator } = readModel(bytes, options?.adopt === true);
+  const limits = resolveImageLimits(options?.limits);
+  const { model, locator } = readModel(bytes, options?.adopt === true, limits);
   validateModel(model, locator);
   return storeFromModel(model);
 }
@@ -306,18 +310,126 @@ function checkHeader(bytes: Uint8Array, dv: DataView): void {
  * header says; refuses, as decodeImage would, a start that is not a header of an
  * image this decoder reads. A compressed file is checked with it before it is unpacked.
  */
-export function imageLengthFromHeader(start: Uint8Array): number {
+export function imageLengthFromHeader(start: Uint8Array, limits?: Partial<ImageLimits>): number {
   const dv = new DataView(start.buffer, start.byteOffset, start.length);
   checkHeader(start, dv);
   let total = HEADER_SIZE + CHECKSUM_SIZE;
   for (const at of [H.metersLength, H.objectsLength, H.keysLength, H.kernelLength]) total += u64At(dv, at);
+  checkHeaderLimits(dv, total, resolveImageLimits(limits));
+  checkHeaderCounts(dv);
   return total;
 }
 
-function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; locator: Locator } {
+/**
+ * Refuse a header whose section lengths cannot hold its counts: sizes a compressed
+ * file's header declares are checked with these before the file is unpacked.
+ */
+function checkHeaderCounts(dv: DataView): void {
+  const meterCount = dv.getUint32(H.meterCount, true);
+  const objectCount = dv.getUint32(H.objectCount, true);
+  const keyCount = dv.getUint32(H.keyCount, true);
+  const metersLength = u64At(dv, H.metersLength);
+  const objectsLength = u64At(dv, H.objectsLength);
+  const keysLength = u64At(dv, H.keysLength);
+  const kernelLength = u64At(dv, H.kernelLength);
+  if (metersLength !== M.size * meterCount)
+    refuse(
+      'bad-header',
+      head(H.metersLength),
+      `${meterCount} meters take ${M.size * meterCount} bytes, not ${metersLength}`,
+    );
+  if (objectCount > objectsLength / DATA.words)
+    refuse('bad-header', head(H.objectCount), `${objectCount} objects cannot fit in ${objectsLength} bytes`);
+  // Every record is at most its fixed part and a largest page: more bytes cannot be objects.
+  const largest = Math.max(
+    DATA.words + 4 * LIMITS.maxDataPageWords,
+    DEV.transcript + 4 * LIMITS.maxDataPageWords,
+  );
+  if (objectsLength > objectCount * largest)
+    refuse('bad-header', head(H.objectsLength), `${objectCount} objects cannot fill ${objectsLength} bytes`);
+  if (keyCount > keysLength || keyCount < meterCount || keysLength > 13 * keyCount)
+    refuse(
+      'bad-header',
+      head(H.keyCount),
+      `${keyCount} keys do not fit ${keysLength} bytes and ${meterCount} meter keepers`,
+    );
+  if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
+    refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
+  if ((kernelLength - K.runQueue) / 4 > objectCount)
+    refuse('bad-header', head(H.kernelLength), `a run queue longer than the ${objectCount} objects`);
+}
+
+/**
+ * Refuse a header whose declared image size or counts pass the embedder's limits,
+ * before any section is read (or a compressed file unpacked).
+ */
+function checkHeaderLimits(dv: DataView, total: number, limits: ImageLimits): void {
+  checkLimit(total, limits.maxImageBytes, 'maxImageBytes', 'image size in bytes', head(H.metersLength));
+  const meters = dv.getUint32(H.meterCount, true);
+  const objects = dv.getUint32(H.objectCount, true);
+  checkLimit(meters + objects, limits.maxObjects, 'maxObjects', 'meters and objects', head(H.objectCount));
+  checkLimit(dv.getUint32(H.keyCount, true), limits.maxKeys, 'maxKeys', 'keys', head(H.keyCount));
+}
+
+/** What an image's header says: the first `HEADER_SIZE` (64) bytes, see the README. */
+export interface ImageHeader {
+  /** Format version (this decoder reads `IMAGE_FORMAT_VERSION`). */
+  readonly version: number;
+  readonly flags: number;
+  /** The next object id the store will hand out. */
+  readonly nextId: number;
+  readonly meterCount: number;
+  /** Pages and devices. */
+  readonly objectCount: number;
+  /** One keeper per meter plus every key page slot. */
+  readonly keyCount: number;
+  /** Byte lengths of the four sections, in order. */
+  readonly sections: {
+    readonly meters: number;
+    readonly objects: number;
+    readonly keys: number;
+    readonly kernel: number;
+  };
+  /** Bytes of the whole image as the header declares it: header, sections and checksum. */
+  readonly length: number;
+}
+
+/**
+ * The header of the image that `bytes` starts with (the whole image, or at least its
+ * first 64 bytes). Checks what decodeImage checks first (magic, version, flags) and
+ * throws the same ImageError; the rest of the image is neither read nor checked.
+ */
+export function readImageHeader(bytes: Uint8Array): ImageHeader {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  checkHeader(bytes, dv);
+  const sections = {
+    meters: u64At(dv, H.metersLength),
+    objects: u64At(dv, H.objectsLength),
+    keys: u64At(dv, H.keysLength),
+    kernel: u64At(dv, H.kernelLength),
+  };
+  return {
+    version: dv.getUint32(H.version, true),
+    flags: dv.getUint32(H.flags, true),
+    nextId: dv.getUint32(H.nextId, true),
+    meterCount: dv.getUint32(H.meterCount, true),
+    objectCount: dv.getUint32(H.objectCount, true),
+    keyCount: dv.getUint32(H.keyCount, true),
+    sections,
+    length:
+      HEADER_SIZE + sections.meters + sections.objects + sections.keys + sections.kernel + CHECKSUM_SIZE,
+  };
+}
+
+function readModel(
+  bytes: Uint8Array,
+  adopt: boolean,
+  limits: ImageLimits,
+): { model: ImageModel; locator: Locator } {
   const len = bytes.length;
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
   checkHeader(bytes, dv);
+  checkLimit(len, limits.maxImageBytes, 'maxImageBytes', 'image size in bytes', head(0));
   const u8 = (p: number) => dv.getUint8(p);
   const u32 = (p: number) => dv.getUint32(p, true);
   const i32 = (p: number) => dv.getInt32(p, true);
@@ -352,28 +464,14 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
   if (len > end)
     refuse('trailing-bytes', { section: 'checksum', offset: end }, `${len - end} bytes follow the checksum`);
   const [metersStart, objectsStart, keysStart, kernelStart] = starts as [number, number, number, number];
-  const [metersLength, objectsLength, keysLength, kernelLength] = lengths.map((e) => e[2]) as [
+  const [, objectsLength, keysLength, kernelLength] = lengths.map((e) => e[2]) as [
     number,
     number,
     number,
     number,
   ];
-  if (metersLength !== M.size * meterCount)
-    refuse(
-      'bad-header',
-      head(H.metersLength),
-      `${meterCount} meters take ${M.size * meterCount} bytes, not ${metersLength}`,
-    );
-  if (objectCount > objectsLength / DATA.words)
-    refuse('bad-header', head(H.objectCount), `${objectCount} objects cannot fit in ${objectsLength} bytes`);
-  if (keyCount > keysLength || keyCount < meterCount)
-    refuse(
-      'bad-header',
-      head(H.keyCount),
-      `${keyCount} keys do not fit ${keysLength} bytes and ${meterCount} meter keepers`,
-    );
-  if (kernelLength < K.runQueue || (kernelLength - K.runQueue) % 4 !== 0)
-    refuse('bad-header', head(H.kernelLength), `a kernel section of ${kernelLength} bytes is not 48 + 4n`);
+  checkHeaderCounts(dv);
+  checkHeaderLimits(dv, end, limits);
 
   // The data words. Data pages are views of one Int32Array, `words32`, whose
   // element k is the word at byte wordsBase + 4k of the image: either `bytes`
@@ -392,9 +490,7 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
     copy = new Uint8Array(words32.buffer, 0, objectsLength);
   }
   // The CRC-32 of bytes[0, sealed), extended a step at a time (copying the objects
-  // section as it goes). Object records are read right behind it, while their bytes
-  // are in cache; the checksum still comes first: an object that fails to read lets
-  // the CRC-32 finish, and a bad checksum is what is reported.
+  // section as it goes, while its bytes are in cache).
   let crc = 0;
   let sealed = 0;
   const sealTo = (to: number) => {
@@ -415,6 +511,22 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
       refuse('bad-checksum', { section: 'checksum', offset: start }, 'the CRC-32 does not match the image');
   };
 
+  // The whole checksum before any per-object structure is allocated: a damaged or
+  // forged image costs one pass over its bytes (and the one copy above), no more.
+  checkCrc();
+
+  // Versions and resume generations this close to the wrap point are refused (see
+  // ImageLimits.versionWrapMargin): the sweep there must be paid for by the bumps before it.
+  const lastVersion = Math.max(-1, 0xffff_ffff - limits.versionWrapMargin);
+  const checkWrap = (value: number, what: string, where: Where): void => {
+    if (value > lastVersion)
+      refuse(
+        'limit',
+        where,
+        `${what} ${value} is within ${limits.versionWrapMargin} bumps of the wrap point 2^32-1 (versionWrapMargin)`,
+      );
+  };
+
   // ---- meters
   const meters: MeterRecord[] = new Array(meterCount);
   for (let i = 0, p = metersStart; i < meterCount; i++, p += M.size) {
@@ -426,6 +538,17 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
       remaining: u64(p + M.remaining),
       keeper: NO_KEY,
     };
+    if (meters[i]!.version > lastVersion)
+      checkWrap(meters[i]!.version, `meter #${meters[i]!.id} version`, {
+        section: 'meters',
+        offset: p + M.version,
+      });
+    const remaining = meters[i]!.remaining;
+    if (Number.isSafeInteger(remaining) && remaining > limits.maxMeterAmount)
+      checkLimit(remaining, limits.maxMeterAmount, 'maxMeterAmount', `meter #${meters[i]!.id} amount`, {
+        section: 'meters',
+        offset: p + M.remaining,
+      });
   }
 
   // ---- objects
@@ -448,77 +571,96 @@ function readModel(bytes: Uint8Array, adopt: boolean): { model: ImageModel; loca
     }
     return words;
   };
-  /** Bytes of a record checksummed (and so in cache) before it is read: any header. */
-  const AHEAD = 64;
-  try {
-    for (let i = 0; i < objectCount; i++) {
-      if (p + AHEAD > sealed) sealTo(p + AHEAD);
-      need(4, 'an object tag');
-      objectAt[i] = p;
-      const tag = u32(p);
-      if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
-        refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
-      need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
-      const id = u32(p + DATA.id);
-      const version = u32(p + DATA.version);
-      if (tag === ObjectKind.dataPage) {
-        const size = u32(p + DATA.size);
-        // (Checks written out: no location or message is built for a good page.)
-        if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + DATA.size));
-        if (p + DATA.words + 4 * size > objectsEnd)
-          need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
-        // The core's page itself (a DataPageRecord): storeFromModel adopts it.
-        objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
-        p += DATA.words + 4 * size;
-      } else if (tag === ObjectKind.keyPage) {
-        need(KPAGE.end, 'a key page record');
-        const flags = u32(p + KPAGE.flags);
-        if ((flags & ~FLAG_DOMAIN) !== 0)
-          refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
-        const size = u32(p + KPAGE.size);
-        if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + KPAGE.size));
-        slotsDeclared += size;
-        if (meterCount + slotsDeclared > keyCount)
-          refuse(
-            'bad-header',
-            obj(p + KPAGE.size),
-            `key pages declare more slots than the header's ${keyCount} keys`,
-          );
-        const rec: KeyPageRecord = {
-          kind: tag,
-          id,
-          version,
-          meter: u32(p + KPAGE.meter),
-          isDomain: flags === FLAG_DOMAIN,
-          resumeGen: u32(p + KPAGE.resumeGen),
-          slots: new Array<KeyRecord>(size),
-        };
-        objects[i] = rec;
-        keyPages.push(rec);
-        p += KPAGE.end;
-      } else {
-        const size = u32(p + DEV.size);
-        if (p + DEV.transcript + 4 * size > objectsEnd)
-          need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
-        const transcript: number[] = new Array(size);
-        for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
-        const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
-        objects[i] = rec;
-        p += DEV.transcript + 4 * size;
-      }
+  for (let i = 0; i < objectCount; i++) {
+    need(4, 'an object tag');
+    objectAt[i] = p;
+    const tag = u32(p);
+    if (tag !== ObjectKind.dataPage && tag !== ObjectKind.keyPage && tag !== ObjectKind.device)
+      refuse('bad-object', obj(p), `object tag ${tag} is not a data page (0), key page (1) or device (3)`);
+    need(DATA.words, 'an object record'); // the smallest record: tag, id, version, two u32s
+    const id = u32(p + DATA.id);
+    const version = u32(p + DATA.version);
+    if (version > lastVersion) checkWrap(version, `object #${id} version`, obj(p + DATA.version));
+    if (tag === ObjectKind.dataPage) {
+      const size = u32(p + DATA.size);
+      // (Checks written out: no location or message is built for a good page.)
+      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + DATA.size));
+      if (size > limits.maxPageWords)
+        checkLimit(
+          size,
+          limits.maxPageWords,
+          'maxPageWords',
+          `data page #${id} size in words`,
+          obj(p + DATA.size),
+        );
+      if (p + DATA.words + 4 * size > objectsEnd)
+        need(DATA.words + 4 * size, `data page #${id} of ${size} words`);
+      // The core's page itself (a DataPageRecord): storeFromModel adopts it.
+      objects[i] = new DataPage(id, version, pageWords(p + DATA.words, size), u32(p + DATA.meter));
+      p += DATA.words + 4 * size;
+    } else if (tag === ObjectKind.keyPage) {
+      need(KPAGE.end, 'a key page record');
+      const flags = u32(p + KPAGE.flags);
+      if ((flags & ~FLAG_DOMAIN) !== 0)
+        refuse('bad-object', obj(p + KPAGE.flags), `key page flags 0x${flags.toString(16)} are not 0 or 1`);
+      const size = u32(p + KPAGE.size);
+      if (size > maxPageSize(tag)) checkPageSize(tag, size, obj(p + KPAGE.size));
+      if (size > limits.maxPageSlots)
+        checkLimit(
+          size,
+          limits.maxPageSlots,
+          'maxPageSlots',
+          `key page #${id} size in slots`,
+          obj(p + KPAGE.size),
+        );
+      slotsDeclared += size;
+      if (meterCount + slotsDeclared > keyCount)
+        refuse(
+          'bad-header',
+          obj(p + KPAGE.size),
+          `key pages declare more slots than the header's ${keyCount} keys`,
+        );
+      const resumeGen = u32(p + KPAGE.resumeGen);
+      if (resumeGen > lastVersion)
+        checkWrap(resumeGen, `domain #${id} resume generation`, obj(p + KPAGE.resumeGen));
+      const rec: KeyPageRecord = {
+        kind: tag,
+        id,
+        version,
+        meter: u32(p + KPAGE.meter),
+        isDomain: flags === FLAG_DOMAIN,
+        resumeGen,
+        slots: new Array<KeyRecord>(size),
+      };
+      objects[i] = rec;
+      keyPages.push(rec);
+      p += KPAGE.end;
+    } else {
+      const size = u32(p + DEV.size);
+      if (size > limits.maxPageWords)
+        checkLimit(
+          size,
+          limits.maxPageWords,
+          'maxPageWords',
+          `device #${id} transcript in words`,
+          obj(p + DEV.size),
+        );
+      if (p + DEV.transcript + 4 * size > objectsEnd)
+        need(DEV.transcript + 4 * size, `device #${id} transcript of ${size} words`);
+      const transcript: number[] = new Array(size);
+      for (let j = 0, at = p + DEV.transcript; j < size; j++, at += 4) transcript[j] = i32(at);
+      const rec: DeviceRecord = { kind: tag, id, version, deviceType: u32(p + DEV.deviceType), transcript };
+      objects[i] = rec;
+      p += DEV.transcript + 4 * size;
     }
-    if (p !== objectsEnd) refuse('trailing-bytes', obj(p), `${objectsEnd - p} bytes follow the last object`);
-    if (meterCount + slotsDeclared !== keyCount)
-      refuse(
-        'bad-header',
-        head(H.keyCount),
-        `the header declares ${keyCount} keys, the objects ${meterCount + slotsDeclared}`,
-      );
-  } catch (e) {
-    checkCrc(); // a damaged image is reported as damaged, whatever it then reads as
-    throw e;
   }
-  checkCrc();
+  if (p !== objectsEnd) refuse('trailing-bytes', obj(p), `${objectsEnd - p} bytes follow the last object`);
+  if (meterCount + slotsDeclared !== keyCount)
+    refuse(
+      'bad-header',
+      head(H.keyCount),
+      `the header declares ${keyCount} keys, the objects ${meterCount + slotsDeclared}`,
+    );
 
   // ---- keys
   const keyAt = new Float64Array(keyCount);

@@ -6,11 +6,12 @@
 import { constants, gunzipSync, gzipSync, type ZlibOptions } from 'node:zlib';
 import { imageLengthFromHeader } from './binary.js';
 import { refuse } from './errors.js';
+import { DEFAULT_IMAGE_LIMITS, type ImageLimits } from './limits.js';
 
 /** The first two bytes of every gzip stream. */
 export const GZIP_MAGIC: Uint8Array = Uint8Array.of(0x1f, 0x8b);
 
-/** The most an image may unpack to: 2 GiB, larger than any image the limits allow in practice. */
+/** The most an image may ever unpack to (2 GiB); by default the cap is DEFAULT_IMAGE_LIMITS.maxImageBytes. */
 export const MAX_UNPACKED_BYTES = 2 ** 31 - 1;
 
 /** True when `bytes` looks like a compressed (gzip) image file. */
@@ -25,9 +26,15 @@ export function compressImage(bytes: Uint8Array): Uint8Array {
 
 /**
  * The image bytes inside a compressed file; throws ImageError ('bad-compression')
- * for a stream that is not valid gzip or that unpacks past `maxBytes`.
+ * for a stream that is not valid gzip or that unpacks past `maxBytes`, and ('limit')
+ * for a header whose declared size or counts pass `limits`, before unpacking the rest.
  */
-export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES): Uint8Array {
+export function decompressImage(
+  bytes: Uint8Array,
+  maxBytes = DEFAULT_IMAGE_LIMITS.maxImageBytes,
+  limits?: Partial<ImageLimits>,
+): Uint8Array {
+  maxBytes = Math.min(maxBytes, MAX_UNPACKED_BYTES);
   if (!isCompressedImage(bytes))
     refuse('bad-compression', { section: 'compression', offset: 0 }, 'not a gzip stream');
   // First only the header, from the start of the stream (a bounded amount: PEEK_INPUT
@@ -35,7 +42,7 @@ export function decompressImage(bytes: Uint8Array, maxBytes = MAX_UNPACKED_BYTES
   // no image of this version is refused before it is unpacked, and the rest is
   // unpacked only as far as the header says the image goes.
   const start = gunzip(bytes.subarray(0, PEEK_INPUT), { finishFlush: constants.Z_SYNC_FLUSH }, maxBytes);
-  const length = Math.min(imageLengthFromHeader(start), maxBytes);
+  const length = Math.min(imageLengthFromHeader(start, { maxImageBytes: maxBytes, ...limits }), maxBytes);
   return gunzip(bytes, { maxOutputLength: length }, length);
 }
 

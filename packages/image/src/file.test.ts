@@ -19,16 +19,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ObjectKind } from '@keyvm/core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { richStore, tinyStore } from './fixtures.js';
+import { richStore, tinyStore } from './fixtures.test-helpers.js';
+import { encodeImage, ImageError } from './index.js';
 import {
-  encodeImage,
-  ImageError,
   loadImageFile,
   removeTemporaryFiles,
   saveImageFile,
   TemporaryFileError,
   writeFileAtomic,
-} from './index.js';
+} from './node.js';
 
 // randomBytes stays real unless a test fixes its next values (to collide with a planted file).
 vi.mock('node:crypto', async (importOriginal) => {

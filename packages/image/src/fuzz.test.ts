@@ -5,7 +5,7 @@
 import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures.js';
+import { FIXTURES } from './fixtures.test-helpers.js';
 import { decodeImage, encodeImage, IMAGE_FORMAT_VERSION, IMAGE_MAGIC, ImageError } from './index.js';
 
 const seed = Number(process.env.KEYVM_SEED ?? 20261121);

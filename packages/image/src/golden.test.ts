@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES } from './fixtures.js';
+import { FIXTURES } from './fixtures.test-helpers.js';
 import { decodeImage, encodeImage, imageHash } from './index.js';
 
 const dir = fileURLToPath(new URL('../test/golden/', import.meta.url));

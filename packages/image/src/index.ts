@@ -1,5 +1,5 @@
-// Public API of @keyvm/image: the whole machine as canonical bytes (and JSON),
-// strict loading, crash-safe image files, and the Anoma encode/decode interface.
+// Public API of @keyvm/image: the whole machine as canonical bytes (and JSON), strict
+// loading and the Anoma encode/decode interface, on any platform. Files: ./node.ts.
 export {
   type DataValue,
   decodeValue,
@@ -7,6 +7,7 @@ export {
   type ForeignFunction,
   type FunctionV,
   KEYVM_VM_NUMBER,
+  MAX_VALUE_NODES,
   type Program,
   type VmValue,
 } from './anoma.js';
@@ -16,30 +17,18 @@ export {
   encodeImage,
   IMAGE_FORMAT_VERSION,
   IMAGE_MAGIC,
+  type ImageHeader,
   imageHash,
+  readImageHeader,
 } from './binary.js';
-export {
-  compressImage,
-  decompressImage,
-  GZIP_MAGIC,
-  isCompressedImage,
-  MAX_UNPACKED_BYTES,
-} from './compress.js';
 export {
   IMAGE_ERROR_CODES,
   IMAGE_ERROR_TABLE,
   ImageError,
   type ImageErrorCode,
   type ImageSection,
+  type Where,
 } from './errors.js';
-export {
-  loadImageFile,
-  removeTemporaryFiles,
-  type SaveOptions,
-  saveImageFile,
-  TemporaryFileError,
-  writeFileAtomic,
-} from './file.js';
 export {
   type DataPageJson,
   type DeviceJson,
@@ -54,4 +43,10 @@ export {
   type ObjectJson,
   type ResourceName,
 } from './json.js';
+export {
+  checkLimit,
+  DEFAULT_IMAGE_LIMITS,
+  type ImageLimits,
+  resolveImageLimits,
+} from './limits.js';
 export { IMAGE_LIMITS } from './validate.js';

@@ -4,6 +4,7 @@
 import {
   DataPage,
   Device,
+  DomainSlot,
   type KernelState,
   type Key,
   KeyKind,
@@ -15,6 +16,7 @@ import {
   Store,
   type StoreObject,
 } from '@keyvm/core';
+import { isQueuedState } from './validate.js';
 
 /** A key as read from input: fields are unchecked until validation. */
 export interface KeyRecord {
@@ -124,7 +126,13 @@ export function modelFromStore(store: Store): ImageModel {
     }
   }
   const k = store.kernel;
-  return { nextId: store.nextId, meters, objects, kernel: { ...k, runQueue: [...k.runQueue] } };
+  // The run queue as the scheduler reads it: entries for domains that are gone or can
+  // no longer run are dropped when it reaches them, so they are not written.
+  const runQueue = k.runQueue.filter((id) => {
+    const d = store.object(id);
+    return d?.kind === ObjectKind.keyPage && d.isDomain && isQueuedState(d.slots[DomainSlot.STATE]?.value);
+  });
+  return { nextId: store.nextId, meters, objects, kernel: { ...k, runQueue } };
 }
 
 /** A validated key record as a core key (shared null and small number keys). */

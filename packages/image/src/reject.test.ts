@@ -4,7 +4,7 @@
 import { crc32 } from 'node:zlib';
 import { PageType, Store } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
-import { catchImageError, tinyStore } from './fixtures.js';
+import { catchImageError, tinyStore } from './fixtures.test-helpers.js';
 import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
 
 // Tiny image layout: header 0..64; meters #1 @64, #2 @88, #5 @112 (24 bytes: id,
@@ -303,10 +303,40 @@ const jsonCases: [string, unknown, string, string, string][] = [
   ],
   [
     'a queued domain twice',
-    json((j) => (j.kernel.runQueue = [4, 4])),
+    json((j) => {
+      j.kernel.runQueue = [4, 4];
+      page(j).slots[3]!.value = 1; // running
+    }),
     'bad-kernel',
     'kernel',
     '$.kernel.runQueue[1]',
+  ],
+  [
+    'a domain that is not running (available) in the run queue',
+    json((j) => (j.kernel.runQueue = [4])),
+    'bad-kernel',
+    'kernel',
+    '$.kernel.runQueue[0]',
+  ],
+  [
+    'a halted domain in the run queue',
+    json((j) => {
+      j.kernel.runQueue = [4];
+      page(j).slots[3]!.value = 4; // halted
+    }),
+    'bad-kernel',
+    'kernel',
+    '$.kernel.runQueue[0]',
+  ],
+  [
+    'a faulted domain in the run queue',
+    json((j) => {
+      j.kernel.runQueue = [4];
+      page(j).slots[3]!.value = 3; // faulted
+    }),
+    'bad-kernel',
+    'kernel',
+    '$.kernel.runQueue[0]',
   ],
   ['an active data page', json((j) => (j.kernel.active = 3)), 'bad-kernel', 'kernel', '$.kernel.active'],
   ['a negative slice', json((j) => (j.kernel.sliceLeft = -1)), 'bad-kernel', 'kernel', '$.kernel.sliceLeft'],

@@ -16,7 +16,7 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
-import { catchImageError, FIXTURES, richStore, tinyStore } from './fixtures.js';
+import { catchImageError, FIXTURES, richStore, tinyStore } from './fixtures.test-helpers.js';
 import {
   decodeImage,
   encodeImage,
@@ -182,7 +182,9 @@ describe('the decoded machine', () => {
 
   it('keeps an unlimited meter and a large finite one exactly', () => {
     const s = new Store({ time: Number.MAX_SAFE_INTEGER, memory: UNLIMITED });
-    const copy = decodeImage(encodeImage(s));
+    // Beyond the default maxMeterAmount (2^48): refused unless the embedder raises it.
+    expect(catchImageError(() => decodeImage(encodeImage(s))).code).toBe('limit');
+    const copy = decodeImage(encodeImage(s), { limits: { maxMeterAmount: Number.MAX_SAFE_INTEGER } });
     expect(copy.primeTime.remaining).toBe(Number.MAX_SAFE_INTEGER);
     expect(copy.primeMemory.remaining).toBe(UNLIMITED);
   });
@@ -200,8 +202,16 @@ describe('encoding refuses a store the decoder would refuse', () => {
 
   it('refuses a kernel naming a page that is not a domain', () => {
     const s = tinyStore();
-    s.kernel.runQueue = [3];
+    s.kernel.active = 3;
     const e = catchImageError(() => encodeImage(s));
-    expect([e.code, e.section, e.offset]).toEqual(['bad-kernel', 'kernel', '$.kernel.runQueue[0]']);
+    expect([e.code, e.section, e.offset]).toEqual(['bad-kernel', 'kernel', '$.kernel.active']);
+  });
+
+  it('writes the run queue as the scheduler reads it: entries that cannot run are dropped', () => {
+    const s = tinyStore();
+    // #3 is a data page, #4 an available (idle) domain, #99 nothing: the scheduler drops all three.
+    s.kernel.runQueue = [3, 4, 99];
+    const copy = decodeImage(encodeImage(s));
+    expect(copy.kernel.runQueue).toEqual([]);
   });
 });

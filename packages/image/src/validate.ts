@@ -1,6 +1,7 @@
 // The one validator of image models, shared by the binary decoder, the JSON
 // importer and the encoder: every rule an image must satisfy is written here once.
 import {
+  DOMAIN_STATE_NAMES,
   DomainSlot,
   DomainState,
   domainSlotProblem,
@@ -316,10 +317,13 @@ export function validateModel(model: ImageModel, at: Locator): void {
     if (o.isDomain) checkDomainSlots(o.id, slots, (s) => at.slot(i, s), meterResource);
   }
 
-  checkKernel(model, at, (id) => {
+  const domainState = (id: number): number | undefined => {
     const t = byId.get(id);
-    return t !== undefined && t.kind === 'object' && t.rec.kind === ObjectKind.keyPage && t.rec.isDomain;
-  });
+    if (t === undefined || t.kind !== 'object' || t.rec.kind !== ObjectKind.keyPage || !t.rec.isDomain)
+      return undefined;
+    return t.rec.slots[DomainSlot.STATE]!.value;
+  };
+  checkKernel(model, at, domainState);
 }
 
 const STATE_COUNT = Object.keys(DomainState).length;
@@ -343,10 +347,14 @@ function checkDomainSlots(
 
 const FAULT_CODES = new Set<number>(FAULT_TABLE.map((f) => f.code));
 
-function checkKernel(model: ImageModel, at: Locator, isDomain: (id: number) => boolean): void {
+/** Whether a domain in this state belongs in the run queue (the scheduler drops any other). */
+export const isQueuedState = (state: number | undefined): boolean =>
+  state === DomainState.running || state === DomainState.blocked;
+
+function checkKernel(model: ImageModel, at: Locator, domainState: (id: number) => number | undefined): void {
   const k = model.kernel;
   const domainOrZero = (field: 'root' | 'active' | 'runQueue', id: number, index?: number): void => {
-    if (id !== 0 && !isDomain(id))
+    if (id !== 0 && domainState(id) === undefined)
       refuse('bad-kernel', at.kernel(field, index), `kernel ${field} #${id} is not 0 or a domain`);
   };
   domainOrZero('root', k.root);
@@ -355,6 +363,13 @@ function checkKernel(model: ImageModel, at: Locator, isDomain: (id: number) => b
   for (let i = 0; i < k.runQueue.length; i++) {
     const id = k.runQueue[i]!;
     domainOrZero('runQueue', id, i);
+    // A queued domain that cannot run would cost the scheduler a look at every step it is passed over.
+    if (id === 0 || !isQueuedState(domainState(id)))
+      refuse(
+        'bad-kernel',
+        at.kernel('runQueue', i),
+        `queued domain #${id} is ${id === 0 ? 'no domain' : `in state ${DOMAIN_STATE_NAMES[domainState(id)!] ?? domainState(id)}`}, not running or blocked`,
+      );
     if (seen.has(id)) refuse('bad-kernel', at.kernel('runQueue', i), `domain #${id} is queued twice`);
     seen.add(id);
   }

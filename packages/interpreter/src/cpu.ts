@@ -17,7 +17,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   type Meter,
   NULL_KEY,
   numberKey,
@@ -26,10 +26,11 @@ import {
   Resource,
   type Store,
 } from '@keyvm/core';
-import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
+import { heavyCost } from './ops/cost.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands } from './ops/operands.js';
 import type { FaultInfo, StepHook } from './types.js';
@@ -68,6 +69,8 @@ export const INLINE_OPS: readonly number[] = [
   Op.SHL,
   Op.SHR,
   Op.SHRU,
+  Op.PICK,
+  Op.PUT,
 ];
 /**
  * Instructions that pass control to another domain and that the loop follows
@@ -812,6 +815,46 @@ export class Cpu {
           sp++;
           ip++;
           continue;
+        case 53 satisfies typeof Op.PICK: {
+          const k = code[ip + 1];
+          if (k === undefined) {
+            fuel++;
+            fault = new GuestFault('bad-opcode', `PICK at ${ip} has no immediate word`);
+            break loop;
+          }
+          if (k < 0 || k >= sp) {
+            fuel++;
+            fault = new GuestFault('stack-underflow', `PICK ${k} with ${sp} words on the stack`);
+            break loop;
+          }
+          if (sp >= stackLen) {
+            fuel++;
+            fault = new GuestFault('stack-overflow', 'PICK onto a full stack');
+            break loop;
+          }
+          stack[sp] = stack[sp - 1 - k]!;
+          sp++;
+          ip += 2;
+          continue;
+        }
+        case 54 satisfies typeof Op.PUT: {
+          const k = code[ip + 1];
+          if (k === undefined) {
+            fuel++;
+            fault = new GuestFault('bad-opcode', `PUT at ${ip} has no immediate word`);
+            break loop;
+          }
+          if (k < 0 || k > sp - 2) {
+            fuel++;
+            fault = new GuestFault('stack-underflow', `PUT ${k} with ${sp} words on the stack`);
+            break loop;
+          }
+          sp--;
+          stack[sp - 1 - k] = stack[sp]!;
+          stack[sp] = 0;
+          ip += 2;
+          continue;
+        }
         case 22 satisfies typeof Op.NOP:
           ip++;
           continue;
@@ -1327,7 +1370,7 @@ export class Cpu {
     if (id === 0) return null;
     const hint = this.#activated;
     const page = hint !== null && hint.id === id ? hint : this.store.object(id);
-    return page instanceof KeyPage &&
+    return page?.kind === ObjectKind.keyPage &&
       page.isDomain &&
       page.slots[3 satisfies typeof DomainSlot.STATE]!.value === (1 satisfies typeof DomainState.running)
       ? page
@@ -1373,11 +1416,9 @@ export class Cpu {
     }
   }
 
-  /** Gas the heavy instruction `op` costs now: the table's, plus its size's (`gasFor`). */
+  /** Gas the heavy instruction `op` costs now: the table's, its size's, its meter chain's (`heavyCost`). */
   costOf(op: number): number {
-    const row = INSTRUCTIONS[op]!;
-    // Without its operands it costs the table's gas (it will fault stack-underflow).
-    return row.sizeGas ? gasFor(row, this.sp >= row.pops ? this.stack[this.sp - 1] : undefined) : GAS[op]!;
+    return heavyCost(this.store, this.domain, this.stack, this.sp, op, this.meter?.depth ?? 0);
   }
 
   /** Gas cost of the instruction at the current IP (for meter exhaustion and the step hook). */

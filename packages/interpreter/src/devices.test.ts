@@ -302,6 +302,8 @@ describe('step hook and step()', () => {
         gas: 98,
         gasCost: 1,
         stack: [2, 3],
+        sp: 2,
+        stackOmitted: 0,
         depth: 1,
         domain: root,
       });

@@ -76,13 +76,21 @@ describe('compileCode', () => {
 // middle of blocks, DIV/MOD by runtime values, heavy instructions between blocks
 // (PAGEREAD/PAGEWRITE on the data page and on the running code page itself).
 const INLINE = INSTRUCTIONS.filter(
-  (r) => r.family === 'arith' || r.family === 'compare' || r.family === 'stack',
+  (r) =>
+    (r.family === 'arith' || r.family === 'compare' || r.family === 'stack') &&
+    (r.immediates === 0 || r.code === Op.PUSH),
 ).map((r) => r.code);
 const instruction = (length: number) =>
   fc.oneof(
     { weight: 6, arbitrary: fc.integer({ min: -3, max: 12 }).map((n) => [Op.PUSH, n]) },
     { weight: 1, arbitrary: fc.integer().map((n) => [Op.PUSH, n]) },
     { weight: 8, arbitrary: fc.constantFrom(...INLINE).map((c) => (c === Op.PUSH ? [Op.PUSH, 1] : [c])) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(fc.constantFrom(Op.PICK, Op.PUT), fc.integer({ min: -1, max: 5 }))
+        .map(([c, k]) => [c, k]),
+    },
     { weight: 2, arbitrary: fc.nat(length).map((to) => [Op.PUSH, to, Op.JUMP]) },
     { weight: 3, arbitrary: fc.nat(length).map((to) => [Op.PUSH, to, Op.SWAP, Op.JUMPIF]) },
     { weight: 1, arbitrary: fc.nat(3).map((i) => [Op.PUSH, 8, Op.PUSH, i, Op.PAGEREAD]) },
@@ -304,5 +312,35 @@ describe('compiling is paid for by gas already spent', () => {
     still[5] = 8;
     still[7] = 0;
     expect(typeof cacheAfter(still)?.fn).toBe('function');
+  });
+});
+
+describe('PICK and PUT (frame access)', () => {
+  it('a loop keeping its counters deep in the stack ends alike with the JIT off, on and eager', () => {
+    // sum, i on the stack under two scratch words; loop: sum += i; i -= 1 while i > 0.
+    const words = code(
+      ...['PUSH', 0, 'PUSH', 50, 'PUSH', 7, 'PUSH', 8], // sum i x y
+      // loop (offset 8): read i and sum from depth, add, store back
+      ...['PICK', 3, 'PICK', 3, 'ADD', 'PUT', 3], // sum+i over sum
+      ...['PICK', 2, 'PUSH', 1, 'SUB', 'DUP', 'PUT', 3], // i-1 over i, keep a copy
+      ...['PUSH', 8, 'SWAP', 'JUMPIF'],
+    );
+    const ends = ([false, true, 'eager'] as const).map((jit) => {
+      const m = Machine.boot({ code: words }, { jit, time: 100_000, stackSize: 16 });
+      for (let i = 0; i < 20; i++) m.run(); // warm up the JIT across runs
+      return { r: m.run(), stack: m.stack(), state: snapshot(m) };
+    });
+    expect(ends[0]!.stack).toEqual([1275, 0, 7, 8]);
+    expect(ends[1]).toEqual(ends[0]);
+    expect(ends[2]).toEqual(ends[0]);
+  });
+
+  it('compiles PICK and PUT into fast blocks, and leaves bad depths to the interpreter', () => {
+    const fn = compileCode(code('PUSH', 1, 'PUSH', 2, 'PICK', 1, 'PUT', 1, 'PICK', -1))!;
+    const stack = new Int32Array(8);
+    const regs = Int32Array.from([0, 0, 100, 8]);
+    fn(stack, regs);
+    expect([regs[0], regs[1]]).toEqual([8, 2]); // stopped at PICK -1
+    expect([...stack.slice(0, 3)]).toEqual([1, 2, 0]);
   });
 });

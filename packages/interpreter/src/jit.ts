@@ -8,7 +8,7 @@
 // cannot change a result: it only skips the dispatch for instructions that
 // certainly succeed. Generated text holds only numbers taken from the code page.
 import type { DataPage } from '@keyvm/core';
-import { Op } from '@keyvm/isa';
+import { instructionLength, Op } from '@keyvm/isa';
 
 /**
  * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: instructions it may
@@ -55,6 +55,9 @@ const UNARY: Readonly<Record<number, string>> = {
   [Op.ISZERO]: 's[sp-1]===0?1:0',
 };
 
+/** PICK and PUT immediates the JIT compiles; deeper (or negative) ones go to the interpreter. */
+const PICK_MAX = 1 << 24;
+
 /** A word as a JS literal that is safe inside any expression (`-(-1)`, not `--1`). */
 const literal = (word: number): string => (word < 0 ? `(${word})` : String(word));
 
@@ -88,6 +91,17 @@ function emit(code: Int32Array, pc: number): [string, number] | undefined {
       return [`${stop('sp<2||sp>=n')}s[sp]=s[sp-2];sp++;`, 1];
     case Op.NOP:
       return [`if(f<1){ip=${pc};break}f--;`, 1];
+    case Op.PICK: {
+      const k = code[pc + 1];
+      // A missing or out-of-range immediate: the interpreter faults on it.
+      if (k === undefined || k < 0 || k >= PICK_MAX) return undefined;
+      return [`${stop(`sp<${k + 1}||sp>=n`)}s[sp]=s[sp-${k + 1}];sp++;`, 2];
+    }
+    case Op.PUT: {
+      const k = code[pc + 1];
+      if (k === undefined || k < 0 || k >= PICK_MAX) return undefined;
+      return [`${stop(`sp<${k + 2}`)}sp--;s[sp-${k + 1}]=s[sp];s[sp]=0;`, 2];
+    }
     case Op.JUMP:
       return [`${stop('sp<1')}ip=s[--sp];s[sp]=0;continue;`, 1];
     case Op.JUMPIF:
@@ -149,6 +163,26 @@ function fastBlock(
   let temps = 0;
   let count = 0;
   let pc = start;
+  let deepest = 0; // most words below the entry stack pointer the block touches
+  /** The word `k` below the top, as an expression. */
+  const peek = (k: number): string => {
+    if (k < st.length) return st[st.length - 1 - k]!;
+    const below = consumed + 1 + (k - st.length);
+    deepest = Math.max(deepest, below);
+    const t = `t${temps++}`;
+    out.push(`const ${t}=s[sp-${below}];`);
+    return t;
+  };
+  /** Store `v` over the word `k` below the top. */
+  const poke = (k: number, v: string): void => {
+    if (k < st.length) {
+      st[st.length - 1 - k] = v;
+      return;
+    }
+    const below = consumed + 1 + (k - st.length);
+    deepest = Math.max(deepest, below);
+    out.push(`s[sp-${below}]=${v};`);
+  };
   const pop = (): string => {
     const v = st.pop();
     if (v !== undefined) return v;
@@ -220,6 +254,14 @@ function fastBlock(
       pc++;
     } else if (op === Op.NOP) {
       pc++;
+    } else if ((op === Op.PICK || op === Op.PUT) && emit(code, pc) !== undefined) {
+      const k = code[pc + 1]!;
+      if (op === Op.PICK) push(peek(k), true);
+      else {
+        const v = pop();
+        poke(k, v);
+      }
+      pc += 2;
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
@@ -240,7 +282,7 @@ function fastBlock(
     count++;
   }
   if (count < 2) return undefined;
-  const guard = `f>=${count}&&sp>=${consumed}&&sp+${peak}<=n`;
+  const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
   return { text: `if(${guard}){f-=${count};${out.join('')}${end}}`, count };
 }
 
@@ -255,7 +297,7 @@ interface CodeScan {
 function scanCode(code: Int32Array): CodeScan {
   const isStart = new Uint8Array(code.length);
   const pushed = new Uint8Array(code.length);
-  for (let pc = 0; pc < code.length; pc += code[pc] === Op.PUSH ? 2 : 1) {
+  for (let pc = 0; pc < code.length; pc += instructionLength(code[pc]!)) {
     isStart[pc] = 1;
     if (code[pc] === Op.PUSH && pc + 1 < code.length) {
       const target = code[pc + 1]!;
@@ -330,7 +372,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
     if (compiled === undefined) {
       // Heavy, unknown or truncated: the interpreter runs it, then comes back.
       body.push(`ip=${pc};break;`);
-      pc += op === Op.PUSH ? 2 : 1;
+      pc += instructionLength(op!);
       continue;
     }
     body.push(compiled[0]);
@@ -358,6 +400,28 @@ interface CacheEntry {
   ran: number;
 }
 
+/** Whether this platform compiles code from strings, found out once per process (see below). */
+let codeGeneration: { readonly refused: Error | undefined } | undefined;
+
+/**
+ * The error with which this platform refuses to compile code from strings, or
+ * undefined when it compiles: a Content Security Policy without 'unsafe-eval' (an
+ * EvalError in browsers; the page also reports a CSP violation, once), Node's
+ * `--disallow-code-generation-from-strings`, some edge workers. Tried once, with an
+ * empty function; the machine then interprets everything (results are identical).
+ */
+export function codeGenerationRefusal(): Error | undefined {
+  if (codeGeneration === undefined) {
+    try {
+      new Function('');
+      codeGeneration = { refused: undefined };
+    } catch (e) {
+      codeGeneration = { refused: e instanceof Error ? e : new EvalError(String(e)) };
+    }
+  }
+  return codeGeneration.refused;
+}
+
 /**
  * The compiled form of a code page, or null. `ran` more instructions were just
  * interpreted on it; once it has run its warm-up (or at once when `eager`), it is
@@ -373,5 +437,52 @@ export function compiledFor(page: DataPage, ran: number, eager = false): Compile
   entry.ran += ran;
   if (!eager && entry.ran < warmupFor(page.words.length)) return null;
   entry.fn = compileCode(page.words);
+  if (entry.fn !== null) {
+    wordsCompiled += page.words.length;
+    keepCompiled(page, entry);
+  }
   return entry.fn;
 }
+
+/**
+ * Most words of code whose compiled form the process keeps at once, over every
+ * machine (compiled code takes the host far more memory than the words it comes
+ * from). Past it the pages compiled longest ago lose theirs: they run interpreted
+ * and compile again after a new warm-up, so the host memory for compiled code is
+ * bounded whatever guests do, and results never change.
+ */
+export const JIT_CACHE_WORDS = 1 << 17;
+
+/** Pages holding compiled code, oldest first, with the words each was compiled from. */
+const compiledPages: { page: DataPage; entry: CacheEntry; words: number }[] = [];
+let compiledHead = 0;
+let compiledWords = 0;
+
+/** Count `page`'s new compiled form against JIT_CACHE_WORDS, dropping the oldest others past it. */
+function keepCompiled(page: DataPage, entry: CacheEntry): void {
+  const words = page.words.length;
+  compiledPages.push({ page, entry, words });
+  compiledWords += words;
+  while (compiledWords > JIT_CACHE_WORDS && compiledHead < compiledPages.length - 1) {
+    const old = compiledPages[compiledHead]!;
+    compiledPages[compiledHead++] = undefined as never;
+    compiledWords -= old.words;
+    // Still its page's current compiled form: drop it, and move `changes` on so every
+    // cache that holds the function (a domain's, a CPU's) lets it go at its next check.
+    if (old.page.runCache === old.entry) {
+      old.page.runCache = undefined;
+      old.page.changes++;
+    }
+  }
+  if (compiledHead >= 1024 && 2 * compiledHead >= compiledPages.length) {
+    compiledPages.splice(0, compiledHead);
+    compiledHead = 0;
+  }
+}
+
+let wordsCompiled = 0;
+/** Words of code compiled since the process started (for tests: compiling stays in proportion to the gas). */
+export const compiledWordsTotal = (): number => wordsCompiled;
+
+/** Words of code compiled and kept now (for tests: never above JIT_CACHE_WORDS but for the newest page). */
+export const compiledWordsKept = (): number => compiledWords;

@@ -9,7 +9,7 @@ import {
   GuestFault,
   type Key,
   KeyKind,
-  KeyPage,
+  type KeyPage,
   numberKey,
   ObjectKind,
   PageType,
@@ -19,6 +19,8 @@ import {
 import { INSTRUCTIONS } from '@keyvm/isa';
 import { BORROW_LIMIT, Cpu, Stop } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
+import { codeGenerationRefusal } from './jit.js';
+import type { MachineApi } from './machine-api.js';
 import type { FaultInfo, RunOptions, RunResult, RunStatus, StepHook, StepInfo } from './types.js';
 
 /** A program to boot: code words and the initial contents of the data page. */
@@ -35,9 +37,19 @@ export interface MachineOptions {
   /**
    * Compile hot code pages to JavaScript (default true): a page is compiled once it
    * has run 4 x its size + 64 instructions since it last changed; 'eager' compiles at
-   * first entry (for tests). Results are identical either way.
+   * first entry (for tests). false only interprets (no code is generated at all, as a
+   * page with a strict Content Security Policy wants). Results are identical either way.
+   * Where the platform refuses to compile code from strings, the machine interprets
+   * instead: see `jitRefused` and `onJitRefused`.
    */
   jit?: boolean | 'eager';
+  /**
+   * Called once, from the constructor, when `jit` asked for the JIT and the platform
+   * refuses to compile code from strings (a CSP without 'unsafe-eval'): the machine
+   * interprets everything instead, with identical results. The error is the
+   * platform's (an EvalError in browsers). Also kept as `machine.jitRefused`.
+   */
+  onJitRefused?: (error: Error) => void;
   /**
    * Make common CALL, CALLW and RETURN transfers in one step (default true); false
    * sends every transfer through the general path, for comparing the two. Results
@@ -120,8 +132,13 @@ const wholeAtLeast = (n: number, min: number, what: string): number => {
   return n;
 };
 
-export class Machine {
+export class Machine implements MachineApi {
   readonly store: Store;
+  /**
+   * Why the JIT is off although the options asked for it: the platform's refusal to
+   * compile code from strings (see `onJitRefused`); undefined when it runs as asked.
+   */
+  readonly jitRefused: Error | undefined;
   readonly #cpu: Cpu;
 
   /** Wrap a store (a booted machine or a decoded image). */
@@ -129,7 +146,9 @@ export class Machine {
     this.store = store;
     this.#cpu = new Cpu(store, options.host ?? {});
     if (options.replay) this.#cpu.replay = new Map();
-    this.#cpu.jit = options.jit ?? true;
+    const jit = options.jit ?? true;
+    this.jitRefused = jit === false ? undefined : codeGenerationRefusal();
+    this.#cpu.jit = this.jitRefused === undefined ? jit : false;
     this.#cpu.fastTransfers = options.fastTransfers ?? true;
     if (options.borrowLimit !== undefined) {
       const limit = wholeAtLeast(options.borrowLimit, 1, 'borrow limit');
@@ -145,6 +164,7 @@ export class Machine {
       if (id !== 0 && !this.#domainPage(id))
         throw new MachineError(`kernel refers to #${id}, which is not a domain`);
     }
+    if (this.jitRefused !== undefined) options.onJitRefused?.(this.jitRefused);
   }
 
   /** Boot `program` into a fresh machine: one root domain with code, stack and data pages. */
@@ -183,9 +203,9 @@ export class Machine {
       slots[DomainSlot.STACK] = stackKey;
       slots[DomainSlot.DATA] = dataKey;
       if (options.devices ?? true) {
-        slots[BootSlot.console] = store.createDevice(DeviceType.console);
-        slots[BootSlot.input] = store.createDevice(DeviceType.input);
-        slots[BootSlot.clock] = store.createDevice(DeviceType.clock);
+        slots[BootSlot.console] = store.createDevice(DeviceType.console, mem);
+        slots[BootSlot.input] = store.createDevice(DeviceType.input, mem);
+        slots[BootSlot.clock] = store.createDevice(DeviceType.clock, mem);
       }
       store.makeDomain(domainKey);
     } catch (e) {
@@ -202,6 +222,7 @@ export class Machine {
     if (options.host) machineOptions.host = options.host;
     if (options.replay) machineOptions.replay = options.replay;
     if (options.jit !== undefined) machineOptions.jit = options.jit;
+    if (options.onJitRefused !== undefined) machineOptions.onJitRefused = options.onJitRefused;
     if (options.fastTransfers !== undefined) machineOptions.fastTransfers = options.fastTransfers;
     if (options.borrowLimit !== undefined) machineOptions.borrowLimit = options.borrowLimit;
     if (options.outputLimit !== undefined) machineOptions.outputLimit = options.outputLimit;
@@ -241,6 +262,13 @@ export class Machine {
   set onStep(hook: StepHook | null) {
     this.#cpu.hook = hook;
   }
+
+  /**
+   * How much of the stack a step record copies: all of it (the default), or, when a
+   * whole number N, its bottom N and top N words (StepInfo.stackOmitted counts the
+   * rest), so tracing a deep stack costs O(N) per step, not O(depth).
+   */
+  stepStackEnds: number = Number.POSITIVE_INFINITY;
 
   // ---- running ----------------------------------------------------------------------
 
@@ -396,7 +424,7 @@ export class Machine {
       if (page && state === DomainState.blocked) {
         if (i === view.taken + view.blocked) view.blocked++;
         i++;
-      } else this.#take(q, i);
+      } else i = this.#take(q, i);
     }
     return null;
   }
@@ -428,15 +456,23 @@ export class Machine {
     return view.taken + view.blocked;
   }
 
-  /** Take entry `i` out of the run queue `q` (a scan began with `#scanStart(q)`). */
-  #take(q: number[], i: number): void {
+  /**
+   * Take entry `i` out of the run queue `q` (a scan began with `#scanStart(q)`);
+   * returns the index of the entry that followed it, where the scan goes on.
+   */
+  #take(q: number[], i: number): number {
     const view = this.#queue;
     if (i !== view.taken) {
       q.splice(i, 1);
-      return;
+      return i;
     }
     view.taken++;
-    if (view.taken >= 1024 && 2 * view.taken >= q.length) this.#compactQueue();
+    if (view.taken >= 1024 && 2 * view.taken >= q.length) {
+      const dropped = view.taken;
+      this.#compactQueue();
+      return i + 1 - dropped;
+    }
+    return i + 1;
   }
 
   /** Drop the picked entries from the array, so the kernel record reads as the queue. */
@@ -467,21 +503,23 @@ export class Machine {
 
   #hasRunnable(): boolean {
     const q = this.store.kernel.runQueue;
-    for (let i = this.#scanStart(q); i < q.length; i++) {
-      const id = q[i]!;
-      const st = stateOf(this.#domainPage(id));
-      if (
-        st === DomainState.running ||
-        (st === DomainState.blocked && this.#inputReady(this.#domainPage(id)!))
-      )
-        return true;
+    const view = this.#queue;
+    for (let i = this.#scanStart(q); i < q.length; ) {
+      const page = this.#domainPage(q[i]!);
+      const st = stateOf(page);
+      if (st === DomainState.running || (st === DomainState.blocked && this.#inputReady(page!))) return true;
+      // A halted domain, or an id that is no domain, stays so for good and picking would
+      // only drop it: drop it now, so a queue full of them (an image can hold one) is
+      // not scanned again at every time slice.
+      if (i === view.taken && (page === undefined || st === DomainState.halted)) i = this.#take(q, i);
+      else i++;
     }
     return false;
   }
 
   #domainPage(id: number): KeyPage | undefined {
     const o = this.store.object(id);
-    return o instanceof KeyPage && o.isDomain ? o : undefined;
+    return o?.kind === ObjectKind.keyPage && o.isDomain ? o : undefined;
   }
 
   #stepInfo(): StepInfo | undefined {
@@ -489,13 +527,21 @@ export class Machine {
     const op = cpu.code[cpu.ip];
     if (op === undefined || cpu.domain === null) return undefined;
     const row = INSTRUCTIONS[op];
+    const sp = cpu.sp;
+    const ends = this.stepStackEnds;
+    const whole = !(sp > 2 * ends);
+    const stack = whole
+      ? Array.from(cpu.stack.subarray(0, sp))
+      : [...cpu.stack.subarray(0, ends), ...cpu.stack.subarray(sp - ends, sp)];
     return {
       pc: cpu.ip,
       op,
       opName: row?.name ?? `?${op}`,
       gas: cpu.gasAvailable(),
       gasCost: row === undefined ? 0 : cpu.costAtIp(),
-      stack: Array.from(cpu.stack.subarray(0, cpu.sp)),
+      stack,
+      sp,
+      stackOmitted: whole ? 0 : sp - 2 * ends,
       depth: this.callDepth(cpu.domain.id),
       domain: cpu.domain.id,
     };
@@ -565,7 +611,8 @@ export class Machine {
   /** Every domain, in id order. */
   domains(): DomainView[] {
     const out: DomainView[] = [];
-    for (const o of this.store.objects()) if (o instanceof KeyPage && o.isDomain) out.push(this.domain(o.id));
+    for (const o of this.store.objects())
+      if (o.kind === ObjectKind.keyPage && o.isDomain) out.push(this.domain(o.id));
     return out;
   }
 

@@ -1,7 +1,17 @@
 // Every opcode: a passing case, and each of its fault cases checked for the fault
 // result and for atomicity (the faulting instruction changed nothing).
-import { DomainSlot, type FaultName, KeyKind, LIMITS, NULL_KEY, UNLIMITED } from '@keyvm/core';
-import { gasFor, INSTRUCTIONS, type Mnemonic, Op } from '@keyvm/isa';
+import {
+  DomainSlot,
+  type FaultName,
+  KeyKind,
+  LIMITS,
+  MEMORY_CHARGES,
+  NULL_KEY,
+  PageType,
+  pageCharge,
+  UNLIMITED,
+} from '@keyvm/core';
+import { gasFor, INSTRUCTIONS, type Mnemonic, Op, SIZE_GAS } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import type { BootOptions, Machine } from './machine.js';
 import { op } from './test-support.js';
@@ -140,7 +150,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'charges the memory meter',
       program: [...op('CREATEPAGE', 16, 0, FREE, 7), ...op('METERREAD', FREE)],
       stack: [3],
-      setup: childMeter(FREE, 'memory', 10),
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 7) + 3),
     },
   ],
   PAGETYPE: [
@@ -164,8 +174,8 @@ const PASS: Record<Mnemonic, PassCase[]> = {
     {
       name: 'refunds the memory meter on shrinking',
       program: [...op('CREATEPAGE', 16, 0, FREE, 8), ...op('PAGESIZESET', 16, 2), ...op('METERREAD', FREE)],
-      stack: [8],
-      setup: childMeter(FREE, 'memory', 10),
+      stack: [2 + 6 * MEMORY_CHARGES.dataWord],
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 8) + 2),
     },
     {
       name: 'resizing the running stack leaves the words above the stack pointer zero',
@@ -322,6 +332,14 @@ const PASS: Record<Mnemonic, PassCase[]> = {
   DROP: [{ name: 'a --', program: op('DROP', 4, 5), stack: [4] }],
   SWAP: [{ name: 'a b -- b a', program: op('SWAP', 4, 5), stack: [5, 4] }],
   OVER: [{ name: 'a b -- a b a', program: op('OVER', 4, 5), stack: [4, 5, 4] }],
+  PICK: [
+    { name: 'PICK 0 is DUP', program: ['PUSH', 4, 'PICK', 0], stack: [4, 4] },
+    { name: 'a b c -- a b c a', program: [...op('NOP', 4, 5, 6), 'PICK', 2], stack: [4, 5, 6, 4] },
+  ],
+  PUT: [
+    { name: 'PUT 0 is NIP', program: [...op('NOP', 4, 5), 'PUT', 0], stack: [5] },
+    { name: 'a b c d -- d b c', program: [...op('NOP', 4, 5, 6, 7), 'PUT', 2], stack: [7, 5, 6] },
+  ],
   EQ: [
     { name: 'equal', program: op('EQ', 3, 3), stack: [1] },
     { name: 'different', program: op('EQ', 3, 4), stack: [0] },
@@ -464,8 +482,9 @@ const PASS: Record<Mnemonic, PassCase[]> = {
         ...op('METERREAD', FREE),
         ...op('KEYTYPE', 17),
       ],
-      stack: [10, 0],
-      setup: childMeter(FREE, 'memory', 10),
+      // All comes back but the id's charge.
+      stack: [pageCharge(PageType.data, 6) + 4 - MEMORY_CHARGES.id, 0],
+      setup: childMeter(FREE, 'memory', pageCharge(PageType.data, 6) + 4),
     },
   ],
   MAKEDOMAIN: [
@@ -534,7 +553,7 @@ const PASS: Record<Mnemonic, PassCase[]> = {
       name: 'what is left after this instruction is paid',
       program: ['NOP', ...op('METERREAD', DomainSlot.TIME)],
       options: { time: 100 },
-      stack: [97],
+      stack: [100 - 2 - INSTRUCTIONS[Op.METERREAD].gas],
     },
   ],
   METERSET: [
@@ -582,13 +601,21 @@ const underflows: [Mnemonic, FaultCase][] = INSTRUCTIONS.filter((r) => r.pops > 
   {
     name: `with ${r.pops - 1} of ${r.pops} words`,
     fault: 'stack-underflow',
-    program: [...Array.from({ length: r.pops - 1 }, () => ['PUSH', 1]).flat(), r.name],
+    program: [
+      ...Array.from({ length: r.pops - 1 }, () => ['PUSH', 1]).flat(),
+      r.name,
+      ...Array.from({ length: r.immediates }, () => 0),
+    ],
   },
 ]);
 
 const emptyUnderflows: [Mnemonic, FaultCase][] = INSTRUCTIONS.filter((r) => r.pops > 1).map((r) => [
   r.name,
-  { name: 'on an empty stack', fault: 'stack-underflow', program: [r.name] },
+  {
+    name: 'on an empty stack',
+    fault: 'stack-underflow',
+    program: [r.name, ...Array.from({ length: r.immediates }, () => 0)],
+  },
 ]);
 
 const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
@@ -603,6 +630,22 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
   ],
   DUP: [
     { name: 'onto a full stack', fault: 'stack-overflow', program: op('DUP', 1), options: { stackSize: 1 } },
+  ],
+  PICK: [
+    {
+      name: 'onto a full stack',
+      fault: 'stack-overflow',
+      program: [...op('NOP', 1), 'PICK', 0],
+      options: { stackSize: 1 },
+    },
+    { name: 'deeper than the stack', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PICK', 2] },
+    { name: 'a negative depth', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PICK', -1] },
+    { name: 'without an immediate', fault: 'bad-opcode', program: ['PUSH', 1, 'PICK'] },
+  ],
+  PUT: [
+    { name: 'deeper than the stack', fault: 'stack-underflow', program: [...op('NOP', 1, 2, 3), 'PUT', 2] },
+    { name: 'a negative depth', fault: 'stack-underflow', program: [...op('NOP', 1, 2), 'PUT', -1] },
+    { name: 'without an immediate', fault: 'bad-opcode', program: ['PUSH', 1, 'PUSH', 2, 'PUT'] },
   ],
   OVER: [
     {
@@ -632,7 +675,7 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
       name: 'more than the memory meter holds',
       fault: 'out-of-memory',
       program: [...op('CREATEPAGE', FREE, 0, 1, 3), ...op('CREATEPAGE', 16, 1, 1, 3)],
-      setup: smallMemory(5),
+      setup: smallMemory(pageCharge(PageType.data, 3) + pageCharge(PageType.keys, 3) - 1),
     },
   ],
   PAGETYPE: [
@@ -666,7 +709,7 @@ const FAULTS: Partial<Record<Mnemonic, FaultCase[]>> = {
       name: 'growth beyond the memory meter',
       fault: 'out-of-memory',
       program: [...op('CREATEPAGE', FREE, 0, 1, 3), ...op('PAGESIZESET', FREE, 6)],
-      setup: smallMemory(5),
+      setup: smallMemory(pageCharge(PageType.data, 3) + 2),
     },
   ],
   PAGESIZEGET: [
@@ -1069,7 +1112,7 @@ describe('every opcode', () => {
 });
 
 describe('bad opcodes', () => {
-  for (const word of [53, 999, -1, INT_MAX, INT_MIN]) {
+  for (const word of [INSTRUCTIONS.length, 999, -1, INT_MAX, INT_MIN]) {
     it(`code word ${word} faults bad-opcode and changes nothing`, () => {
       const m = boot(['PUSH', 1, word, 'PUSH', 2]);
       const r = expectFaultAtomic(m, 'bad-opcode');
@@ -1176,28 +1219,35 @@ describe('metered instructions', () => {
     });
     halter(16)(m);
     const r = m.run();
-    const cost = 3 + 2 + (2 + 2) + (3 + 2) + 1; // CREATEMETER, FORK, DEVICE with their PUSHes, the forked HALT
+    const gas = (o: number) => INSTRUCTIONS[o]!.gas;
+    // CREATEMETER, FORK, DEVICE with their PUSHes, the forked HALT (the prime meter is 0 deep: no chain gas).
+    const cost = 3 + gas(Op.CREATEMETER) + (2 + gas(Op.FORK)) + (3 + gas(Op.DEVICE)) + gas(Op.HALT);
     expect(r).toMatchObject({ status: 'halted', gasUsed: cost });
     expect(m.store.primeTime.remaining).toBe(1000 - cost);
     expect(UNLIMITED).toBe(Number.POSITIVE_INFINITY);
   });
 
   it('allocating and copying large pages costs gas for the size, atomically', () => {
-    // 1 + (4096 - 1024) / 4 = 769 for a 4096-word CREATEPAGE; 1 + 1024 / 4 = 257 to grow it to 2048.
+    // base + (4096 - free) / 4 for a 4096-word CREATEPAGE; base + (2048 - free) / 4 to grow it to 2048.
+    const { free, wordsPerGas } = SIZE_GAS;
+    const create = INSTRUCTIONS[Op.CREATEPAGE]!;
+    const c = create.gas + (4096 - free) / wordsPerGas;
+    const g = INSTRUCTIONS[Op.PAGESIZESET].gas + (2048 - free) / wordsPerGas;
+    expect([c, g]).toEqual([gasFor(create, 4096), gasFor(INSTRUCTIONS[Op.PAGESIZESET], 2048)]);
     const program = [...op('CREATEPAGE', FREE, 0, 1, 4096), ...op('PAGESIZESET', FREE, 2048), 'PUSH', 7];
     const pushes = 4 + 2;
-    const total = pushes + 769 + 257 + 1;
+    const total = pushes + c + g + 1;
     const whole = boot(program);
     expect(whole.run()).toMatchObject({ status: 'halted', gasUsed: total });
 
     // One gas short of the CREATEPAGE: it waits, changing nothing, and goes on with more.
-    const m = boot(program, { time: 4 + 768 });
+    const m = boot(program, { time: 4 + c - 1 });
     expect(m.run()).toMatchObject({ status: 'out-of-gas', gasUsed: 4 });
     expect(m.stack()).toEqual([FREE, 0, 1, 4096]);
     expect(m.domain(m.rootDomain).ip).toBe(8);
     // run({ gas }) sets the budget: enough for CREATEPAGE and two PUSHes, one short of PAGESIZESET.
-    expect(m.run({ gas: 769 + 2 + 256 })).toMatchObject({ status: 'out-of-gas', gasUsed: 769 + 2 });
-    expect(m.run({ gas: 257 + 1 })).toMatchObject({ status: 'halted', gasUsed: 258 });
+    expect(m.run({ gas: c + 2 + g - 1 })).toMatchObject({ status: 'out-of-gas', gasUsed: c + 2 });
+    expect(m.run({ gas: g + 1 })).toMatchObject({ status: 'halted', gasUsed: g + 1 });
     expect(m.stack()).toEqual(whole.stack());
 
     // The step hook reports the cost with the size.
@@ -1207,15 +1257,22 @@ describe('metered instructions', () => {
       if (s.opName === 'CREATEPAGE' || s.opName === 'PAGESIZESET') costs.push(s.gasCost);
     };
     traced.run();
-    expect(costs).toEqual([769, 257]);
+    expect(costs).toEqual([c, g]);
 
     // The ISA's ceiling is the store's largest page.
-    const create = INSTRUCTIONS[Op.CREATEPAGE]!;
     expect(gasFor(create, LIMITS.maxDataPageWords)).toBeGreaterThan(create.gas);
     expect(gasFor(create, LIMITS.maxDataPageWords + 1)).toBe(create.gas);
     expect(LIMITS.maxKeyPageSlots).toBeLessThanOrEqual(LIMITS.maxDataPageWords);
     // KeyVM-size pages cost the base; a size no page can have faults at the base.
-    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1024)]).run()).toMatchObject({ gasUsed: 5 });
+    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 256)]).run()).toMatchObject({ gasUsed: 4 + create.gas });
+    // Key pages pay for every slot.
+    expect(boot([...op('CREATEPAGE', FREE, 1, 1, 100)]).run()).toMatchObject({
+      gasUsed: 4 + create.gas + 100,
+    });
+    const resizeKeys = [...op('CREATEPAGE', FREE, 1, 1, 0), ...op('PAGESIZESET', FREE, 50)];
+    expect(boot(resizeKeys).run()).toMatchObject({
+      gasUsed: 6 + create.gas + INSTRUCTIONS[Op.PAGESIZESET].gas + 50,
+    });
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1 << 30)]).run()).toMatchObject({
       status: 'fault',
       fault: { code: 'bad-argument' },

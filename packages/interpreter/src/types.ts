@@ -39,8 +39,15 @@ export interface StepInfo {
   /** Gas the running domain could still spend before this instruction. */
   readonly gas: number;
   readonly gasCost: number;
-  /** The running domain's stack, bottom first. */
+  /**
+   * The running domain's stack, bottom first: all of it, or (with Machine.stepStackEnds
+   * = N and a deeper stack) its bottom N words followed by its top N words.
+   */
   readonly stack: readonly number[];
+  /** Words on the running domain's stack. */
+  readonly sp: number;
+  /** Stack words left out of `stack` between its bottom and top words (0: it is whole). */
+  readonly stackOmitted: number;
   /** Call depth: 1 plus the number of callers waiting behind this domain. */
   readonly depth: number;
   /** Key page id of the running domain. */

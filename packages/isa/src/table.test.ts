@@ -148,16 +148,22 @@ describe('docs/isa.md', () => {
 });
 
 describe('gas for sizes', () => {
-  it('CREATEPAGE and PAGESIZESET pay for the words beyond the free size; nothing else does', () => {
+  it('CREATEPAGE and PAGESIZESET pay for data words beyond the free size and every key slot; nothing else does', () => {
     expect(INSTRUCTIONS.filter((r) => r.sizeGas).map((r) => r.name)).toEqual(['CREATEPAGE', 'PAGESIZESET']);
     const create = INSTRUCTIONS[Op.CREATEPAGE]!;
-    const { free, wordsPerGas } = SIZE_GAS;
-    expect([undefined, -1, 0, 256, free].map((n) => gasFor(create, n))).toEqual([1, 1, 1, 1, 1]);
-    expect(gasFor(create, free + 1)).toBe(2);
-    expect(gasFor(create, free + wordsPerGas)).toBe(2);
-    expect(gasFor(create, free + wordsPerGas + 1)).toBe(3);
-    expect(gasFor(create, 1 << 24)).toBe(1 + ((1 << 24) - free) / wordsPerGas);
-    expect(gasFor(create, (1 << 24) + 1)).toBe(1); // no page that large: it faults, unpaid
+    const b = create.gas;
+    const { free, wordsPerGas, slotsPerGas } = SIZE_GAS;
+    expect([undefined, -1, 0, 256, free].map((n) => gasFor(create, n))).toEqual([b, b, b, b, b]);
+    expect(gasFor(create, free + 1)).toBe(b + 1);
+    expect(gasFor(create, free + wordsPerGas)).toBe(b + 1);
+    expect(gasFor(create, free + wordsPerGas + 1)).toBe(b + 2);
+    expect(gasFor(create, 1 << 24)).toBe(b + ((1 << 24) - free) / wordsPerGas);
+    expect(gasFor(create, (1 << 24) + 1)).toBe(b); // no page that large: it faults, unpaid
+    // Key pages: every slot, up to the largest key page.
+    expect([undefined, -1, 0].map((n) => gasFor(create, n, true))).toEqual([b, b, b]);
+    expect(gasFor(create, 1, true)).toBe(b + Math.ceil(1 / slotsPerGas));
+    expect(gasFor(create, 1 << 20, true)).toBe(b + (1 << 20) / slotsPerGas);
+    expect(gasFor(create, (1 << 20) + 1, true)).toBe(b);
     expect(gasFor(INSTRUCTIONS[Op.ADD]!, 1 << 20)).toBe(1);
   });
 });

@@ -94,9 +94,9 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 7, name: 'OR', pops: 2, pushes: 1, effect: 'a b -- a|b', doc: 'Bitwise or.', family: 'arith', keyvm: true }),
   row({ code: 8, name: 'XOR', pops: 2, pushes: 1, effect: 'a b -- a^b', doc: 'Bitwise exclusive or.', family: 'arith', keyvm: true }),
   row({ code: 9, name: 'NOT', pops: 1, pushes: 1, effect: 'a -- ~a', doc: 'Bitwise not.', family: 'arith', keyvm: true }),
-  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true, sizeGas: true }),
+  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true, sizeGas: true, gas: 32 }),
   row({ code: 11, name: 'PAGETYPE', pops: 1, pushes: 1, effect: 'slot -- type', doc: 'Type of the page whose key is in `slot`: 0 data, 1 keys.', family: 'page', keyvm: true }),
-  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true }),
+  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true, gas: 32 }),
   row({ code: 13, name: 'PAGESIZEGET', pops: 1, pushes: 1, effect: 'slot -- size', doc: 'Size in words (data page) or slots (key page) of the page in `slot`.', family: 'page', keyvm: true }),
   row({ code: 14, name: 'CALL', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true }),
   row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true }),
@@ -126,19 +126,21 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 37, name: 'SHRU', pops: 2, pushes: 1, effect: 'a n -- a>>>n', doc: 'Logical shift right by n mod 32.', family: 'arith' }),
   row({ code: 38, name: 'CALLW', pops: 3, pushes: 1, effect: 'target msg word -- reply', doc: 'CALL that also passes `word` (pushed on the callee\'s stack) and, when resumed, pushes the reply word.', family: 'control' }),
   row({ code: 39, name: 'RETURN', pops: 3, pushes: 0, effect: 'resume key word --', doc: 'Resume the domain whose resume key is in slot `resume`, handing it the key in slot `key` and `word`; this domain becomes available for the next call. Every copy of the resume key is void afterwards.', family: 'control' }),
-  row({ code: 40, name: 'FORK', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Start the available domain in `target` with the key in `msg`, without waiting; it is queued after the running domains.', family: 'control', gas: 2 }),
-  row({ code: 41, name: 'YIELD', pops: 0, pushes: 0, effect: '--', doc: 'Let the next runnable domain run; this one goes to the back of the queue.', family: 'control' }),
+  row({ code: 40, name: 'FORK', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Start the available domain in `target` with the key in `msg`, without waiting; it is queued after the running domains.', family: 'control', gas: 16 }),
+  row({ code: 41, name: 'YIELD', pops: 0, pushes: 0, effect: '--', doc: 'Let the next runnable domain run; this one goes to the back of the queue.', family: 'control', gas: 40 }),
   row({ code: 42, name: 'KEYTYPE', pops: 1, pushes: 1, effect: 'slot -- kind', doc: 'Kind of the key in `slot` (0 null, 1 number, 2 page, 3 read-only page, 4 domain, 5 resume, 6 meter, 7 device); a void key reads as 0.', family: 'key' }),
-  row({ code: 43, name: 'SEVER', pops: 1, pushes: 0, effect: 'slot --', doc: 'Revoke: every outstanding key to the object in `slot` (a read-write page key or a controlling meter key) becomes void; `slot` gets a fresh key.', family: 'key', gas: 2 }),
-  row({ code: 44, name: 'DESTROY', pops: 1, pushes: 0, effect: 'slot --', doc: 'Free the page in `slot` (read-write key needed): its memory is refunded and every key to it becomes void.', family: 'page', gas: 2 }),
-  row({ code: 45, name: 'MAKEDOMAIN', pops: 2, pushes: 0, effect: 'dst src --', doc: 'Turn the key page in `src` (read-write key, laid out as a domain) into an available domain; its gate key goes to `dst`.', family: 'domain', gas: 5 }),
+  row({ code: 43, name: 'SEVER', pops: 1, pushes: 0, effect: 'slot --', doc: 'Revoke: every outstanding key to the object in `slot` (a read-write page key or a controlling meter key) becomes void; `slot` gets a fresh key.', family: 'key', gas: 16 }),
+  row({ code: 44, name: 'DESTROY', pops: 1, pushes: 0, effect: 'slot --', doc: 'Free the page in `slot` (read-write key needed): its memory is refunded and every key to it becomes void.', family: 'page', gas: 32 }),
+  row({ code: 45, name: 'MAKEDOMAIN', pops: 2, pushes: 0, effect: 'dst src --', doc: 'Turn the key page in `src` (read-write key, laid out as a domain) into an available domain; its gate key goes to `dst`.', family: 'domain', gas: 64 }),
   row({ code: 46, name: 'NUMKEY', pops: 2, pushes: 0, effect: 'slot word --', doc: 'Put a number key carrying `word` into `slot`.', family: 'key' }),
   row({ code: 47, name: 'KEYNUM', pops: 1, pushes: 1, effect: 'slot -- word', doc: 'The word carried by the number key in `slot`.', family: 'key' }),
-  row({ code: 48, name: 'CREATEMETER', pops: 3, pushes: 0, effect: 'dst parent amount --', doc: 'Create a child of the meter in `parent` holding `amount` (-1 unlimited, still bounded by its ancestors); a controlling key to it goes to `dst`. The domain\'s MEMORY meter pays 32 words for it.', family: 'meter', gas: 2 }),
-  row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter' }),
-  row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter' }),
+  row({ code: 48, name: 'CREATEMETER', pops: 3, pushes: 0, effect: 'dst parent amount --', doc: 'Create a child of the meter in `parent` holding `amount` (-1 unlimited, still bounded by its ancestors); a controlling key to it goes to `dst`. The domain\'s MEMORY meter pays 32 words for it.', family: 'meter', gas: 16 }),
+  row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter', gas: 4 }),
+  row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter', gas: 4 }),
   row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter' }),
   row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; see the device table.', family: 'device', gas: 2 }),
+  row({ code: 53, name: 'PICK', immediates: 1, pops: 0, pushes: 1, effect: '-- x', doc: 'Push a copy of the word k below the top (the immediate k; PICK 0 is DUP): a compiled function\'s arguments and locals, read from its frame on the stack.', family: 'stack' }),
+  row({ code: 54, name: 'PUT', immediates: 1, pops: 1, pushes: 0, effect: 'a --', doc: 'Pop a and store it over the word k below the new top (the immediate k; PUT 0 is NIP): assignment to a compiled function\'s argument or local.', family: 'stack' }),
 ] as const);
 
 export type InstructionRow = (typeof INSTRUCTIONS)[number];
@@ -153,22 +155,29 @@ export const Op = Object.freeze(Object.fromEntries(INSTRUCTIONS.map((r) => [r.na
 };
 
 /**
- * Gas for the size of instructions whose work grows with it (`sizeGas`): pages up
- * to `free` words or slots (KeyVM's 256-word pages among them) cost only the base;
- * beyond that, 1 more per `wordsPerGas`, so that allocating and copying a page
- * costs about what running instructions for as long would.
+ * Gas for the size of instructions whose work grows with it (`sizeGas`): data
+ * pages up to `free` words (KeyVM's 256-word pages among them) cost only the base;
+ * beyond that, 1 more per `wordsPerGas`; key pages 1 more per `slotsPerGas` slots
+ * from the first (a slot costs the host far more than a word). So allocating and
+ * copying a page costs about what running instructions for as long would
+ * (packages/interpreter/bench/worst-case.bench.mjs measures it).
  */
-export const SIZE_GAS = Object.freeze({ free: 1024, wordsPerGas: 4 } as const);
+export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, slotsPerGas: 1 } as const);
 
 /** The largest page the store allows (a data page of 1 << 24 words); a larger size faults, unpaid. */
 const MAX_SIZED_WORDS = 1 << 24;
+/** The largest key page the store allows, in slots. */
+const MAX_SIZED_SLOTS = 1 << 20;
 
 /**
  * The gas an instruction costs when `top` is the word on top of the stack
- * (undefined when the stack is empty). A size outside the page limits still
- * costs only the base: the instruction faults without doing the work.
+ * (undefined when the stack is empty) and, for a `sizeGas` instruction, `keys`
+ * says whether the page is a key page. A size outside the page limits still costs
+ * only the base: the instruction faults without doing the work.
  */
-export function gasFor(info: InstructionInfo, top: number | undefined): number {
-  if (!info.sizeGas || top === undefined || top <= SIZE_GAS.free || top > MAX_SIZED_WORDS) return info.gas;
+export function gasFor(info: InstructionInfo, top: number | undefined, keys = false): number {
+  if (!info.sizeGas || top === undefined || top <= 0 || top > MAX_SIZED_WORDS) return info.gas;
+  if (keys) return top > MAX_SIZED_SLOTS ? info.gas : info.gas + Math.ceil(top / SIZE_GAS.slotsPerGas);
+  if (top <= SIZE_GAS.free) return info.gas;
   return info.gas + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
 }

@@ -1,22 +1,41 @@
 // DEVICE: invoke a host device through a device key. Words the host chose (input,
-// a host clock, the pending count) are appended to the device's transcript; in
-// replay mode they are read back from it instead of asking the host.
-import { type Device, DomainState, fail } from '@keyvm/core';
+// a host clock, the pending count) are appended to the device's transcript, paid by
+// the domain's MEMORY meter; in replay mode they are read back from it instead of
+// asking the host (and paid alike, so a replay ends in the same state).
+import { type Device, DomainState, fail, MEMORY_CHARGES, type Meter, Resource } from '@keyvm/core';
 import { type Cpu, Next } from '../cpu.js';
 import { DeviceOp, DeviceType } from '../devices.js';
+import { memoryOf } from './meter.js';
 import { complete, ownSlot, restoreOperands, takeOperands } from './operands.js';
 
-/** A word chosen by the host: replayed from the transcript, or asked for and recorded. */
+/** The running domain's memory meter, checked able to pay for one transcript word (faults changing nothing). */
+function transcriptPayer(cpu: Cpu): Meter {
+  const meter = cpu.store.meter(memoryOf(cpu), false);
+  if (meter.resource !== Resource.memory) fail('wrong-kind', "the domain's MEMORY slot holds a time meter");
+  if (cpu.store.available(meter) < MEMORY_CHARGES.deviceWord)
+    fail('out-of-memory', `the memory meter cannot pay ${MEMORY_CHARGES.deviceWord} words for a device word`);
+  return meter;
+}
+
+/**
+ * A word chosen by the host: replayed from the transcript, or asked for and
+ * recorded; either way the running domain's memory meter pays
+ * `MEMORY_CHARGES.deviceWord` for it (checked before anything changes), so a
+ * guest cannot grow a transcript past what its meter holds.
+ */
 function hostWord(cpu: Cpu, device: Device, ask: () => number | undefined): number | undefined {
+  const payer = transcriptPayer(cpu);
   if (cpu.replay !== null) {
     const at = cpu.replay.get(device.id) ?? 0;
     if (at < device.transcript.length) {
+      cpu.store.spend(payer, MEMORY_CHARGES.deviceWord);
       cpu.replay.set(device.id, at + 1);
       return device.transcript[at]!;
     }
   }
   const w = ask();
   if (w === undefined) return undefined;
+  cpu.store.spend(payer, MEMORY_CHARGES.deviceWord);
   device.transcript.push(w | 0);
   if (cpu.replay !== null) cpu.replay.set(device.id, device.transcript.length);
   return w | 0;

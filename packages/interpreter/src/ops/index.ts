@@ -108,6 +108,8 @@ export function executeHeavy(cpu: Cpu, op: number): Next {
     case 35 satisfies typeof Op.SHL:
     case 36 satisfies typeof Op.SHR:
     case 37 satisfies typeof Op.SHRU:
+    case 53 satisfies typeof Op.PICK:
+    case 54 satisfies typeof Op.PUT:
       throw new Error(`internal: ${INSTRUCTIONS[code].name} reached the heavy dispatcher`);
     default:
       return assertNever(code, 'opcode');
