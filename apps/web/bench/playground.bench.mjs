@@ -34,8 +34,9 @@ console.log(
 for (const jit of [false, true]) {
   let t0 = performance.now();
   const plain = boot(jit);
-  plain.run({ maxSteps: STEPS });
+  const ran = plain.run({ maxSteps: STEPS });
   const plainMs = performance.now() - t0;
+  if (ran.steps !== STEPS) throw new Error(`the countdown ran ${ran.steps} steps, not ${STEPS}`);
 
   t0 = performance.now();
   const h = new History({ origin: () => boot(jit), machineOptions: { jit } });
@@ -73,7 +74,13 @@ const elk = new ELK();
 t0 = performance.now();
 await elk.layout({
   id: 'root',
-  layoutOptions: { 'elk.algorithm': 'layered', 'elk.direction': 'RIGHT', 'elk.aspectRatio': '1.6' },
+  layoutOptions: {
+    'elk.algorithm': 'layered',
+    'elk.direction': 'RIGHT',
+    'elk.layered.wrapping.strategy': 'MULTI_EDGE',
+    'elk.aspectRatio': '1.6',
+    'elk.layered.thoroughness': '1',
+  },
   children: g.nodes.map((n) => ({ id: String(n.id), width: 116, height: 34 })),
   edges: g.edges.map((e) => ({
     id: e.id,
@@ -106,7 +113,12 @@ if (!existsSync(CHROMIUM) || !existsSync(dist)) {
   const b64 = (s) => Buffer.from(s, 'utf8').toString('base64url');
   const src = `PUSH ${Math.ceil(STEPS / 6)}\nloop: PUSH 1\nSUB\nDUP\nPUSH :loop\nSWAP\nJUMPIF\nHALT\n`;
   await page.goto(`${url}#src=${b64(src)}&gas=&memory=`);
-  await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('step 0 '));
+  await page
+    .waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('step 0 '))
+    .catch(async (e) => {
+      console.log(`page status: ${await page.textContent('#status')}`);
+      throw e;
+    });
   let t = performance.now();
   await page.click('#run');
   await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'), null, {

@@ -229,24 +229,37 @@ async function command(cmd: Command, line?: number, pc?: number): Promise<void> 
   }
 }
 
+/** Hand control back to the message loop at once (setTimeout is clamped to 4 ms when nested). */
+const channel = new MessageChannel();
+const yielded: (() => void)[] = [];
+channel.port1.onmessage = () => yielded.shift()?.();
+const yieldToMessages = () =>
+  new Promise<void>((resolve) => {
+    yielded.push(resolve);
+    channel.port2.postMessage(null);
+  });
+
+/** Milliseconds of running between looks at the message queue ('pause') and progress reports. */
+const REPORT_MS = 100;
+
 /** Repeat a move in slices until it stops for a reason of its own or 'pause' arrives. */
 async function sliced(move: (limit: number) => AdvanceResult): Promise<string> {
   const h = need().history;
   const started = performance.now();
   const from = h.position;
-  let first = true;
   for (;;) {
-    // The first slice continues a stop condition's check; later ones too (position moved).
-    const r = move(SLICE);
-    if (r.reason !== 'limit') return r.reason;
-    if (first) first = false;
+    const sliceStart = performance.now();
+    do {
+      const r = move(SLICE);
+      if (r.reason !== 'limit') return r.reason;
+    } while (performance.now() - sliceStart < REPORT_MS);
     const seconds = (performance.now() - started) / 1000;
     post({
       type: 'progress',
       position: h.position,
       stepsPerSecond: Math.round((h.position - from) / seconds),
     });
-    await new Promise((resolve) => setTimeout(resolve, 0));
+    await yieldToMessages();
     if (pauseRequested) {
       pauseRequested = false;
       return 'paused';

@@ -4,7 +4,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 export const STRICT_CSP =
   "default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
@@ -20,7 +20,7 @@ const TYPES: Record<string, string> = {
 
 /** Serve `root` on 127.0.0.1 (a free port); resolves with the server and its base URL. */
 export function serveStatic(root: string): Promise<{ server: Server; url: string }> {
-  const base = normalize(root) + sep;
+  const base = resolve(root) + sep;
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
     const file = normalize(join(base, path === '/' ? 'index.html' : path));

@@ -42,8 +42,11 @@ async function layout(g: Graph): Promise<Laid> {
       'elk.layered.spacing.nodeNodeBetweenLayers': '60',
       'elk.spacing.nodeNode': '18',
       'elk.spacing.edgeLabel': '2',
+      // Wrap long layers into rows (readable at 200 objects) and spend little on crossing
+      // minimisation: measured ~1 s for 210 objects with edge labels, vs ~3 s at the default.
       'elk.layered.wrapping.strategy': 'MULTI_EDGE',
       'elk.aspectRatio': '1.6',
+      'elk.layered.thoroughness': '1',
     },
     children: g.nodes.map((n) => ({ id: String(n.id), width: NODE_W, height: NODE_H })),
     edges: g.edges
