@@ -2,7 +2,7 @@
 // (binary) or JSON path (JSON form). Offsets below follow the layout of the tiny
 // fixture, spelled out so that the test checks the decoder's arithmetic.
 import { crc32 } from 'node:zlib';
-import { PageType, Store } from '@keyvm/core';
+import { LIMITS, PageType, Store } from '@keyvm/core';
 import { describe, expect, it } from 'vitest';
 import { catchImageError, tinyStore } from './fixtures.test-helpers.js';
 import { decodeImage, encodeImage, type ImageJson, imageFromJson, imageToJson } from './index.js';
@@ -286,13 +286,13 @@ const jsonCases: [string, unknown, string, string, string][] = [
   [
     'a meter chain too deep',
     json((j) => {
-      for (let i = 0; i < 65; i++)
+      for (let i = 0; i <= LIMITS.maxMeterDepth; i++)
         j.meters.push({ ...j.meters[2]!, id: 7 + i, parent: i === 0 ? 1 : 6 + i, keeper: nullKey as never });
       j.nextId = 100;
     }),
     'bad-meter',
     'meters',
-    '$.meters[67].parent',
+    `$.meters[${LIMITS.maxMeterDepth + 3}].parent`,
   ],
   [
     'a device type out of range',

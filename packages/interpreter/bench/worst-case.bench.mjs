@@ -2,7 +2,7 @@
 // construct for each, as a ratio to the countdown loop measured in the same run:
 // gas must follow host work (target: every row <= 50x). Run: pnpm bench.
 import { loadavg } from 'node:os';
-import { DomainSlot, PageType } from '@keyvm/core';
+import { DomainSlot, LIMITS, PageType } from '@keyvm/core';
 import { Op } from '@keyvm/isa';
 import { Machine } from '../dist/index.js';
 
@@ -145,9 +145,9 @@ row(
   row('key', 'SEVER at the version limit, 20,000 objects', build, 20_000_000);
 }
 
-// Meters, the running domain 64 meters deep (the deepest chain).
+// Meters, the running domain as deep as meters go (LIMITS.maxMeterDepth).
 const deep =
-  (code, depth = 64) =>
+  (code, depth = LIMITS.maxMeterDepth) =>
   () => {
     const m = boot(code);
     const store = m.store;
@@ -159,20 +159,25 @@ const deep =
   };
 row(
   'meter',
-  'METERREAD 64 meters deep',
+  `METERREAD ${LIMITS.maxMeterDepth} meters deep`,
   deep(loop([], [...P(DomainSlot.TIME), Op.METERREAD, Op.DROP])),
   5_000_000,
 );
-row('meter', 'METERSET 64 meters deep', deep(loop([], [...P(DomainSlot.TIME, -1), Op.METERSET])), 5_000_000);
 row(
   'meter',
-  'CREATEMETER 64 meters deep',
+  `METERSET ${LIMITS.maxMeterDepth} meters deep`,
+  deep(loop([], [...P(DomainSlot.TIME, -1), Op.METERSET])),
+  5_000_000,
+);
+row(
+  'meter',
+  `CREATEMETER ${LIMITS.maxMeterDepth} meters deep`,
   deep(loop([], [...P(FREE, DomainSlot.TIME, 5), Op.CREATEMETER])),
   5_000_000,
 );
 row(
   'key',
-  "SEVER the running domain's meter, 64 deep",
+  `SEVER the running domain's meter, ${LIMITS.maxMeterDepth} deep`,
   deep(loop([], [...P(DomainSlot.TIME), Op.SEVER])),
   5_000_000,
 );
@@ -203,7 +208,7 @@ const yielder = [Op.YIELD, Op.PUSH, 0, Op.JUMP];
 row('control', 'YIELD among 20,000 yielding domains', many(20_000, yielder, yielder), 2_000_000);
 row('control', 'YIELD among 20,000 halted domains', many(20_000, [Op.HALT], yielder), 2_000_000);
 {
-  // CALL + RETURN with the callee 64 meters deep.
+  // CALL + RETURN with the callee as deep as meters go.
   const server = [...P(11, 20, 0), Op.RETURN, ...P(0), Op.JUMP];
   const build = () => {
     const m = boot(loop([], [...P(12, 20), Op.CALL]));
@@ -215,14 +220,14 @@ row('control', 'YIELD among 20,000 halted domains', many(20_000, [Op.HALT], yiel
     const pageKey = store.createPage(PageType.keys, mem, 28);
     const slots = store.keyPage(pageKey, true).slots;
     let key = root.slots[DomainSlot.TIME];
-    for (let i = 1; i < 64; i++) key = store.createMeter(key, 1e15);
+    for (let i = 1; i < LIMITS.maxMeterDepth; i++) key = store.createMeter(key, 1e15);
     slots[DomainSlot.TIME] = key;
     slots[DomainSlot.CODE] = codeKey;
     slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 16);
     root.slots[12] = store.makeDomain(pageKey);
     return m;
   };
-  row('control', 'CALL + RETURN, callee 64 meters deep', build, 5_000_000);
+  row('control', `CALL + RETURN, callee ${LIMITS.maxMeterDepth} meters deep`, build, 5_000_000);
 }
 {
   // MAKEDOMAIN on fresh key pages.

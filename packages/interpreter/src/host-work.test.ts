@@ -67,8 +67,8 @@ describe('meter chains: instructions that walk them pay for their depth', () => 
     const o = Op[name as 'METERREAD'];
     const cost = (depth: number) =>
       gasUsed(code(...program, 'HALT'), onDepth(depth)) - (program.length - 1) / 2 - 1;
-    expect([cost(1), cost(15), cost(60)]).toEqual([gasOf(o) + 1, gasOf(o) + 15, gasOf(o) + 60]);
-    expect(LIMITS.maxMeterDepth).toBeLessThanOrEqual(64);
+    expect([cost(1), cost(7), cost(28)]).toEqual([gasOf(o) + 1, gasOf(o) + 7, gasOf(o) + 28]);
+    expect(LIMITS.maxMeterDepth).toBeLessThanOrEqual(32);
   });
 });
 
