@@ -103,7 +103,7 @@ describe.concurrent('help, version and usage errors (exit 2)', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      "keyvm: unknown verb 'bogus'\n(the verbs are run, resume, asm, build, disasm, inspect, graph, ops; see keyvm --help)\n",
+      "keyvm: unknown verb 'bogus'\n(the verbs are run, resume, asm, build, disasm, inspect, graph, debug, ops; see keyvm --help)\n",
     );
     const known = await keyvm(['help', 'asm']);
     expect(known.code).toBe(0);

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { asmCommand, disasmCommand } from './asm.js';
+import { debugCommand } from './debug.js';
 import { type CliError, ExitCode, toCliError, usageError } from './errors.js';
 import { DEFAULT_MAX_NODES, graphCommand } from './graph.js';
 import { DEFAULT_MAX_INPUT, parseByteSize, setMaxInput } from './input-limits.js';
@@ -182,6 +183,13 @@ function buildProgram(setExit: (code: ExitCode) => void): Command {
     )
     .option('-o, --output <out>', 'output file (default: stdout)')
     .action(async (file: string, flags) => setExit(await graphCommand(file, flags)));
+
+  program
+    .command('debug')
+    .description('open FILE (source, .kvm or image) in the playground, served on 127.0.0.1; prints the URL')
+    .argument('<file>', 'assembly source, a .kvm program or an image')
+    .option('--port <n>', 'port to listen on (default: a free one)', whole(0))
+    .action(async (file: string, flags) => setExit(await debugCommand(file, flags)));
 
   program
     .command('ops')

@@ -246,6 +246,15 @@ export class Machine implements MachineApi {
     for (const w of words) this.#cpu.input.push(w | 0);
   }
 
+  /**
+   * Host input queued by `provideInput` that no input device has read yet, oldest
+   * first (a copy). Not part of the image: a debugger that restores a checkpoint
+   * hands it back with `provideInput`.
+   */
+  get pendingInput(): number[] {
+    return [...this.#cpu.input];
+  }
+
   /** Called before every instruction while set; costs one check per run chunk when unset. */
   get onStep(): StepHook | null {
     return this.#cpu.hook;

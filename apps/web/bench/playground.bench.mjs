@@ -1,0 +1,154 @@
+// Benchmarks of the playground's logic (not tests): step back at the end of a 10M-step
+// run; 10M steps through the History (sliced as the worker runs them, checkpoints
+// included) against a plain run in Node; the graph model and ELK layout of a
+// 200-object machine. Prints the load average; ratios are within one run.
+import { loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { assemble } from '@keyvm/assembler';
+import { Machine } from '@keyvm/interpreter';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { graphOf } from '../out-tsc/src/logic/graph.js';
+import { History } from '../out-tsc/src/logic/history.js';
+
+const STEPS = 10_000_000;
+const SLICE = 250_000;
+const countdown = assemble(`
+        PUSH ${Math.ceil(STEPS / 6)}
+loop:   PUSH 1
+        SUB
+        DUP
+        PUSH :loop
+        SWAP
+        JUMPIF
+        HALT
+`);
+const boot = (jit) => Machine.boot(countdown, { jit });
+const ms = (t0) => (performance.now() - t0).toFixed(1);
+
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
+
+for (const jit of [false, true]) {
+  let t0 = performance.now();
+  const plain = boot(jit);
+  const ran = plain.run({ maxSteps: STEPS });
+  const plainMs = performance.now() - t0;
+  if (ran.steps !== STEPS) throw new Error(`the countdown ran ${ran.steps} steps, not ${STEPS}`);
+
+  t0 = performance.now();
+  const h = new History({ origin: () => boot(jit), machineOptions: { jit } });
+  while (h.position < STEPS) if (h.advance(Math.min(SLICE, STEPS - h.position)).reason !== 'limit') break;
+  const histMs = performance.now() - t0;
+  console.log(
+    `10M steps, jit ${jit}: plain run ${plainMs.toFixed(0)} ms; through the History in ${SLICE}-step slices ${histMs.toFixed(0)} ms ` +
+      `(${(histMs / plainMs).toFixed(2)}x; ${h.checkpointPositions.length} checkpoints every ${h.interval}, ${(h.checkpointBytes / 1024).toFixed(0)} KiB)`,
+  );
+
+  const times = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    h.stepBack();
+    times.push(performance.now() - t);
+  }
+  t0 = performance.now();
+  h.seek(h.checkpointPositions.at(-1) - 1); // the worst case: a whole interval to replay
+  const worst = performance.now() - t0;
+  console.log(
+    `step back at step ~10M (jit ${jit}): ${times.map((t) => t.toFixed(1)).join(', ')} ms; worst case (a whole interval replayed) ${worst.toFixed(1)} ms`,
+  );
+}
+
+// A machine of ~200 objects: 200 data pages, each key kept in a key page.
+const lines = ['CREATEPAGE 15 1 1 200'];
+for (let i = 0; i < 200; i++) lines.push('CREATEPAGE 16 0 1 4', `COPYKEY 15 ${i} 2 16`);
+lines.push('HALT');
+const big = Machine.boot(assemble(lines.join('\n')));
+big.run();
+let t0 = performance.now();
+const g = graphOf(big.store);
+const modelMs = ms(t0);
+const elk = new ELK();
+t0 = performance.now();
+await elk.layout({
+  id: 'root',
+  layoutOptions: {
+    'elk.algorithm': 'layered',
+    'elk.direction': 'RIGHT',
+    'elk.layered.wrapping.strategy': 'MULTI_EDGE',
+    'elk.aspectRatio': '1.6',
+    'elk.layered.thoroughness': '1',
+  },
+  children: g.nodes.map((n) => ({ id: String(n.id), width: 116, height: 34 })),
+  edges: g.edges.map((e) => ({
+    id: e.id,
+    sources: [String(e.from)],
+    targets: [String(e.to)],
+    labels: [{ text: e.label, width: e.label.length * 6, height: 12 }],
+  })),
+});
+console.log(
+  `graph of ${g.nodes.length} objects and ${g.edges.length} keys: model ${modelMs} ms, ELK layout ${ms(t0)} ms (Node; the page adds the SVG)`,
+);
+
+// The same 10M steps in the page (Debian Chromium, the worker, checkpoints included),
+// timed from the run button to "halted"; and a 200-object machine's graph drawn there.
+const CHROMIUM = '/usr/bin/chromium';
+const { existsSync } = await import('node:fs');
+const dist = new URL('../dist/index.html', import.meta.url);
+if (!existsSync(CHROMIUM) || !existsSync(dist)) {
+  console.log('page figures skipped: needs /usr/bin/chromium and a built site (pnpm web:build)');
+} else {
+  const { chromium } = await import('playwright-core');
+  const { serveStatic } = await import('../out-tsc/test/serve.js');
+  const { fileURLToPath } = await import('node:url');
+  const { server, url } = await serveStatic(fileURLToPath(new URL('../dist/', import.meta.url)));
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 950 } });
+  const b64 = (s) => Buffer.from(s, 'utf8').toString('base64url');
+  const src = `PUSH ${Math.ceil(STEPS / 6)}\nloop: PUSH 1\nSUB\nDUP\nPUSH :loop\nSWAP\nJUMPIF\nHALT\n`;
+  await page.goto(`${url}#src=${b64(src)}&gas=&memory=`);
+  await page
+    .waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('step 0 '))
+    .catch(async (e) => {
+      console.log(`page status: ${await page.textContent('#status')}`);
+      throw e;
+    });
+  let t = performance.now();
+  await page.click('#run');
+  await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'), null, {
+    timeout: 600_000,
+  });
+  const pageMs = performance.now() - t;
+  t = performance.now();
+  await page.click('#stepBack');
+  await page.waitForFunction(() =>
+    /^step \d+ · paused/.test(document.getElementById('status')?.textContent ?? ''),
+  );
+  const backMs = performance.now() - t;
+  const plain = boot(false);
+  t = performance.now();
+  plain.run({ maxSteps: STEPS + 10 });
+  const nodeMs = performance.now() - t;
+  console.log(
+    `10M steps in the page (worker, jit off, checkpoints): ${pageMs.toFixed(0)} ms vs ${nodeMs.toFixed(0)} ms plain in Node, jit off (${(pageMs / nodeMs).toFixed(2)}x); step back there, click to view: ${backMs.toFixed(0)} ms`,
+  );
+  await page.goto('about:blank');
+  await page.goto(`${url}#src=${b64(lines.join('\n'))}`);
+  await page.waitForFunction(() => document.body.dataset.drawn === '0');
+  await page.fill('#gas', '');
+  t = performance.now();
+  await page.click('#run');
+  await page.waitForFunction(() => Number(document.body.dataset.drawn) > 0, null, { timeout: 120_000 });
+  const nodes = await page.locator('#graph .node').count();
+  console.log(
+    `graph of a ${nodes}-object machine in the page: ${(performance.now() - t).toFixed(0)} ms from run to drawn (run, view, ELK layout, SVG)`,
+  );
+  await browser.close();
+  server.close();
+}

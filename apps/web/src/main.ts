@@ -1,0 +1,376 @@
+// The playground page: wires the editor, the controls and the panes to the machine
+// worker, which owns the machine; the page only sends requests and draws views.
+import { unpackImage } from './image-io.js';
+import type { Budgets, Command, DisassemblyLine, Reply, Request, View } from './protocol.js';
+import { assemblyMode } from './ui/assembly-language.js';
+import { createEditor } from './ui/editor.js';
+import { drawGraph } from './ui/graph-view.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** examples/*.ism, read at build time. */
+const EXAMPLES = import.meta.glob('../../../examples/*.ism', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
+
+const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const send = (r: Request, transfer: Transferable[] = []) => worker.postMessage(r, transfer);
+
+let current: View | null = null;
+let disassembly: readonly DisassemblyLine[] = [];
+let fromSource = true;
+let selected = 0;
+let pageOffset = 0;
+const pcBreakpoints = new Set<number>();
+
+const status = (text: string) => {
+  $('status').textContent = text;
+};
+
+const editor = createEditor($('editor'), assemblyMode, (lines) => sendBreakpoints(lines), [
+  {
+    key: 'Ctrl-Enter',
+    run: () => {
+      load();
+      return true;
+    },
+  },
+  {
+    key: 'F10',
+    run: () => {
+      command('step');
+      return true;
+    },
+  },
+  {
+    key: 'F11',
+    run: () => {
+      command('stepOver');
+      return true;
+    },
+  },
+  {
+    key: 'F8',
+    run: () => {
+      command('run');
+      return true;
+    },
+  },
+]);
+
+function sendBreakpoints(lines = editor.breakpointLines()) {
+  send({ type: 'breakpoints', lines, pcs: [...pcBreakpoints] });
+  updateHash();
+}
+
+function budgets(): Budgets {
+  const read = (id: string) => {
+    const v = $<HTMLInputElement>(id).value.trim().replaceAll('_', '');
+    if (v === '') return null;
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${id} must be a whole number >= 0, not "${v}"`);
+    return n;
+  };
+  return { gas: read('gas'), memory: read('memory') };
+}
+
+function load() {
+  try {
+    send({ type: 'load-source', source: editor.text(), file: 'playground.ism', budgets: budgets() });
+    sendBreakpoints();
+    status('loading…');
+  } catch (e) {
+    status(e instanceof Error ? e.message : String(e));
+  }
+}
+
+function command(c: Command, extra: { line?: number; pc?: number } = {}) {
+  send({ type: 'command', command: c, ...extra });
+  status(`${c}…`);
+}
+
+// ---- permalink: #src=<base64url utf-8>&gas=..&memory=..&bp=1,2 ---------------------------
+
+const toBase64Url = (text: string) => {
+  const bytes = new TextEncoder().encode(text);
+  let bin = '';
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+};
+const fromBase64Url = (s: string) => {
+  const bin = atob(s.replaceAll('-', '+').replaceAll('_', '/'));
+  return new TextDecoder().decode(Uint8Array.from(bin, (c) => c.charCodeAt(0)));
+};
+
+function updateHash() {
+  const p = new URLSearchParams();
+  p.set('src', toBase64Url(editor.text()));
+  const gas = $<HTMLInputElement>('gas').value.trim();
+  const memory = $<HTMLInputElement>('memory').value.trim();
+  p.set('gas', gas); // empty: unlimited
+  p.set('memory', memory);
+  const bps = editor.breakpointLines();
+  if (bps.length) p.set('bp', bps.join(','));
+  history.replaceState(null, '', `#${p.toString()}`);
+}
+
+/** `#open=PATH&kind=source|image&name=N` (what `keyvm debug FILE` prints): fetch PATH from this site and open it. */
+async function openFromHash(p: URLSearchParams): Promise<void> {
+  const path = p.get('open')!;
+  if (!/^[\w./-]+$/.test(path) || path.includes('..')) return status(`will not open "${path}"`);
+  const name = p.get('name') ?? path;
+  try {
+    const res = await fetch(new URL(path, location.href));
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    if (p.get('kind') === 'image') {
+      send({ type: 'load-image', bytes: await unpackImage(bytes), name });
+      status(`opening ${name}…`);
+    } else {
+      editor.setText(new TextDecoder().decode(bytes));
+      load();
+    }
+  } catch (e) {
+    status(`cannot open ${name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function fromHash(): boolean {
+  const p = new URLSearchParams(location.hash.slice(1));
+  if (p.has('open')) {
+    void openFromHash(p);
+    return true;
+  }
+  const src = p.get('src');
+  if (src === null) return false;
+  try {
+    editor.setText(fromBase64Url(src));
+  } catch {
+    status('the permalink holds no readable program');
+    return false;
+  }
+  // Absent: the defaults (the CLI's budgets); present and empty: unlimited.
+  for (const id of ['gas', 'memory']) {
+    const v = p.get(id);
+    if (v !== null) $<HTMLInputElement>(id).value = v;
+  }
+  const bp = (p.get('bp') ?? '')
+    .split(',')
+    .map(Number)
+    .filter((n) => Number.isSafeInteger(n) && n > 0);
+  editor.setBreakpointLines(bp);
+  return true;
+}
+
+// ---- controls -------------------------------------------------------------------------
+
+for (const c of ['run', 'step', 'stepOver', 'stepOut', 'stepBack', 'runBack', 'reset'] as const)
+  $(c).addEventListener('click', () => command(c));
+$('load').addEventListener('click', load);
+$('pause').addEventListener('click', () => send({ type: 'pause' }));
+$('runToCursor').addEventListener('click', () => command('runToLine', { line: editor.cursorLine() }));
+$('download').addEventListener('click', () => send({ type: 'download' }));
+$('share').addEventListener('click', () => {
+  updateHash();
+  void navigator.clipboard?.writeText(location.href).catch(() => undefined);
+  status('permalink in the address bar');
+});
+$('send').addEventListener('click', () => {
+  const text = $<HTMLInputElement>('input').value.trim();
+  const words = text === '' ? [] : text.split(/[\s,]+/).map(Number);
+  if (words.some((w) => !Number.isSafeInteger(w)))
+    return status(`input must be whole numbers, not "${text}"`);
+  send({ type: 'input', words });
+  $<HTMLInputElement>('input').value = '';
+});
+$('page-prev').addEventListener('click', () => select(selected, Math.max(0, pageOffset - 512)));
+$('page-next').addEventListener('click', () => select(selected, pageOffset + 512));
+for (const id of ['gas', 'memory']) $(id).addEventListener('change', updateHash);
+
+const examples = $<HTMLSelectElement>('examples');
+for (const path of Object.keys(EXAMPLES).sort()) {
+  const o = document.createElement('option');
+  o.value = path;
+  o.textContent = path.slice(path.lastIndexOf('/') + 1);
+  examples.append(o);
+}
+examples.addEventListener('change', () => {
+  const text = EXAMPLES[examples.value];
+  if (text === undefined) return;
+  editor.setText(text);
+  updateHash();
+  load();
+});
+
+async function openImage(file: File) {
+  try {
+    const bytes = await unpackImage(new Uint8Array(await file.arrayBuffer()));
+    send({ type: 'load-image', bytes, name: file.name }, [bytes.buffer]);
+    status(`opening ${file.name}…`);
+  } catch (e) {
+    status(`cannot open ${file.name}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+$<HTMLInputElement>('open').addEventListener('change', (e) => {
+  const f = (e.target as HTMLInputElement).files?.[0];
+  if (f) void openImage(f);
+});
+document.addEventListener('dragover', (e) => e.preventDefault());
+document.addEventListener('drop', (e) => {
+  e.preventDefault();
+  const f = e.dataTransfer?.files[0];
+  if (f) void openImage(f);
+});
+
+function select(id: number, offset = 0) {
+  selected = id;
+  pageOffset = offset;
+  send({ type: 'select', id, offset });
+}
+
+// ---- drawing views ------------------------------------------------------------------------
+
+function text(tag: string, content: string, cls?: string) {
+  const e = document.createElement(tag);
+  e.textContent = content;
+  if (cls) e.className = cls;
+  return e;
+}
+
+function drawDisassembly(v: View | null) {
+  const list = $('disasm');
+  list.replaceChildren(
+    ...disassembly.map((d) => {
+      const li = text('li', `${String(d.pc).padStart(4, '0')}: ${d.text}`) as HTMLLIElement;
+      li.dataset.pc = String(d.pc);
+      if (v?.location && v.location.codePage === v.programCodePage && v.location.pc === d.pc)
+        li.className = 'pc';
+      if (pcBreakpoints.has(d.pc)) li.classList.add('bp');
+      if (!fromSource)
+        li.addEventListener('click', () => {
+          if (pcBreakpoints.has(d.pc)) pcBreakpoints.delete(d.pc);
+          else pcBreakpoints.add(d.pc);
+          sendBreakpoints();
+          drawDisassembly(current);
+        });
+      return li;
+    }),
+  );
+  list.querySelector('li.pc')?.scrollIntoView({ block: 'nearest' });
+}
+
+function draw(v: View) {
+  current = v;
+  selected = v.page.id;
+  status(
+    `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}`,
+  );
+  editor.markLine(v.line);
+  drawDisassembly(v);
+  const d = v.domain;
+  $('registers').textContent = d
+    ? `domain #${d.id}  ip ${d.ip}  sp ${d.sp}  state ${d.state}${v.line ? `  line ${v.line}` : ''}`
+    : 'no domain';
+  $('stack').replaceChildren(...v.stack.map((w) => text('li', String(w))));
+  const table = $('slots');
+  table.replaceChildren(
+    ...v.slots
+      .filter((s) => s.kind !== 'null')
+      .map((s) => {
+        const tr = document.createElement('tr');
+        tr.append(
+          text('td', `${s.slot} ${s.name}`),
+          text('td', s.kind),
+          text('td', s.rights),
+          text('td', s.target ? `#${s.target}` : s.text),
+        );
+        if (s.target) {
+          tr.className = 'link';
+          tr.addEventListener('click', () => select(s.target));
+        }
+        return tr;
+      }),
+  );
+  $('meters').replaceChildren(
+    ...v.meters.map((m) => {
+      const li = text('li', `${'  '.repeat(m.depth)}#${m.id} ${m.resource}: ${m.remaining}`);
+      li.style.paddingLeft = `${m.depth}em`;
+      li.addEventListener('click', () => select(m.id));
+      return li;
+    }),
+  );
+  $('console').textContent = v.output;
+  $('fault').textContent = v.fault
+    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}: ${v.fault.message}`
+    : v.pendingInput.length
+      ? `input waiting: ${v.pendingInput.join(' ')}`
+      : '';
+  $('page-title').textContent = v.page.title;
+  pageOffset = v.page.offset;
+  $('page').replaceChildren(
+    ...v.page.cells.map((c, i) => {
+      const idx = v.page.offset + i;
+      const span = document.createElement('span');
+      span.append(text('i', String(idx)), c);
+      if (v.page.changed.includes(idx)) span.className = 'changed';
+      return span;
+    }),
+  );
+  $('graph-count').textContent = `${v.graph.nodes.length} objects, ${v.graph.edges.length} keys`;
+  void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then(() => {
+    document.body.dataset.drawn = String(v.position);
+  });
+}
+
+worker.onmessage = (e: MessageEvent<Reply>) => {
+  const r = e.data;
+  switch (r.type) {
+    case 'view':
+      draw(r.view);
+      break;
+    case 'loaded':
+      disassembly = r.disassembly;
+      fromSource = r.fromSource;
+      pcBreakpoints.clear();
+      break;
+    case 'progress':
+      status(`running… step ${r.position} (${r.stepsPerSecond.toLocaleString('en')} steps/s)`);
+      break;
+    case 'image': {
+      const blob = new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+      const a = document.createElement('a');
+      a.href = URL.createObjectURL(blob);
+      a.download = 'machine.kvmi';
+      document.body.append(a);
+      a.click();
+      a.remove();
+      status(`downloaded machine.kvmi (sha256 ${r.hash.slice(0, 16)}…)`);
+      $('download').dataset.hash = r.hash;
+      break;
+    }
+    case 'error':
+      status(`error: ${r.message}`);
+      $('fault').textContent = r.message;
+      break;
+  }
+};
+
+// A permalink pasted into the address bar of an open page.
+window.addEventListener('hashchange', () => {
+  if (fromHash() && !location.hash.includes('open=')) load();
+});
+
+// Start: the permalink's program, else the first example.
+if (!fromHash()) {
+  const first =
+    Object.keys(EXAMPLES)
+      .sort()
+      .find((p) => p.endsWith('hello.ism')) ?? Object.keys(EXAMPLES)[0];
+  if (first) {
+    examples.value = first;
+    editor.setText(EXAMPLES[first]!);
+  }
+  load();
+} else if (!location.hash.includes('open=')) load();

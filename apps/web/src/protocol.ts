@@ -1,0 +1,122 @@
+// Messages between the page and the machine worker, and the view of the machine the
+// worker sends after every move (plain data: structured-cloned across).
+import type { Graph, GraphDiff } from './logic/graph.js';
+import type { Location } from './logic/history.js';
+
+export type Command =
+  | 'step'
+  | 'stepOver'
+  | 'stepOut'
+  | 'stepBack'
+  | 'run'
+  | 'runBack'
+  | 'reset'
+  | 'runToLine'
+  | 'runToPc';
+
+export type Request =
+  | {
+      readonly type: 'load-source';
+      readonly source: string;
+      readonly file: string;
+      readonly budgets: Budgets;
+    }
+  | { readonly type: 'load-image'; readonly bytes: Uint8Array; readonly name: string }
+  | { readonly type: 'command'; readonly command: Command; readonly line?: number; readonly pc?: number }
+  | { readonly type: 'pause' }
+  | { readonly type: 'breakpoints'; readonly lines: readonly number[]; readonly pcs: readonly number[] }
+  | { readonly type: 'input'; readonly words: readonly number[] }
+  | { readonly type: 'select'; readonly id: number; readonly offset?: number }
+  | { readonly type: 'download' };
+
+export interface Budgets {
+  /** Prime time meter (gas); null for unlimited. */
+  readonly gas: number | null;
+  /** Prime memory meter in words; null for unlimited. */
+  readonly memory: number | null;
+}
+
+export type Reply =
+  | { readonly type: 'view'; readonly view: View }
+  | { readonly type: 'progress'; readonly position: number; readonly stepsPerSecond: number }
+  | { readonly type: 'image'; readonly bytes: Uint8Array; readonly hash: string }
+  | {
+      readonly type: 'loaded';
+      readonly disassembly: readonly DisassemblyLine[];
+      readonly fromSource: boolean;
+    }
+  | { readonly type: 'error'; readonly message: string };
+
+export interface DisassemblyLine {
+  readonly pc: number;
+  readonly text: string;
+}
+
+export interface SlotView {
+  readonly slot: number;
+  readonly name: string;
+  readonly kind: string;
+  readonly rights: string;
+  /** Object id the key designates (0 for none). */
+  readonly target: number;
+  readonly text: string;
+}
+
+export interface MeterView {
+  readonly id: number;
+  readonly resource: string;
+  readonly remaining: string;
+  readonly parent: number;
+  readonly depth: number;
+}
+
+export interface PageWindow {
+  readonly id: number;
+  readonly kind: 'data' | 'keys' | 'meter' | 'device' | 'none';
+  readonly title: string;
+  /** Total words (data) or slots (keys). */
+  readonly size: number;
+  /** First index shown. */
+  readonly offset: number;
+  /** Shown cells: a word, or a key described. */
+  readonly cells: readonly string[];
+  /** Indices (absolute) whose contents changed since the previous view. */
+  readonly changed: readonly number[];
+}
+
+export interface FaultView {
+  readonly code: string;
+  readonly number: number;
+  readonly message: string;
+  readonly pc: number;
+  readonly domain: number;
+  /** Source line of the faulting instruction, when it ran from the program's code. */
+  readonly line: number | null;
+}
+
+export interface View {
+  readonly position: number;
+  /** The last run's status ('paused' = can go on), or 'condition' / 'limit' for a stop we chose. */
+  readonly status: string;
+  readonly location: Location | null;
+  /** Source line of the next instruction, when it runs from the program's code. */
+  readonly line: number | null;
+  readonly domain: {
+    readonly id: number;
+    readonly ip: number;
+    readonly sp: number;
+    readonly state: string;
+  } | null;
+  readonly stack: readonly number[];
+  readonly slots: readonly SlotView[];
+  readonly meters: readonly MeterView[];
+  readonly output: string;
+  readonly fault: FaultView | null;
+  readonly graph: Graph;
+  readonly diff: GraphDiff;
+  readonly page: PageWindow;
+  readonly checkpoints: number;
+  readonly interval: number;
+  readonly programCodePage: number;
+  readonly pendingInput: readonly number[];
+}

@@ -1,0 +1,259 @@
+// End-to-end: the built playground in Debian Chromium (playwright-core, never a
+// downloaded browser), served from loopback under a strict CSP. Screenshots of the
+// main views go to apps/web/test-results/ (kept by CI as artifacts).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { assemble } from '@keyvm/assembler';
+import { stateLength } from '@keyvm/image';
+import { Machine } from '@keyvm/interpreter';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveStatic } from './serve.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const HERE = fileURLToPath(new URL('..', import.meta.url));
+const REPO = join(HERE, '..', '..');
+const DIST = join(HERE, 'dist');
+const SHOTS = join(HERE, 'test-results');
+const CLI = join(REPO, 'apps', 'cli', 'dist', 'bin.js');
+const HELLO = readFileSync(join(REPO, 'examples', 'hello.ism'), 'utf8');
+
+/** Whether dist/ is missing or older than the newest file of src/ or index.html. */
+function staleSite(): boolean {
+  const built = join(DIST, 'index.html');
+  if (!existsSync(built)) return true;
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  return (
+    Math.max(newest(join(HERE, 'src')), statSync(join(HERE, 'index.html')).mtimeMs) > statSync(built).mtimeMs
+  );
+}
+
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium)
+  console.log(`web e2e: skipped: ${CHROMIUM} is absent (apt-get install chromium; .ci/run installs it)`);
+
+const b64url = (s: string) => Buffer.from(s, 'utf8').toString('base64url');
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const cli = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+
+describe.skipIf(!haveChromium)('playground in Chromium', () => {
+  let browser: Browser;
+  let server: Server;
+  let base: string;
+  let page: Page;
+  let tmp: string;
+  const problems: string[] = [];
+
+  beforeAll(async () => {
+    // The site is built by `pnpm web:build`; build it here when it is missing or older than a source.
+    if (staleSite()) execFileSync('npx', ['vite', 'build'], { cwd: HERE, stdio: 'ignore' });
+    if (!existsSync(CLI)) execFileSync('npx', ['tsc', '-b'], { cwd: REPO, stdio: 'ignore' });
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = mkdtempSync(join(tmpdir(), 'keyvm-web-e2e-'));
+    ({ server, url: base } = await serveStatic(DIST));
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+        '--disable-quic',
+      ],
+    });
+    const context = await browser.newContext({
+      acceptDownloads: true,
+      viewport: { width: 1500, height: 950 },
+    });
+    page = await context.newPage();
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+      );
+    });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    server?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  const statusAt = (step: number, what = '') =>
+    page.waitForFunction(
+      ([n, w]) => {
+        const s = document.getElementById('status')?.textContent ?? '';
+        return s.startsWith(`step ${n} `) && s.includes(w as string);
+      },
+      [step, what] as const,
+      { timeout: 20_000 },
+    );
+  const click = (id: string) => page.click(`#${id}`);
+  /** A fresh page load (a hash change alone would keep the old page). */
+  const open = async (url: string) => {
+    await page.goto('about:blank');
+    await page.goto(url);
+  };
+  const texts = (sel: string) => page.locator(sel).allTextContents();
+
+  it('loads an example, steps three times (pc, stack, line) and steps back twice', async () => {
+    await page.goto(base);
+    await page.selectOption('#examples', { label: 'hello.ism' });
+    await statusAt(0);
+    for (let i = 1; i <= 3; i++) {
+      await click('step');
+      await statusAt(i);
+    }
+    const program = assemble(HELLO);
+    const m = Machine.boot(program, { time: 10_000_000, memory: 16 * 1024 * 1024 });
+    m.run({ maxSteps: 3 });
+    const d = m.domain(m.rootDomain);
+    expect(await page.textContent('#registers')).toContain(`ip ${d.ip}`);
+    expect(await texts('#stack li')).toEqual(m.stack().map(String));
+    const line = program.sourceMap.find((e) => e.pc === d.ip)!.line;
+    expect((await page.textContent('.cm-current-line'))?.trim()).toBe(HELLO.split('\n')[line - 1]!.trim());
+    expect(await page.textContent('#disasm li.pc')).toMatch(new RegExp(`^0*${d.ip}:`));
+    await page.screenshot({ path: join(SHOTS, 'step.png') });
+
+    // The machine as an image, downloaded: bit for bit the state the CLI saves after 3 steps
+    // (the CLI adds the program's debug section after it, outside the image hash).
+    const [download] = await Promise.all([page.waitForEvent('download'), click('download')]);
+    const saved = join(tmp, 'web-3.kvmi');
+    await download.saveAs(saved);
+    const cliSaved = join(tmp, 'cli-3.kvmi');
+    expect(
+      cli('run', join(REPO, 'examples', 'hello.ism'), '--max-steps', '3', '--save', cliSaved, '-q').status,
+    ).toBe(7);
+    const cliBytes = readFileSync(cliSaved);
+    expect(sha256(readFileSync(saved))).toBe(sha256(cliBytes.subarray(0, stateLength(cliBytes))));
+    const a = JSON.parse(cli('resume', saved, '--json', '--save', join(tmp, 'a.kvmi')).stdout);
+    const b = JSON.parse(cli('resume', cliSaved, '--json', '--save', join(tmp, 'b.kvmi')).stdout);
+    expect(a.status).toBe('halted');
+    expect(a.imageHash).toBe(b.imageHash);
+
+    await click('stepBack');
+    await statusAt(2);
+    await click('stepBack');
+    await statusAt(1);
+    const m1 = Machine.boot(program, { time: 10_000_000, memory: 16 * 1024 * 1024 });
+    m1.run({ maxSteps: 1 });
+    expect(await texts('#stack li')).toEqual(m1.stack().map(String));
+    expect(await page.textContent('#registers')).toContain(`ip ${m1.domain(m1.rootDomain).ip}`);
+  });
+
+  it('runs to a breakpoint and back', async () => {
+    const lines = HELLO.split('\n');
+    const bp = lines.findIndex((l) => /^\s+DEVICE\b/.test(l)) + 1;
+    await open(`${base}#src=${b64url(HELLO)}&bp=${bp}`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('condition'));
+    expect((await page.textContent('.cm-current-line'))?.trim()).toBe(lines[bp - 1]!.trim());
+    const first = await page.textContent('#status');
+    await click('run');
+    await page.waitForFunction((s) => document.getElementById('status')?.textContent !== s, first);
+    expect(await page.textContent('#console')).toBe('H');
+    await click('runBack');
+    await page.waitForFunction(
+      (s) => document.getElementById('status')?.textContent?.split(' · ')[0] === s?.split(' · ')[0],
+      first,
+    );
+    expect(await page.textContent('#console')).toBe('');
+  });
+
+  it('shows a fault with its source line', async () => {
+    await open(`${base}#src=${b64url('PUSH 7\nPUSH 0\n; divide\nDIV\nHALT\n')}`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() =>
+      document.getElementById('fault')?.textContent?.includes('division-by-zero'),
+    );
+    expect(await page.textContent('#fault')).toContain('line 4');
+    await page.screenshot({ path: join(SHOTS, 'fault.png') });
+  });
+
+  it('draws the capability graph and highlights what a COPYKEY changed', async () => {
+    await open(`${base}#src=${b64url('CREATEPAGE 15 0 1 4\nCOPYKEY 2 16 2 15\nHALT\n')}`);
+    await statusAt(0);
+    await page.waitForFunction(() => document.body.dataset.drawn === '0');
+    expect(await page.locator('#graph .node').count()).toBe(9);
+    for (let i = 1; i <= 5; i++) {
+      await click('step');
+      await statusAt(i);
+    }
+    await page.waitForFunction(() => document.body.dataset.drawn === '5');
+    expect(await page.locator('#graph .node').count()).toBe(10);
+    const edges = await page.locator('#graph .edge').count();
+    for (let i = 6; i <= 10; i++) {
+      await click('step');
+      await statusAt(i);
+    }
+    await page.waitForFunction(() => document.body.dataset.drawn === '10');
+    expect(await page.locator('#graph .edge').count()).toBe(edges + 1);
+    expect(await page.locator('#graph .edge.changed').getAttribute('data-edge')).toMatch(/:16$/);
+    await page.screenshot({ path: join(SHOTS, 'graph.png') });
+  });
+
+  it('opens an image saved by the CLI and continues it to the state the CLI reaches', async () => {
+    const at20 = join(tmp, 'cli-20.kvmi');
+    expect(
+      cli('run', join(REPO, 'examples', 'sandbox.ism'), '--max-steps', '20', '--save', at20, '-q').status,
+    ).toBe(7);
+    const end = JSON.parse(cli('resume', at20, '--json', '--save', join(tmp, 'cli-end.kvmi')).stdout);
+    await open(base);
+    await statusAt(0);
+    await page.setInputFiles('#open', at20);
+    await page.waitForFunction(() => document.getElementById('disasm')?.children.length !== 0);
+    await statusAt(0, 'paused');
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+    expect(await page.textContent('#console')).toBe(end.output);
+    expect(await texts('#stack li')).toEqual(end.stack.map(String));
+    const [download] = await Promise.all([page.waitForEvent('download'), click('download')]);
+    const saved = join(tmp, 'web-end.kvmi');
+    await download.saveAs(saved);
+    expect(sha256(readFileSync(saved))).toBe(end.imageHash);
+  });
+
+  it('opens the file `keyvm debug FILE` serves', async () => {
+    const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', 'sandbox.ism')], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString('utf8');
+          if (out.includes('\n')) resolve(out.split('\n')[0]!);
+        });
+        child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+      });
+      await open(url);
+      await statusAt(0);
+      expect(await page.textContent('.cm-content')).toContain('sandbox.ism - a parent runs untrusted code');
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('ran under the strict CSP without errors or violations', () => {
+    expect(problems).toEqual([]);
+  });
+});
