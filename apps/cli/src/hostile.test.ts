@@ -139,6 +139,10 @@ describe.concurrent('inspect shows large machines in bounded form', () => {
     expect(r.stdout.length).toBeLessThan(DOMAINS * 600 + 20_000);
     expect(r.stdout).toContain(`sp ${DEPTH}, stack [… ${DEPTH - 16}`);
     expect(r.stdout).toContain('… 9,968 more keys');
+    // A data page's words: the first and last 16 around a count (the stack page holds 0, 1, 2, …).
+    const first = Array.from({ length: 16 }, (_, i) => i).join(' ');
+    const last = Array.from({ length: 16 }, (_, i) => DEPTH - 16 + i).join(' ');
+    expect(r.stdout).toContain(`[${first} … ${(DEPTH - 32).toLocaleString('en-US')} more words … ${last}]`);
   });
 
   it('--json: the same bounds, with counts of what was left out', async () => {
@@ -146,7 +150,13 @@ describe.concurrent('inspect shows large machines in bounded form', () => {
     expect(r.code, r.stderr).toBe(0);
     const view = JSON.parse(r.stdout) as {
       domains: { sp: number; stack: number[]; stackOmitted: number }[];
-      pages: { size: number; slots?: unknown[]; slotsOmitted?: number }[];
+      pages: {
+        size: number;
+        slots?: unknown[];
+        slotsOmitted?: number;
+        words?: number[];
+        wordsOmitted?: number;
+      }[];
     };
     expect(view.domains).toHaveLength(DOMAINS + 1);
     for (const d of view.domains.filter((d) => d.sp === DEPTH)) {
@@ -156,6 +166,12 @@ describe.concurrent('inspect shows large machines in bounded form', () => {
     const big = view.pages.find((p) => p.size === 10_000)!;
     expect(big.slots).toHaveLength(32);
     expect(big.slotsOmitted).toBe(10_000 - 32);
+    const stackPage = view.pages.find((p) => p.size === DEPTH)!;
+    expect(stackPage.words).toEqual([
+      ...Array.from({ length: 16 }, (_, i) => i),
+      ...Array.from({ length: 16 }, (_, i) => DEPTH - 16 + i),
+    ]);
+    expect(stackPage.wordsOmitted).toBe(DEPTH - 32);
   });
 });
 

@@ -91,6 +91,10 @@ export interface ImageView {
     readonly domain: boolean;
     readonly slots?: readonly SlotView[];
     readonly slotsOmitted?: number;
+    /** A data page's words: all of them, or its first and last 16 when it has more than 32. */
+    readonly words?: readonly number[];
+    /** Words left out between the first and last 16 (0: they are all there). */
+    readonly wordsOmitted?: number;
   }[];
   readonly devices: readonly { readonly id: number; readonly type: string; readonly transcript: number }[];
 }
@@ -192,9 +196,19 @@ export function viewImage(
           depth: o.depth,
         });
         break;
-      case ObjectKind.dataPage:
-        view.pages.push({ id: o.id, type: 'data', size: o.size, meter: o.meter, domain: false });
+      case ObjectKind.dataPage: {
+        const words = flatWords(boundedWords(o.size, (from, to) => Array.from(o.words.subarray(from, to))));
+        view.pages.push({
+          id: o.id,
+          type: 'data',
+          size: o.size,
+          meter: o.meter,
+          domain: false,
+          words: words.words,
+          wordsOmitted: words.omitted,
+        });
         break;
+      }
       case ObjectKind.keyPage:
         view.pages.push(
           o.isDomain
@@ -277,11 +291,21 @@ function* inspectLines(v: ImageView): Generator<string> {
     const unit = pg.type === 'data' ? 'words' : 'slots';
     const role = pg.domain ? ', a domain' : '';
     yield `  #${pg.id} ${pg.type.padEnd(4)} ${pg.size} ${unit}, memory meter #${pg.meter}${role}`;
+    if (pg.words !== undefined && pg.words.length > 0)
+      yield `      ${wordsText(pg.words, pg.wordsOmitted ?? 0)}`;
     yield* slotLines(pg.slots ?? [], pg.slotsOmitted ?? 0, false);
   }
   yield '';
   yield p.bold(`devices (${v.devices.length})`);
   for (const d of v.devices) yield `  #${d.id} ${d.type}, transcript ${d.transcript} words`;
+}
+
+/** A data page's bounded words on one line: `[1 2 3]`, or its first and last 16 around a count. */
+function wordsText(words: readonly number[], omitted: number): string {
+  if (omitted === 0) return `[${words.join(' ')}]`;
+  const half = words.length / 2;
+  const more = `… ${omitted.toLocaleString('en-US')} more words …`;
+  return `[${words.slice(0, half).join(' ')} ${more} ${words.slice(half).join(' ')}]`;
 }
 
 /** A key page's held keys (bounded), with a line for those left out in the middle. */
