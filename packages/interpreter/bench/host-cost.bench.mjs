@@ -4,7 +4,7 @@
 // Then a guest program's real heap growth against 4 x the words its meter spent.
 // Run: node --expose-gc bench/host-cost.bench.mjs (pnpm bench does).
 import { loadavg } from 'node:os';
-import { MEMORY_CHARGES as C, DomainSlot, KeyKind, makeKey, PageType, Store } from '@keyvm/core';
+import { MEMORY_CHARGES as C, KeyKind, makeKey, PageType, Store } from '@keyvm/core';
 import { Op } from '@keyvm/isa';
 import { Machine } from '../dist/index.js';
 
