@@ -21,6 +21,8 @@ import { DataPage, Device, KeyPage, Meter, ObjectKind, type StoreObject, UNLIMIT
 
 /** LIMITS.maxCount as a module constant: bumping a resume generation is on every RETURN. */
 const MAX_COUNT = LIMITS.maxCount;
+/** The words of every destroyed data page (never written: nothing reaches a freed page through the store). */
+const FREED_WORDS = new Int32Array(0);
 export interface KernelState {
   /** The domain the machine booted (key page id), 0 before boot. */
   root: number;
@@ -528,6 +530,10 @@ export class Store {
     this.#live--;
     if (!isData) this.#keySlots -= page.size;
     this.epoch++;
+    // Its contents go now, not when the last host-side reference does: a cache that
+    // still refers to the page (a domain's resolved pages) keeps only the small object.
+    page.runCache = undefined;
+    if (isData) page.words = FREED_WORDS;
   }
 
   // ---- key operations ---------------------------------------------------------------

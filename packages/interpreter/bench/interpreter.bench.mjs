@@ -157,6 +157,74 @@ console.log(
     `${(tPP - tLoopOnly).toFixed(1)} ns more than the same loop without the call (target < 100 ns); plain JS call ${tPPjs.toFixed(2)} ns`,
 );
 
+// --- 2b. CALL + RETURN down a chain of domains (issue 19): the root calls domain 1,
+// domain i calls domain i + 1, the last returns and each returns in turn. Every
+// round trip (a caller's PUSH, PUSH, CALL and the callee's PUSH, PUSH, PUSH, RETURN,
+// PUSH, JUMP) is the same as in the two-domain ping-pong, so ns per round trip,
+// less the root's loop alone, compares them: per-transfer cost must not depend on
+// how many domains there are (target: 26 domains within 1.3x of two, two <= 60 ns).
+// biome-ignore format: one instruction per group
+const middle = [Op.PUSH, 15, Op.PUSH, 20, Op.CALL, Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, 0, Op.JUMP];
+// biome-ignore format: one instruction per group
+const last = [Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN, Op.PUSH, 0, Op.JUMP];
+function buildChain(callees, iterations) {
+  const code = rootLoop([Op.CALL]);
+  code[1] = iterations;
+  const m = Machine.boot({ code }, { devices: false, quantum: 1 << 30 });
+  const store = m.store;
+  const root = store.object(m.rootDomain);
+  const mem = root.slots[DomainSlot.MEMORY];
+  const codeKeys = [last, middle].map((words) => {
+    const key = store.createPage(PageType.data, mem, words.length);
+    store.dataPage(key, true).words.set(words);
+    return key;
+  });
+  let next;
+  for (let i = callees; i >= 1; i--) {
+    const pageKey = store.createPage(PageType.keys, mem, 28);
+    const slots = store.keyPage(pageKey, true).slots;
+    slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME];
+    slots[DomainSlot.CODE] = codeKeys[next === undefined ? 0 : 1];
+    slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 16);
+    if (next !== undefined) slots[15] = next;
+    next = store.makeDomain(pageKey);
+  }
+  root.slots[12] = next;
+  return m;
+}
+const vmChain = (callees, iterations) => () => {
+  const r = buildChain(callees, iterations).run();
+  if (r.status !== 'halted' || r.steps !== iterations * (9 + 9 * (callees - 1) + 6) - 2 * callees + 2)
+    throw new Error(`bad chain ${JSON.stringify(r)}`);
+};
+const vmLoopOnly = (iterations) => () => {
+  const code = rootLoop([Op.DROP, Op.DROP]);
+  code[1] = iterations;
+  if (Machine.boot({ code }, { devices: false, quantum: 1 << 30 }).run().status !== 'halted') throw new Error('bad');
+};
+{
+  const trips = 2_000_000;
+  const [t2, t26, t1000, l2, l26, l1000] = bestInterleaved(
+    5,
+    vmChain(1, trips),
+    vmChain(25, trips / 25),
+    vmChain(999, trips / 1000),
+    vmLoopOnly(trips),
+    vmLoopOnly(trips / 25),
+    vmLoopOnly(trips / 1000),
+  );
+  const rt2 = (t2 - l2) / trips;
+  const rt26 = (t26 - l26) / trips;
+  const rt1000 = (t1000 - l1000) / trips;
+  const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+  console.log(
+    `CALL + RETURN round trip (less the caller's loop): two domains ${rt2.toFixed(1)} ns ` +
+      `(target <= 60 ns: ${verdict(rt2 <= 60)}); a chain of 26 ${rt26.toFixed(1)} ns, ` +
+      `${(rt26 / rt2).toFixed(2)}x (target <= 1.3x: ${verdict(rt26 <= 1.3 * rt2)}); ` +
+      `a chain of 1,000 ${rt1000.toFixed(1)} ns, ${(rt1000 / rt2).toFixed(2)}x; load average ${loadavg()[0].toFixed(2)}`,
+  );
+}
+
 // --- 3. meter chain depth: the countdown loop run on a meter 20 deep vs depth 1.
 function vmLoopDepth(depth) {
   return () => {

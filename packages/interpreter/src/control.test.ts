@@ -4,6 +4,7 @@
 import {
   DomainSlot,
   Fault,
+  type Key,
   KeyKind,
   type KeyPage,
   LIMITS,
@@ -19,6 +20,7 @@ import { op } from './test-support.js';
 import {
   addDomain,
   boot,
+  type ChildOptions,
   hostDataPage,
   pageWords,
   rootPage,
@@ -316,28 +318,106 @@ describe('the dispatch loop follows CALL and RETURN without leaving', () => {
 
 describe('the resolved-pages cache', () => {
   // Each entered domain keeps what its CODE and STACK keys resolve to in its page's
-  // run cache. Only the last few keep one, and a change of epoch drops them, so a
-  // cache never keeps many (or freed) pages alive.
+  // run cache, however many domains there are; a change of epoch makes them stale
+  // (each is resolved again when its domain is next entered).
   const callEach = (slots: number[], after: (string | number)[] = []) => {
     const m = boot([...slots.flatMap((s) => op('CALL', s, 20)), ...after, 'HALT']);
     const children = slots.map((slot) => addDomain(m, op('RETURN', DomainSlot.RESUME, 0, 0), { slot }));
     expect(m.run().status).toBe('halted');
-    return { root: rootPage(m), children };
+    return { m, root: rootPage(m), children };
   };
   const caching = (pages: KeyPage[]) => pages.map((p) => p.runCache !== undefined);
+  const epochOf = (p: KeyPage) => (p.runCache as { epoch: number }).epoch;
 
-  it('is kept by the last four domains that needed one', () => {
-    // The root gives its cache up when the fifth domain comes and takes one again on return.
-    const { root, children } = callEach([12, 13, 14, 15, 16, 17]);
-    expect(caching([root, ...children])).toEqual([true, false, false, false, true, true, true]);
-    const two = callEach([12, 13]);
-    expect(caching([two.root, ...two.children])).toEqual([true, true, true]);
+  it('is kept by every domain that was entered, however many', () => {
+    const slots = Array.from({ length: 12 }, (_, i) => 12 + i);
+    const { root, children } = callEach(slots);
+    expect(caching([root, ...children])).toEqual(Array(13).fill(true));
   });
 
-  it('is dropped by every domain when the epoch changes (a page severed)', () => {
-    const { root, children } = callEach([12, 13], op('SEVER', DomainSlot.DATA));
-    expect(caching([root, ...children])).toEqual([true, false, false]);
+  it('goes stale for every domain when the epoch changes (a page severed), and is made again on entry', () => {
+    const { m, root, children } = callEach([12, 13], op('SEVER', DomainSlot.DATA));
+    const epoch = m.store.epoch;
+    // The root reloaded its pages after the SEVER; the children still hold the old epoch.
+    expect(epochOf(root)).toBe(epoch);
+    expect(children.map(epochOf).every((e) => e < epoch)).toBe(true);
   });
+
+  it('keeps no destroyed page’s words alive', () => {
+    const m = boot([...op('CALL', 12, 20), 'HALT']);
+    const child = addDomain(m, op('RETURN', DomainSlot.RESUME, 0, 0), { slot: 12, stackSize: 4096 });
+    expect(m.run().status).toBe('halted');
+    const held = (child.runCache as { stack: { size: number } }).stack;
+    expect(held.size).toBe(4096);
+    m.store.destroyPage(child.slots[DomainSlot.STACK]!);
+    // The child's cache still names the page (it is stale) but not its 4,096 words.
+    expect((child.runCache as { stack: unknown }).stack).toBe(held);
+    expect(held.size).toBe(0);
+  });
+});
+
+describe('a chain of many domains', () => {
+  // The root CALLWs domain 1 with a counter, domain i CALLWs domain i+1 with the
+  // word plus one, the last returns it doubled and each returns what it got back:
+  // every round trip goes down and up the whole chain. Every `own`-th domain runs
+  // on a child meter of its own (a transfer to it settles and borrows again).
+  const chain = (n: number, jit: boolean | 'eager', fastTransfers: boolean, own = 0) => {
+    const m = boot(
+      // biome-ignore format: the program reads as one line per instruction group
+      [
+        'PUSH', 0, 'PUSH', 3, // sum, n
+        'loop:', 'DUP', 'PUSH', 12, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW', // CALLW 12, null, n
+        'PICK', 2, 'ADD', 'PUT', 1, // sum += the word back
+        'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF',
+        'HALT',
+      ],
+      { jit, fastTransfers, quantum: 1 << 20 },
+    );
+    const time = rootPage(m).slots[DomainSlot.TIME]!;
+    const pages: KeyPage[] = [];
+    let next: Key | undefined;
+    for (let i = n; i >= 1; i--) {
+      const body =
+        next === undefined
+          ? ['PUSH', 2, 'MUL']
+          : ['PUSH', 1, 'ADD', 'PUSH', 15, 'SWAP', 'PUSH', 0, 'SWAP', 'CALLW'];
+      const options: ChildOptions = next === undefined ? {} : { slots: { 15: next } };
+      if (own > 0 && i % own === 0) options.time = m.store.createMeter(time, 1e12);
+      if (i === 1) options.slot = 12;
+      const page = addDomain(m, ['serve:', ...body, ...returnTop(), ':serve', 'JUMP'], options);
+      pages.unshift(page);
+      next = m.store.domainKey(page);
+    }
+    return { m, pages };
+  };
+
+  it.each([26, 1000])(
+    'of %i ends alike with one-step transfers on and off, the JIT off, on and eager',
+    (n) => {
+      for (const own of [0, 7]) {
+        const ends = (['eager', true, false] as const).flatMap((jit) =>
+          [true, false].map((fast) => {
+            const { m, pages } = chain(n, jit, fast, own);
+            const r = m.run();
+            // The one-step CALL renews the resume key it left in the callee in place: each
+            // domain holds the one its cache remembers when that path served it.
+            const oneStep = pages.filter((p) => {
+              const e = p.runCache as { resume: Key | null } | undefined;
+              return e !== undefined && e.resume !== null && e.resume === p.slots[RESUME];
+            }).length;
+            return { r, state: snapshot(m), stack: m.stack(), oneStep, fast };
+          }),
+        );
+        expect(ends[0]!.r.status).toBe('halted');
+        // 3 round trips down and up the chain (2n transfers each); n = 3, 2, 1 comes back as 2(n + chain - 1).
+        expect(ends[0]!.stack).toEqual([2 * (3 + 2 + 1 + 3 * (n - 1)), 0]);
+        for (const e of ends) {
+          expect({ r: e.r, state: e.state }).toEqual({ r: ends[0]!.r, state: ends[0]!.state });
+          expect(e.oneStep).toBe(e.fast ? n : 0);
+        }
+      }
+    },
+  );
 });
 
 describe('the one-step path for common transfers changes nothing', () => {

@@ -28,7 +28,7 @@ import {
 } from '@keyvm/core';
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
-import { type CompiledCode, compiledFor } from './jit.js';
+import { type CompiledCode, compiledFor, compiledNow } from './jit.js';
 import { transfer } from './ops/control.js';
 import { heavyCost } from './ops/cost.js';
 import { describeFault, describeKey } from './ops/describe.js';
@@ -144,7 +144,12 @@ const numberSlot = (page: KeyPage, slot: number): number => {
 /**
  * What a domain's CODE and STACK slots resolved to, kept in its page's run cache:
  * it holds while the same key objects sit in the slots and the store's epoch is
- * the one it was made in.
+ * the one it was made in. Every domain keeps its own (none is ever dropped for
+ * another), so transfers among any number of domains take the one-step path; it
+ * goes with the domain page when that is freed. A stale entry is only replaced
+ * when the domain is entered again; what it still refers to costs the host little
+ * (a destroyed page gives up its words and compiled code, `Store.destroyPage`, and
+ * compiled code is read through the code page, never kept here).
  */
 interface DomainPages {
   readonly epoch: number;
@@ -152,9 +157,6 @@ interface DomainPages {
   readonly stackKey: Key;
   readonly code: DataPage;
   readonly stack: DataPage;
-  /** The code page's compiled form, and its `changes` count then (-1: none yet). */
-  compiled: CompiledCode | null;
-  compiledAt: number;
   /**
    * The resume key the transfer path last put in this domain's RESUME slot, and
    * `outsidePoint` then: while that has not moved, the slot holds the key's only
@@ -216,9 +218,6 @@ interface TargetCache {
   epoch: number;
   domain: KeyPage | null;
 }
-
-/** Recently entered domains whose resolved pages the CPU keeps (a power of two). */
-const PAGES_CACHED = 4;
 
 /** `page`'s resolved pages when its run cache holds for `epoch` and its slots now. */
 const cachedPages = (page: KeyPage, epoch: number): DomainPages | undefined => {
@@ -390,61 +389,23 @@ export class Cpu {
     this.stack = stack.words;
     if (code !== this.codePage || code.changes !== this.#compiledAt || stack !== this.stackPage) {
       this.stackPage = stack;
-      // Compiled code kept with the pages while the code page is unchanged: switching
-      // back and forth need not look it up each time (about a tenth of a round trip).
-      if (pages.compiledAt === code.changes && this.jit !== false) {
+      // The code page's compiled form when it has one now: switching back and forth
+      // need not go through the warm-up count each time (about a tenth of a round trip).
+      const fn = this.jit !== false && code !== stack ? compiledNow(code) : null;
+      if (fn !== null) {
         this.codePage = code;
         this.#compiledAt = code.changes;
-        this.compiled = pages.compiled;
-      } else this.#compileFor(pages);
+        this.compiled = fn;
+      } else this.#compile(code);
     }
   }
-
-  /** Take the compiled form of `pages`' code page, if it has one yet, and keep it with them. */
-  #compileFor(pages: DomainPages): void {
-    const code = pages.code;
-    this.#compile(code);
-    if (this.compiled !== null) {
-      pages.compiled = this.compiled;
-      pages.compiledAt = code.changes;
-    }
-  }
-
-  /**
-   * The domains whose run caches hold resolved pages: a ring, the oldest replaced
-   * first. Keys are
-   * immutable, so while the same key objects sit in the slots and the store's
-   * epoch is unchanged (nothing severed, destroyed or resized), a result still
-   * holds and entering the domain need not check again. Only the last few
-   * entered domains keep one, and a change of epoch drops them all, so no freed
-   * page is kept alive by a cache.
-   */
-  readonly #cached: (KeyPage | undefined)[] = new Array(PAGES_CACHED).fill(undefined);
-  #cachedEpoch = -1;
-  #cachedNext = 0;
 
   /** What `page`'s CODE and STACK slots resolve to (from its run cache when that holds); throws a GuestFault. */
   #pagesOf(page: KeyPage): DomainPages {
     const epoch = this.store.epoch;
     const cached = cachedPages(page, epoch);
     if (cached !== undefined) return cached;
-    const ring = this.#cached;
-    if (this.#cachedEpoch !== epoch) {
-      for (let i = 0; i < PAGES_CACHED; i++) {
-        const d = ring[i];
-        if (d !== undefined) d.runCache = undefined;
-        ring[i] = undefined;
-      }
-      this.#cachedEpoch = epoch;
-    }
     const e = this.#resolvePages(page, epoch);
-    if (page.runCache === undefined) {
-      // A newcomer: the oldest domain in the ring gives up its cache.
-      const old = ring[this.#cachedNext];
-      if (old !== undefined) old.runCache = undefined;
-      ring[this.#cachedNext] = page;
-      this.#cachedNext = (this.#cachedNext + 1) & (PAGES_CACHED - 1);
-    }
     page.runCache = e;
     return e;
   }
@@ -469,8 +430,6 @@ export class Cpu {
       stackKey,
       code,
       stack,
-      compiled: null,
-      compiledAt: -1,
       resume: null,
       resumeAt: -1,
       timeKey: NULL_KEY,

@@ -466,6 +466,19 @@ export function compiledFor(page: DataPage, ran: number, eager = false): Compile
 }
 
 /**
+ * `page`'s compiled form when it has one for its words as they are now, else null;
+ * unlike `compiledFor` it counts no warm-up and compiles nothing. Callers keep no
+ * compiled function of their own beyond the page they run, so dropping a page's
+ * (JIT_CACHE_WORDS) or destroying the page frees it.
+ */
+export function compiledNow(page: DataPage): CompiledCode | null {
+  const entry = page.runCache as CacheEntry | undefined;
+  return entry !== undefined && entry.changes === page.changes && typeof entry.fn === 'function'
+    ? entry.fn
+    : null;
+}
+
+/**
  * Most words of code whose compiled form the process keeps at once, over every
  * machine (compiled code takes the host far more memory than the words it comes
  * from). Past it the pages compiled longest ago lose theirs: they run interpreted
