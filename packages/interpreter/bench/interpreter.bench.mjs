@@ -200,7 +200,8 @@ const vmChain = (callees, iterations) => () => {
 const vmLoopOnly = (iterations) => () => {
   const code = rootLoop([Op.DROP, Op.DROP]);
   code[1] = iterations;
-  if (Machine.boot({ code }, { devices: false, quantum: 1 << 30 }).run().status !== 'halted') throw new Error('bad');
+  if (Machine.boot({ code }, { devices: false, quantum: 1 << 30 }).run().status !== 'halted')
+    throw new Error('bad');
 };
 {
   const trips = 2_000_000;
