@@ -50,7 +50,7 @@ export async function opsCommand(names: readonly string[], flags: OpsFlags): Pro
     lines.push(
       '',
       `${rows.length} instructions; codes 0-20 are the original KeyVM's. Stack effects: a b -- c pops b (the top), then a.`,
-      `GAS n+ also charges for the size on top of the stack: 1 more per ${SIZE_GAS.wordsPerGas} words beyond ${SIZE_GAS.free}.`,
+      `GAS n+ also charges for the size on top of the stack: 1 more per ${SIZE_GAS.wordsPerGas} words beyond ${SIZE_GAS.free}, ${SIZE_GAS.gasPerSlot} per key slot.`,
     );
   await writeStream(process.stdout, `${lines.join('\n')}\n`);
   return ExitCode.ok;

@@ -77,15 +77,25 @@ export const INLINE_OPS: readonly number[] = [
   Op.PICK,
   Op.PUT,
 ];
-/**
- * Instructions that pass control to another domain and that the loop follows
- * without leaving, while the next domain runs on the same borrow. Each must
- * cost exactly 1 gas, so the loop's fuel pays for them as for inline ones.
- */
-const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
-for (const op of [...INLINE_OPS, ...TRANSFER_OPS]) {
+for (const op of INLINE_OPS) {
   if (GAS[op] !== 1) throw new Error(`internal: instruction ${INSTRUCTIONS[op]!.name} must cost 1 gas`);
 }
+/**
+ * Instructions that pass control to another domain and that the loop follows
+ * without leaving, while the next domain runs on the same borrow. They cost the
+ * same gas, TRANSFER_GAS (a transfer may settle one meter chain and borrow from
+ * another, walking both): the loop's fuel, which pays one gas and at most one step
+ * a unit, pays for one with TRANSFER_GAS units, and counts the units past the
+ * first back as steps not taken (`TRANSFER_EXTRA`).
+ */
+const TRANSFER_OPS: readonly number[] = [Op.CALL, Op.CALLW, Op.RETURN];
+const TRANSFER_GAS = GAS[Op.CALL]!;
+for (const op of TRANSFER_OPS) {
+  if (GAS[op] !== TRANSFER_GAS || TRANSFER_GAS < 1)
+    throw new Error(`internal: instruction ${INSTRUCTIONS[op]!.name} must cost what CALL does`);
+}
+/** Fuel units a transfer takes beyond the one every instruction takes. */
+const TRANSFER_EXTRA = TRANSFER_GAS - 1;
 /**
  * Console output kept for a host that gives no writer, in UTF-16 code units. Output
  * is host side and no meter pays for it, so it is capped well below V8's longest
@@ -848,8 +858,25 @@ export class Cpu {
         case 14 satisfies typeof Op.CALL:
         case 38 satisfies typeof Op.CALLW:
         case 39 satisfies typeof Op.RETURN: {
-          // A transfer: fuel already paid for it. The page it leaves counts its warm-up.
+          // A transfer: one unit of fuel paid for it; it takes TRANSFER_EXTRA more, which
+          // pay gas but are no steps. With fewer left (gas, steps or the chunk run short)
+          // the slow path runs it, checking gas and steps exactly.
+          if (fuel < TRANSFER_EXTRA) {
+            fuel++;
+            this.ip = ip;
+            this.sp = sp;
+            this.lastSteps = stepsBase + (fuel0 - fuel);
+            this.gasLeft = gasBase - (fuel0 - fuel);
+            this.#warm(mark - fuel);
+            stop = this.#slowPath(op, limit);
+            if (stop !== CONTINUE) return stop;
+            reload = Reload.all;
+            break;
+          }
+          // The page it leaves counts its warm-up.
           if (this.compiled === null) this.#warm(mark - fuel);
+          fuel -= TRANSFER_EXTRA;
+          stepsBase -= TRANSFER_EXTRA;
           // The loop follows the next domain at once. In the common case all in one step
           // (`#followTransfers`, on the same borrow or a new one); else by the general
           // path, which changes nothing when the transfer faults and follows on the same borrow.
@@ -857,7 +884,11 @@ export class Cpu {
             fuel > 0 && this.fastTransfers
               ? this.#followTransfers(op, ip, sp, fuel, stepsBase + fuel0, gasBase - fuel0, limit)
               : Moved.no;
-          if (moved === Moved.sameBorrow) fuel = regs[2]!;
+          if (moved === Moved.sameBorrow) {
+            fuel = regs[2]!;
+            // The transfers it followed took TRANSFER_EXTRA units each that are no steps.
+            stepsBase -= this.#followed * TRANSFER_EXTRA;
+          }
           mark = fuel;
           if (moved === Moved.no) {
             this.ip = ip;
@@ -870,7 +901,9 @@ export class Cpu {
             } catch (e) {
               if (!(e instanceof GuestFault)) throw e;
               restoreOperands(this);
-              fuel++;
+              // Not done: its fuel goes back.
+              fuel += 1 + TRANSFER_EXTRA;
+              stepsBase += TRANSFER_EXTRA;
               fault = describeFault(this, op, e);
               break loop;
             }
@@ -1016,7 +1049,15 @@ export class Cpu {
     this.slotsRead.length = 0;
     this.taken = 0;
     try {
-      next = executeHeavy(this, op);
+      if (
+        op === (14 satisfies typeof Op.CALL) ||
+        op === (38 satisfies typeof Op.CALLW) ||
+        op === (39 satisfies typeof Op.RETURN)
+      ) {
+        // A transfer the loop could not pay for from its fuel (see the loop's case).
+        transfer(this, op);
+        next = Next.switched;
+      } else next = executeHeavy(this, op);
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       // The handler changed nothing but take its operands, which go back: the
@@ -1036,6 +1077,9 @@ export class Cpu {
 
   /** Take the transfer fast path (tests turn it off to compare it with the general one). */
   fastTransfers = true;
+
+  /** Transfers `#followTransfers` made after its first (each took TRANSFER_EXTRA units that are no steps). */
+  #followed = 0;
 
   /**
    * The transfer `op` at (ip, sp) in one step (`#fastCall`, `#fastReturn`), then,
@@ -1063,6 +1107,7 @@ export class Cpu {
     limit: number,
   ): Moved {
     const regs = this.#regs;
+    this.#followed = 0;
     let moved = this.#fastTransfer(op, ip, sp, stepsAt - fuel, gasAt + fuel);
     if (moved === Moved.no) return moved;
     let result: Moved = Moved.sameBorrow;
@@ -1083,7 +1128,7 @@ export class Cpu {
       const nsp = regs[1]!;
       fuel = regs[2]!;
       if (
-        fuel < 1 ||
+        fuel < TRANSFER_GAS ||
         (next !== (14 satisfies typeof Op.CALL) &&
           next !== (38 satisfies typeof Op.CALLW) &&
           next !== (39 satisfies typeof Op.RETURN))
@@ -1092,13 +1137,17 @@ export class Cpu {
         this.sp = nsp;
         break;
       }
-      moved = this.#fastTransfer(next, at, nsp, stepsAt - (fuel - 1), gasAt + (fuel - 1));
+      // Paid: TRANSFER_GAS units of fuel, one step (so steps at fuel 0 come TRANSFER_EXTRA earlier).
+      const left = fuel - TRANSFER_GAS;
+      moved = this.#fastTransfer(next, at, nsp, stepsAt - TRANSFER_EXTRA - left, gasAt + left);
       if (moved === Moved.no) {
         this.ip = at;
         this.sp = nsp;
         break;
       }
-      fuel--;
+      fuel = left;
+      stepsAt -= TRANSFER_EXTRA;
+      this.#followed++;
     }
     if (result === Moved.sameBorrow) regs[2] = fuel;
     else {

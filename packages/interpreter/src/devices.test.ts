@@ -1,7 +1,7 @@
 // Host devices (console, input, clock; transcripts and replay), the step hook,
 // single steps, and the Anoma-style evaluate.
 import { DomainSlot, KeyKind, numberKey, ObjectKind } from '@keyvm/core';
-import { DEVICES, Op } from '@keyvm/isa';
+import { DEVICES, INSTRUCTIONS, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_LIMIT } from './cpu.js';
 import { DEVICE_TABLE, DeviceOp, DeviceType } from './devices.js';
@@ -316,10 +316,13 @@ describe('step hook and step()', () => {
         depth: 1,
         domain: root,
       });
+      // CALLW cost 4.
+      expect(seen[6]).toMatchObject({ gasCost: INSTRUCTIONS[Op.CALLW].gas });
+      expect(INSTRUCTIONS[Op.CALLW].gas).toBe(4);
       expect(seen[7]).toMatchObject({
         pc: 0,
         opName: 'PUSH',
-        gas: 93,
+        gas: 90,
         stack: [4],
         depth: 2,
         domain: child.id,

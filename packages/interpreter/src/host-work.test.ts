@@ -22,7 +22,7 @@ const gasUsed = (program: Int32Array, setup?: (m: Machine) => void): number => {
 
 describe('page sizes: what the host allocates and copies is paid for', () => {
   it.each([
-    ['key page', PageType.keys, 1 / SIZE_GAS.slotsPerGas],
+    ['key page', PageType.keys, SIZE_GAS.gasPerSlot],
     ['data page', PageType.data, 1 / SIZE_GAS.wordsPerGas],
   ])('a %s grown to N and 4N slots or words: gas grows linearly, covering every one', (_, type, perUnit) => {
     for (const n of [4096, 16_384]) {

@@ -1277,13 +1277,15 @@ describe('metered instructions', () => {
     expect(LIMITS.maxKeyPageSlots).toBeLessThanOrEqual(LIMITS.maxDataPageWords);
     // KeyVM-size pages cost the base; a size no page can have faults at the base.
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 256)]).run()).toMatchObject({ gasUsed: 4 + create.gas });
-    // Key pages pay for every slot.
+    // Key pages pay for every slot, SIZE_GAS.gasPerSlot each.
+    const perSlot = SIZE_GAS.gasPerSlot;
+    expect(perSlot).toBe(2);
     expect(boot([...op('CREATEPAGE', FREE, 1, 1, 100)]).run()).toMatchObject({
-      gasUsed: 4 + create.gas + 100,
+      gasUsed: 4 + create.gas + 100 * perSlot,
     });
     const resizeKeys = [...op('CREATEPAGE', FREE, 1, 1, 0), ...op('PAGESIZESET', FREE, 50)];
     expect(boot(resizeKeys).run()).toMatchObject({
-      gasUsed: 6 + create.gas + INSTRUCTIONS[Op.PAGESIZESET].gas + 50,
+      gasUsed: 6 + create.gas + INSTRUCTIONS[Op.PAGESIZESET].gas + 50 * perSlot,
     });
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 1 << 30)]).run()).toMatchObject({
       status: 'fault',

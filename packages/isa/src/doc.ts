@@ -25,7 +25,7 @@ export function renderIsaMarkdown(): string {
     '',
     `Gas marked *+size* grows with the size operand (the words or slots allocated and copied):`,
     `a data page above ${SIZE_GAS.free} words costs 1 more per ${SIZE_GAS.wordsPerGas} words beyond ${SIZE_GAS.free}, a key page`,
-    `1 more per ${SIZE_GAS.slotsPerGas} slot from the first, so a guest cannot make the host allocate and copy for`,
+    `${SIZE_GAS.gasPerSlot} more per slot from the first, so a guest cannot make the host allocate and copy for`,
     'nothing. Data pages of KeyVM size cost only the base. Instructions that settle the running',
     "domain's meter chain (METERREAD, METERSET, CREATEMETER, ATTENUATE, SEVER) also cost 1 per",
     'meter between it and its prime meter (its depth).',

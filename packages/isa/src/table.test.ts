@@ -152,7 +152,7 @@ describe('gas for sizes', () => {
     expect(INSTRUCTIONS.filter((r) => r.sizeGas).map((r) => r.name)).toEqual(['CREATEPAGE', 'PAGESIZESET']);
     const create = INSTRUCTIONS[Op.CREATEPAGE]!;
     const b = create.gas;
-    const { free, wordsPerGas, slotsPerGas } = SIZE_GAS;
+    const { free, wordsPerGas, gasPerSlot } = SIZE_GAS;
     expect([undefined, -1, 0, 256, free].map((n) => gasFor(create, n))).toEqual([b, b, b, b, b]);
     expect(gasFor(create, free + 1)).toBe(b + 1);
     expect(gasFor(create, free + wordsPerGas)).toBe(b + 1);
@@ -161,8 +161,8 @@ describe('gas for sizes', () => {
     expect(gasFor(create, (1 << 24) + 1)).toBe(b); // no page that large: it faults, unpaid
     // Key pages: every slot, up to the largest key page.
     expect([undefined, -1, 0].map((n) => gasFor(create, n, true))).toEqual([b, b, b]);
-    expect(gasFor(create, 1, true)).toBe(b + Math.ceil(1 / slotsPerGas));
-    expect(gasFor(create, 1 << 20, true)).toBe(b + (1 << 20) / slotsPerGas);
+    expect(gasFor(create, 1, true)).toBe(b + gasPerSlot);
+    expect(gasFor(create, 1 << 20, true)).toBe(b + (1 << 20) * gasPerSlot);
     expect(gasFor(create, (1 << 20) + 1, true)).toBe(b);
     expect(gasFor(INSTRUCTIONS[Op.ADD]!, 1 << 20)).toBe(1);
   });

@@ -98,7 +98,7 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 11, name: 'PAGETYPE', pops: 1, pushes: 1, effect: 'slot -- type', doc: 'Type of the page whose key is in `slot`: 0 data, 1 keys.', family: 'page', keyvm: true }),
   row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true, gas: 32 }),
   row({ code: 13, name: 'PAGESIZEGET', pops: 1, pushes: 1, effect: 'slot -- size', doc: 'Size in words (data page) or slots (key page) of the page in `slot`.', family: 'page', keyvm: true }),
-  row({ code: 14, name: 'CALL', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true }),
+  row({ code: 14, name: 'CALL', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true, gas: 4 }),
   row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true }),
   row({ code: 16, name: 'ATTENUATE', pops: 5, pushes: 0, effect: 'dpage didx spage sidx option --', doc: 'Like COPYKEY but weakens the key: option 0 copies, 1 makes a page key read-only or a meter key use-only, n>=2 on a meter key makes a child meter holding 1/n of what it has now (the domain\'s MEMORY meter pays 32 words for it).', family: 'key', keyvm: true }),
   row({ code: 17, name: 'JUMP', pops: 1, pushes: 0, effect: 'addr --', doc: 'Continue at word offset `addr`; faults bad-jump when `addr` is outside the code page (its size, the end, is allowed).', family: 'control', keyvm: true }),
@@ -124,8 +124,8 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 35, name: 'SHL', pops: 2, pushes: 1, effect: 'a n -- a<<n', doc: 'Shift left by n mod 32.', family: 'arith' }),
   row({ code: 36, name: 'SHR', pops: 2, pushes: 1, effect: 'a n -- a>>n', doc: 'Arithmetic (sign-keeping) shift right by n mod 32.', family: 'arith' }),
   row({ code: 37, name: 'SHRU', pops: 2, pushes: 1, effect: 'a n -- a>>>n', doc: 'Logical shift right by n mod 32.', family: 'arith' }),
-  row({ code: 38, name: 'CALLW', pops: 3, pushes: 1, effect: 'target msg word -- reply', doc: 'CALL that also passes `word` (pushed on the callee\'s stack) and, when resumed, pushes the reply word.', family: 'control' }),
-  row({ code: 39, name: 'RETURN', pops: 3, pushes: 0, effect: 'resume key word --', doc: 'Resume the domain whose resume key is in slot `resume`, handing it the key in slot `key` and `word`; this domain becomes available for the next call. Every copy of the resume key is void afterwards.', family: 'control' }),
+  row({ code: 38, name: 'CALLW', pops: 3, pushes: 1, effect: 'target msg word -- reply', doc: 'CALL that also passes `word` (pushed on the callee\'s stack) and, when resumed, pushes the reply word.', family: 'control', gas: 4 }),
+  row({ code: 39, name: 'RETURN', pops: 3, pushes: 0, effect: 'resume key word --', doc: 'Resume the domain whose resume key is in slot `resume`, handing it the key in slot `key` and `word`; this domain becomes available for the next call. Every copy of the resume key is void afterwards.', family: 'control', gas: 4 }),
   row({ code: 40, name: 'FORK', pops: 2, pushes: 0, effect: 'target msg --', doc: 'Start the available domain in `target` with the key in `msg`, without waiting; it is queued after the running domains.', family: 'control', gas: 16 }),
   row({ code: 41, name: 'YIELD', pops: 0, pushes: 0, effect: '--', doc: 'Let the next runnable domain run; this one goes to the back of the queue.', family: 'control', gas: 40 }),
   row({ code: 42, name: 'KEYTYPE', pops: 1, pushes: 1, effect: 'slot -- kind', doc: 'Kind of the key in `slot` (0 null, 1 number, 2 page, 3 read-only page, 4 domain, 5 resume, 6 meter, 7 device); a void key reads as 0.', family: 'key' }),
@@ -157,12 +157,14 @@ export const Op = Object.freeze(Object.fromEntries(INSTRUCTIONS.map((r) => [r.na
 /**
  * Gas for the size of instructions whose work grows with it (`sizeGas`): data
  * pages up to `free` words (KeyVM's 256-word pages among them) cost only the base;
- * beyond that, 1 more per `wordsPerGas`; key pages 1 more per `slotsPerGas` slots
- * from the first (a slot costs the host far more than a word). So allocating and
- * copying a page costs about what running instructions for as long would
- * (packages/interpreter/bench/worst-case.bench.mjs measures it).
+ * beyond that, 1 more per `wordsPerGas`; key pages `gasPerSlot` more per slot
+ * from the first (a slot costs the host far more than a word: allocating, filling
+ * and later collecting an array of 2^20 slots took ~70x the countdown loop's host
+ * time per gas at 1 gas a slot). So allocating and copying a page costs about what
+ * running instructions for as long would (packages/interpreter/bench/worst-case.bench.mjs
+ * measures it).
  */
-export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, slotsPerGas: 1 } as const);
+export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, gasPerSlot: 2 } as const);
 
 /** The largest page the store allows (a data page of 1 << 24 words); a larger size faults, unpaid. */
 const MAX_SIZED_WORDS = 1 << 24;
@@ -177,7 +179,7 @@ const MAX_SIZED_SLOTS = 1 << 20;
  */
 export function gasFor(info: InstructionInfo, top: number | undefined, keys = false): number {
   if (!info.sizeGas || top === undefined || top <= 0 || top > MAX_SIZED_WORDS) return info.gas;
-  if (keys) return top > MAX_SIZED_SLOTS ? info.gas : info.gas + Math.ceil(top / SIZE_GAS.slotsPerGas);
+  if (keys) return top > MAX_SIZED_SLOTS ? info.gas : info.gas + top * SIZE_GAS.gasPerSlot;
   if (top <= SIZE_GAS.free) return info.gas;
   return info.gas + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
 }

@@ -35,7 +35,7 @@ function call(cpu: Cpu, withWord: boolean): void {
 }
 
 /**
- * CALL, CALLW or RETURN: the dispatch loop runs them itself (they cost 1 gas) and
+ * CALL, CALLW or RETURN: the dispatch loop runs them itself (from its fuel, or by its slow path) and
  * then enters the domain they activated; they never reach the heavy dispatcher.
  */
 export function transfer(cpu: Cpu, op: number): void {
