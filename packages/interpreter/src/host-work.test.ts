@@ -6,7 +6,7 @@ import { DomainSlot, DomainState, KeyPage, LIMITS, numberKey, PageType, type Sto
 import { gasFor, INSTRUCTIONS, Op, SIZE_GAS } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
 import { compiledWordsKept, compiledWordsTotal, JIT_CACHE_WORDS, warmupFor } from './jit.js';
-import { Machine } from './machine.js';
+import { BootSlot, Machine } from './machine.js';
 import { code, op } from './test-support.js';
 import { addDomain, asm, rootPage } from './testing.test-helpers.js';
 
@@ -156,6 +156,45 @@ describe('the run queue: no per-step scan of what an image or a guest can grow',
     };
     const small = perYield(200);
     const large = perYield(800);
+    expect(large).toBeLessThan(small * 1.5 + 1);
+    expect(large).toBeLessThan(4);
+  });
+
+  it('YIELD beside N and 4N domains blocked on input reads O(1) queue entries per YIELD', () => {
+    const perYield = (n: number) => {
+      const m = Machine.boot({ code: asm('loop:', 'YIELD', ':loop', 'JUMP') });
+      const input = rootPage(m).slots[BootSlot.input]!;
+      const readers: KeyPage[] = [];
+      for (let i = 0; i < n; i++) {
+        const d = addDomain(m, [...op('DEVICE', 13, 0, 0)], { slots: { 13: input } });
+        d.slots[DomainSlot.STATE] = numberKey(DomainState.running);
+        m.store.kernel.runQueue.push(d.id);
+        readers.push(d);
+      }
+      // Each reader runs once and blocks (no input), outside the count.
+      expect(m.run({ maxSteps: 3 * n + 10 }).status).toBe('paused');
+      expect(readers.every((d) => m.domain(d.id).stateName === 'blocked')).toBe(true);
+      const queue = m.store.kernel.runQueue;
+      expect(queue).toHaveLength(n);
+      let count = 0;
+      m.store.kernel.runQueue = new Proxy(queue, {
+        get(target, p, receiver) {
+          if (typeof p === 'string' && /^\d+$/.test(p)) count++;
+          return Reflect.get(target, p, receiver);
+        },
+      });
+      const steps = 4 * n;
+      expect(m.run({ maxSteps: steps }).status).toBe('paused');
+      const perStep = count / steps;
+      // They were blocked, not gone: input wakes them, and one reads it (then runs off its code).
+      m.provideInput([7]);
+      expect(m.run({ maxSteps: 3 * n + 10 }).status).toBe('paused');
+      expect(readers.filter((d) => m.domain(d.id).stateName === 'halted')).toHaveLength(1);
+      return perStep;
+    };
+    const small = perYield(200);
+    const large = perYield(800);
+    // Reads are the N blocked entries once (the first scan) plus O(1) per YIELD.
     expect(large).toBeLessThan(small * 1.5 + 1);
     expect(large).toBeLessThan(4);
   });
