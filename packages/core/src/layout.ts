@@ -118,8 +118,13 @@ export const MEMORY_CHARGES = Object.freeze({
    * count, a host clock): 8 bytes and the array's growth; paid by the domain's MEMORY meter.
    */
   deviceWord: 3,
-  /** Making a key page a domain: its run-queue entry and scheduling state. */
-  domain: 16,
+  /**
+   * Making a key page a domain: its run-queue entry and scheduling state (16), and
+   * what the interpreter keeps on it once it has run: its resolved pages (~104 bytes
+   * measured) and the two page objects those may still name after the pages were
+   * destroyed (~80 bytes each, their words freed): 16 + 66, with a margin.
+   */
+  domain: 84,
   /** The id an object takes in the store's table, never refunded (8 bytes). */
   id: 2,
 });

@@ -135,7 +135,7 @@ export function richStore(): Store {
 
 /** A machine stopped by a fault, with limited prime meters and a deep meter chain. */
 export function faultedStore(): Store {
-  const s = new Store({ time: 0, memory: 306 }); // exactly what its one domain page is charged
+  const s = new Store({ time: 0, memory: 374 }); // exactly what its one domain page is charged
   const mem = s.meterKey(s.primeMemory, true);
   let chain = s.meterKey(s.primeTime, true);
   for (let i = 0; i < 5; i++) chain = s.createMeter(chain, 2 ** 40 + i);
