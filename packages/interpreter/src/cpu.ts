@@ -539,10 +539,11 @@ export class Cpu {
    * Run the entered domain for at most `limit` instructions. Returns why it stopped;
    * `lastSteps` says how many instructions completed.
    *
-   * One counter, `fuel`, pays for both the gas and the step limit: every inline
-   * instruction costs 1 gas (checked against the ISA table at load), so between
-   * synchronisation points gas and steps fall together. Heavy instructions settle
-   * the difference. An IP outside the code reads `undefined` and lands in the
+   * One counter, `fuel`, pays for both the gas and the step limit: each unit is one
+   * gas and at most one step. Every inline instruction costs 1 gas (checked against
+   * the ISA table at load), so between synchronisation points gas and steps fall
+   * together; a transfer takes TRANSFER_GAS units for its one step and moves the
+   * steps base back by the rest. Heavy instructions settle the difference. An IP outside the code reads `undefined` and lands in the
    * default branch, so the fast path has no range check of its own.
    */
   execute(limit: number): Stop {
