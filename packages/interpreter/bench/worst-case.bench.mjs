@@ -9,19 +9,34 @@ import { Machine } from '../dist/index.js';
 const P = (...words) => words.flatMap((w) => [Op.PUSH, w]);
 const FREE = 16;
 
-/** Host nanoseconds per gas of `build()`'s machine run for `gas` (best of `rounds`; a fresh machine each). */
-function nsPerGas(build, gas, rounds = 3) {
+/** Host nanoseconds per gas of one run of `build()`'s machine (set up outside the timing) for `gas`. */
+function timeRun(build, gas) {
+  const m = build();
+  const t0 = process.hrtime.bigint();
+  const res = m.run({ gas });
+  const dt = Number(process.hrtime.bigint() - t0);
+  if (res.status !== 'out-of-gas' && res.status !== 'halted')
+    throw new Error(`bad run: ${JSON.stringify(res)}`);
+  return dt / res.gasUsed;
+}
+
+/**
+ * Host ns per gas of `build()` and of the countdown loop, each the best of `rounds`
+ * (after a warm-up of each) with the two taken in turn, so a busy spell of the
+ * machine slows one round of each rather than all of one: on a shared machine the
+ * ratio holds where the figures do not.
+ */
+function nsPerGas(build, gas, rounds = 4) {
   let best = Number.POSITIVE_INFINITY;
+  let base = Number.POSITIVE_INFINITY;
   for (let r = 0; r < rounds + 1; r++) {
-    const m = build();
-    const t0 = process.hrtime.bigint();
-    const res = m.run({ gas });
-    const dt = Number(process.hrtime.bigint() - t0);
-    if (res.status !== 'out-of-gas' && res.status !== 'halted')
-      throw new Error(`bad run: ${JSON.stringify(res)}`);
-    if (r > 0) best = Math.min(best, dt / res.gasUsed);
+    const b = timeRun(baseline, BASELINE_GAS);
+    const t = timeRun(build, gas);
+    if (r === 0) continue;
+    base = Math.min(base, b);
+    best = Math.min(best, t);
   }
-  return best;
+  return { ns: best, base };
 }
 
 const boot = (code, options = {}) => Machine.boot({ code }, { devices: false, quantum: 1 << 30, ...options });
@@ -32,13 +47,15 @@ const loop = (prologue, body) => {
 };
 
 const rows = [];
-const row = (family, worst, build, gas) => rows.push({ family, worst, ns: nsPerGas(build, gas) });
+const row = (family, worst, build, gas) => rows.push({ family, worst, ...nsPerGas(build, gas) });
 
 console.log(`load average at start: ${loadavg()[0].toFixed(2)} (other processes slow every figure)`);
 
-// Baseline: the countdown loop (compiled), as in interpreter.bench.mjs.
+// Baseline: the countdown loop (compiled), as in interpreter.bench.mjs, timed beside every row.
 const countdown = [Op.PUSH, 1 << 30, Op.PUSH, 1, Op.SUB, Op.DUP, Op.PUSH, 2, Op.SWAP, Op.JUMPIF, Op.HALT];
-row('baseline', 'countdown loop (compiled)', () => boot(countdown), 60_000_000);
+const baseline = () => boot(countdown);
+const BASELINE_GAS = 30_000_000;
+row('baseline', 'countdown loop (compiled)', baseline, BASELINE_GAS);
 row('arith', 'countdown loop, JIT off', () => boot(countdown, { jit: false }), 20_000_000);
 
 // Self-modifying code: a 4096-word page that writes into itself on every pass, so
@@ -275,19 +292,20 @@ row('control', 'YIELD among 20,000 halted domains', many(20_000, [Op.HALT], yiel
   );
 }
 
-const base = rows[0].ns;
-console.log('host ns per gas, worst case per family, vs the countdown loop (target <= 50x):');
-console.log('| family | worst case | ns/gas | x countdown | <= 50x |');
-console.log('| --- | --- | ---: | ---: | :---: |');
+console.log(
+  'host ns per gas, worst case per family, vs the countdown loop timed beside each (target <= 50x):',
+);
+console.log('| family | worst case | ns/gas | countdown ns/gas | x countdown | <= 50x |');
+console.log('| --- | --- | ---: | ---: | ---: | :---: |');
 for (const r of rows) {
-  const ratio = r.ns / base;
+  r.ratio = r.ns / r.base;
   console.log(
-    `| ${r.family} | ${r.worst} | ${r.ns.toFixed(2)} | ${ratio.toFixed(1)} | ${ratio <= 50 ? 'PASS' : 'FAIL'} |`,
+    `| ${r.family} | ${r.worst} | ${r.ns.toFixed(2)} | ${r.base.toFixed(2)} | ${r.ratio.toFixed(1)} | ${r.ratio <= 50 ? 'PASS' : 'FAIL'} |`,
   );
 }
-const worst = rows.slice(1).reduce((a, b) => (b.ns > a.ns ? b : a));
-const failed = rows.filter((r) => r.ns / base > 50).length;
+const worst = rows.slice(1).reduce((a, b) => (b.ratio > a.ratio ? b : a));
+const failed = rows.filter((r) => r.ratio > 50).length;
 console.log(
-  `worst: ${worst.worst}, ${(worst.ns / base).toFixed(1)}x; ${failed === 0 ? 'PASS: every row' : `FAIL: ${failed} rows over`} <= 50x; ` +
+  `worst: ${worst.worst}, ${worst.ratio.toFixed(1)}x; ${failed === 0 ? 'PASS: every row' : `FAIL: ${failed} rows over`} <= 50x; ` +
     `load average at end: ${loadavg()[0].toFixed(2)}`,
 );

@@ -316,13 +316,13 @@ describe('step hook and step()', () => {
         depth: 1,
         domain: root,
       });
-      // CALLW cost 4.
+      // CALLW cost 12.
       expect(seen[6]).toMatchObject({ gasCost: INSTRUCTIONS[Op.CALLW].gas });
-      expect(INSTRUCTIONS[Op.CALLW].gas).toBe(4);
+      expect(INSTRUCTIONS[Op.CALLW].gas).toBe(12);
       expect(seen[7]).toMatchObject({
         pc: 0,
         opName: 'PUSH',
-        gas: 90,
+        gas: 82,
         stack: [4],
         depth: 2,
         domain: child.id,
