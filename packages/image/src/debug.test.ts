@@ -167,7 +167,10 @@ describe('domain records (debug format version 2)', () => {
     const state = encodeImage(tinyStore());
     expect(imageDebugInfo(handWritten(state, 1, info))).toEqual(info);
     const v1 = refusal(() => imageDebugInfo(handWritten(state, 1, withDomains)));
-    expect([v1.code, v1.reason]).toEqual(['bad-debug-info', "the debug payload has an unknown field 'domains'"]);
+    expect([v1.code, v1.reason]).toEqual([
+      'bad-debug-info',
+      "the debug payload has an unknown field 'domains'",
+    ]);
     const v3 = refusal(() => imageDebugInfo(handWritten(state, 3, withDomains)));
     expect(v3.reason).toBe('debug format version 3; this reader reads 1 to 2');
     expect(v3.offset).toBe(state.length + 8);
@@ -177,12 +180,21 @@ describe('domain records (debug format version 2)', () => {
     const state = encodeImage(tinyStore());
     const bad = (domains: unknown): string =>
       refusal(() => imageDebugInfo(handWritten(state, 2, { programs: [], domains }))).reason;
-    expect(bad([{ domain: 5, codePage: 3, entry: 0 }, { domain: 5, codePage: 3, entry: 1 }])).toBe(
-      'domains[1].domain 5 is not after 5',
+    expect(
+      bad([
+        { domain: 5, codePage: 3, entry: 0 },
+        { domain: 5, codePage: 3, entry: 1 },
+      ]),
+    ).toBe('domains[1].domain 5 is not after 5');
+    expect(bad([{ domain: 5, codePage: 0, entry: 0 }])).toMatch(
+      /^domains\[0\]\.codePage must be a whole number from 1/,
     );
-    expect(bad([{ domain: 5, codePage: 0, entry: 0 }])).toMatch(/^domains\[0\]\.codePage must be a whole number from 1/);
-    expect(bad([{ domain: 5, codePage: 3, entry: -1 }])).toMatch(/^domains\[0\]\.entry must be a whole number/);
-    expect(bad([{ domain: 5, codePage: 3, entry: 0, name: 'x' }])).toBe("domains[0] has an unknown field 'name'");
+    expect(bad([{ domain: 5, codePage: 3, entry: -1 }])).toMatch(
+      /^domains\[0\]\.entry must be a whole number/,
+    );
+    expect(bad([{ domain: 5, codePage: 3, entry: 0, name: 'x' }])).toBe(
+      "domains[0] has an unknown field 'name'",
+    );
     expect(bad({})).toBe('domains must be a list');
     expect(bad([7])).toBe('domains[0] is not an object');
   });
