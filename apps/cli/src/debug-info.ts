@@ -222,7 +222,8 @@ export function locateFault(
 const LANGUAGE_DOMAIN_ENTRY = /^d_(.+)_init$/;
 
 /** True for debug information of a program compiled from the language (its first file is `.kl`). */
-const isLanguageDebug = (program: DebugProgram): boolean => program.files[0]?.name.endsWith('.kl') === true;
+export const isLanguageDebug = (program: DebugProgram): boolean =>
+  program.files[0]?.name.endsWith('.kl') === true;
 
 /**
  * The source's names for domains, per the debug information: a domain is named by the

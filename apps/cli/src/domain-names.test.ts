@@ -116,6 +116,15 @@ describe('a fault names its domain by the label it starts at', () => {
       label: 'Keeper.on_fault',
       domainName: 'Keeper',
     });
+    // Saved before the keeper was spawned: resumed, and inspected once it faulted.
+    const saved = join(dir, 'keeper.kvmi');
+    expect((await keyvm(['run', src, '--max-steps', '100', '--save', saved, '-q'])).code).toBe(7);
+    const resumed = await keyvm(['resume', saved, '--save', saved]);
+    expect(resumed.stderr).toMatch(/in domain Keeper #\d+ \(pc \d+, in Keeper\.on_fault\): DIV by zero\n/);
+    const view = JSON.parse((await keyvm(['inspect', saved, '--json'])).stdout) as {
+      kernel: { fault: Record<string, unknown> };
+    };
+    expect(view.kernel.fault).toMatchObject({ label: 'Keeper.on_fault', domainName: 'Keeper' });
   });
 });
 

@@ -15,9 +15,17 @@ import {
 import { type ImageDebugInfo, imageHash, readImageHeader } from '@keyvm/image';
 import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
-import { domainNamer, faultSourceFields, locateFault, shownName } from './debug-info.js';
+import {
+  domainNamer,
+  faultSourceFields,
+  isLanguageDebug,
+  locateFault,
+  programOfDomain,
+  shownName,
+} from './debug-info.js';
 import { ExitCode } from './errors.js';
 import { colourFor, loadInputOf, paint } from './io.js';
+import { withFunctionName } from './lang.js';
 import { writeOutputPieces } from './stream-out.js';
 
 /** Names of the special domain slots by number. */
@@ -168,7 +176,14 @@ export function viewImage(
               pc: k.faultPc,
               domain: k.faultDomain,
               ...faultSourceFields(
-                locateFault(store, debug, { domain: k.faultDomain, pc: k.faultPc }),
+                (() => {
+                  const where = locateFault(store, debug, { domain: k.faultDomain, pc: k.faultPc });
+                  const program = programOfDomain(store, debug, k.faultDomain);
+                  // A compiled language program's fault is in a function, not a generated label.
+                  return where !== undefined && program !== undefined && isLanguageDebug(program)
+                    ? withFunctionName(where, program, k.faultPc)
+                    : where;
+                })(),
                 nameOf(k.faultDomain),
               ),
             },

@@ -26,8 +26,10 @@ import {
   type FaultSource,
   faultSourceFields,
   faultText,
+  isLanguageDebug,
   liveDebugInfo,
   locateFault,
+  programOfDomain,
   withDebugInfo,
 } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
@@ -267,10 +269,15 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
   }
   const stack = machine.stack();
   const located = outcome.fault ? locateFault(machine.store, debug, outcome.fault) : undefined;
-  // A program compiled from the language names the function, not the generated label.
+  // A program compiled from the language names the function, not the generated label
+  // (booted from source, or resumed from an image whose debug section says so).
+  const program =
+    located === undefined ? undefined : programOfDomain(machine.store, debug, outcome.fault!.domain);
   const where =
-    located !== undefined && input.kind !== 'image' && isLanguageProgram(input.program)
-      ? withFunctionName(located, input.program, outcome.fault!.pc)
+    located !== undefined &&
+    program !== undefined &&
+    (isLanguageDebug(program) || (input.kind !== 'image' && isLanguageProgram(input.program)))
+      ? withFunctionName(located, program, outcome.fault!.pc)
       : located;
   const name = outcome.fault ? domainLabel(debug, outcome.fault.domain) : undefined;
   const report = contractReport(outcome, stack, hash, where, name);
