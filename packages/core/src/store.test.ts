@@ -71,6 +71,19 @@ describe('Store construction', () => {
     expect(s.objectCount).toBe(4);
     expect(keys.target).toBe(4);
   });
+
+  it('a destroyed data page gives up its words and run cache at once, whoever still holds the object', () => {
+    const { s, mem } = setup();
+    const key = s.createPage(PageType.data, mem, 1000);
+    const page = s.dataPage(key, true);
+    page.runCache = { compiled: 'something large' };
+    const epoch = s.epoch;
+    s.destroyPage(key);
+    expect(page.size).toBe(0);
+    expect(page.runCache).toBeUndefined();
+    expect(s.epoch).toBeGreaterThan(epoch);
+    expect(() => s.dataPage(key, false)).toThrow(GuestFault);
+  });
 });
 
 describe('createPage', () => {
