@@ -1279,7 +1279,7 @@ describe('metered instructions', () => {
     expect(boot([...op('CREATEPAGE', FREE, 0, 1, 256)]).run()).toMatchObject({ gasUsed: 4 + create.gas });
     // Key pages pay for every slot, SIZE_GAS.gasPerSlot each.
     const perSlot = SIZE_GAS.gasPerSlot;
-    expect(perSlot).toBe(2);
+    expect(perSlot).toBe(3);
     expect(boot([...op('CREATEPAGE', FREE, 1, 1, 100)]).run()).toMatchObject({
       gasUsed: 4 + create.gas + 100 * perSlot,
     });

@@ -160,11 +160,11 @@ export const Op = Object.freeze(Object.fromEntries(INSTRUCTIONS.map((r) => [r.na
  * beyond that, 1 more per `wordsPerGas`; key pages `gasPerSlot` more per slot
  * from the first (a slot costs the host far more than a word: allocating, filling
  * and later collecting an array of 2^20 slots took ~70x the countdown loop's host
- * time per gas at 1 gas a slot). So allocating and copying a page costs about what
+ * time per gas at 1 gas a slot, and 20-63x at 2 on a shared machine, GC-bound). So allocating and copying a page costs about what
  * running instructions for as long would (packages/interpreter/bench/worst-case.bench.mjs
  * measures it).
  */
-export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, gasPerSlot: 2 } as const);
+export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, gasPerSlot: 3 } as const);
 
 /** The largest page the store allows (a data page of 1 << 24 words); a larger size faults, unpaid. */
 const MAX_SIZED_WORDS = 1 << 24;
