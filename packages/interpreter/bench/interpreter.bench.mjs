@@ -314,21 +314,27 @@ function schedulingRate(n, code) {
   if (r.status !== 'out-of-gas') throw new Error(`bad scheduling run ${JSON.stringify(r)}`);
   return Number(process.hrtime.bigint() - t0) / r.gasUsed;
 }
-const bestRate = (n, code) => {
-  schedulingRate(n, code);
-  return Math.min(schedulingRate(n, code), schedulingRate(n, code));
+/** The best rate of `n` domains and of none, taken in turn (after a warm-up of each), as [none, n]. */
+const bestRates = (n, code) => {
+  const best = [Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY];
+  for (let r = 0; r < 4; r++) {
+    const alone = schedulingRate(0, code);
+    const many = schedulingRate(n, code);
+    if (r === 0) continue;
+    best[0] = Math.min(best[0], alone);
+    best[1] = Math.min(best[1], many);
+  }
+  return best;
 };
 // 5. 20,000 domains blocked on input (slot 13), against none.
 const reader = [Op.PUSH, 13, Op.PUSH, 0, Op.PUSH, 0, Op.DEVICE];
-const y0 = bestRate(0, reader);
-const yBlocked = bestRate(20_000, reader);
+const [y0, yBlocked] = bestRates(20_000, reader);
 console.log(
   `YIELD loop: ${yBlocked.toFixed(0)} ns per gas with 20,000 domains blocked on input vs ${y0.toFixed(0)} ns with none (${(yBlocked / y0).toFixed(1)}x)`,
 );
 // 6. round robin: 20,000 domains all running `YIELD; JUMP 0`, against the root alone.
 const yielder = [Op.YIELD, Op.PUSH, 0, Op.JUMP];
-const rr0 = bestRate(0, yielder);
-const rrMany = bestRate(20_000, yielder);
+const [rr0, rrMany] = bestRates(20_000, yielder);
 console.log(
   `round robin: ${rrMany.toFixed(0)} ns per gas over 20,000 yielding domains vs ${rr0.toFixed(0)} ns alone (${(rrMany / rr0).toFixed(1)}x)`,
 );
