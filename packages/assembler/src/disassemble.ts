@@ -292,15 +292,15 @@ function sourceGroup(
     const e = places.get(p);
     if (e === undefined || !sameLine(e, at) || e.col <= at.col) return undefined;
   }
-  const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
-  const addressFirst = info.pops === 2 && inputs[0] === 'addr';
+  const kinds = info.operands;
+  const addressFirst = info.pops === 2 && kinds[0]?.kind === 'addr';
   // One operand of JUMPIF without the SWAP would read back as `JUMPIF :x` with one.
   if (addressFirst && pushes.length === 1 && !swap) return undefined;
   if (swap && !addressFirst) return undefined;
   if (pushes.length > info.pops) return undefined;
   const operands = pushes.map((p, n) => {
-    const input = swap ? inputs[0] : inputs[info.pops - pushes.length + n];
-    return operandText(word(p + 1)!, input === 'addr', byAddress);
+    const operand = swap ? kinds[0] : kinds[info.pops - pushes.length + n];
+    return operandText(word(p + 1)!, operand?.kind === 'addr', byAddress);
   });
   return { text: `${info.name} ${operands.join(' ')}`, end: k + 1, at: k };
 }
@@ -310,8 +310,8 @@ const ADDRESS_LOOKAHEAD = 16;
 
 /**
  * True when the word pushed just before `pc` is, on the straight-line path from
- * `pc`, popped as an operand that the instruction table's stack effect names
- * `addr` (the target of JUMP and JUMPIF). This keeps `PUSH 0` a number even when
+ * `pc`, popped as an operand whose kind in the instruction table is `addr` (the
+ * target of JUMP and JUMPIF). This keeps `PUSH 0` a number even when
  * a label sits at offset 0, and prints `PUSH :loop` where it is a jump target.
  */
 function feedsAddressOperand(code: ArrayLike<number>, pc: number): boolean {
@@ -320,8 +320,7 @@ function feedsAddressOperand(code: ArrayLike<number>, pc: number): boolean {
     const info = instructionByCode(code[pc]! | 0);
     if (info === undefined) return false;
     if (info.pops > depth) {
-      const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
-      return inputs.length === info.pops && inputs[info.pops - 1 - depth] === 'addr';
+      return info.operands[info.pops - 1 - depth]?.kind === 'addr';
     }
     depth += info.pushes - info.pops;
     pc += 1 + info.immediates;
