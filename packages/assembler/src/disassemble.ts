@@ -34,6 +34,45 @@ export function disassemble(code: ArrayLike<number>, options: DisassembleOptions
   return text;
 }
 
+/** One instruction as `disassembleInstruction` prints it, and where the next one starts. */
+export interface DisassembledInstruction {
+  /**
+   * Flat syntax that assembles back to the same words: `PUSH 10`, `ADD`; `.word N`
+   * for a word that is no opcode; `.word N ; PUSH: immediate past the end of the
+   * code` for an instruction cut off by the end of the code (a comment says so);
+   * `; pc N is outside the code (L words)` when `pc` is not in the code at all.
+   */
+  readonly text: string;
+  /** Where the next instruction starts: `pc` plus the words read (`pc` itself only when none could be). */
+  readonly next: number;
+}
+
+/**
+ * The instruction at `pc` of `code` in the flat syntax, as `disassemble` prints it
+ * (without labels or source-map grouping), and where the next one starts. It reads
+ * only the words of that instruction and never throws: an immediate past the end of
+ * the code, an unknown opcode or a `pc` outside the code are reported in the text.
+ * The tracer (`keyvm run --trace`) and the debuggers print steps with it.
+ */
+export function disassembleInstruction(code: ArrayLike<number>, pc: number): DisassembledInstruction {
+  if (!Number.isInteger(pc) || pc < 0 || pc >= code.length) {
+    const words = `${code.length} word${code.length === 1 ? '' : 's'}`;
+    return { text: `; pc ${pc} is outside the code (${words})`, next: pc };
+  }
+  const word = code[pc]! | 0;
+  const info = instructionByCode(word);
+  if (info === undefined) return { text: `.word ${word}`, next: pc + 1 };
+  const end = pc + 1 + info.immediates;
+  if (end > code.length) {
+    const what = info.immediates === 1 ? 'immediate' : 'immediates';
+    return { text: `.word ${word} ; ${info.name}: ${what} past the end of the code`, next: pc + 1 };
+  }
+  if (info.immediates === 0) return { text: info.name, next: end };
+  let text = info.name;
+  for (let j = pc + 1; j < end; j++) text += ` ${code[j]! | 0}`;
+  return { text, next: end };
+}
+
 /** Code words disassembled per piece by disassembleChunks. */
 const CHUNK_WORDS = 8192;
 
@@ -185,11 +224,10 @@ function printCode(
   while (pc < to) {
     for (const name of byAddress.get(pc) ?? []) lines.push(`${name}:`);
     const word = code[pc]! | 0;
-    const info = instructionByCode(word);
-    const length = 1 + (info?.immediates ?? 0);
+    const one = disassembleInstruction(code, pc);
     let labelInside = false;
-    for (let j = pc + 1; j < pc + length; j++) labelInside ||= byAddress.has(j);
-    if (info === undefined || pc + length > code.length || labelInside) {
+    for (let j = pc + 1; j < one.next; j++) labelInside ||= byAddress.has(j);
+    if (labelInside) {
       emit(pc, `.word ${word}`);
       pc++;
       continue;
@@ -200,15 +238,11 @@ function printCode(
       pc = group.end;
       continue;
     }
-    const operands: string[] = [];
-    for (let j = pc + 1; j < pc + length; j++) {
-      const immediate = code[j]! | 0;
-      const label = word === Op.PUSH ? byAddress.get(immediate)?.[0] : undefined;
-      const isAddress = label !== undefined && feedsAddressOperand(code, pc + length);
-      operands.push(isAddress ? `:${label}` : String(immediate));
-    }
-    emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
-    pc += length;
+    // A PUSH of a labelled address that is a jump target prints as `PUSH :label`.
+    const label = word === Op.PUSH && one.next === pc + 2 ? byAddress.get(code[pc + 1]! | 0)?.[0] : undefined;
+    const isAddress = label !== undefined && feedsAddressOperand(code, one.next);
+    emit(pc, isAddress ? `PUSH :${label}` : one.text);
+    pc = one.next;
   }
   if (pc >= code.length) for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
   return pc;
