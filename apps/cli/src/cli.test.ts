@@ -304,6 +304,7 @@ describe.concurrent('--trace', () => {
       expect(Object.keys(s)).toEqual([
         ...['pc', 'op', 'gas', 'gasCost', 'memSize', 'stack', 'depth', 'refund', 'opName'],
         'domain',
+        'instruction',
       ]);
     expect(steps[0]).toMatchObject({
       pc: 0,
