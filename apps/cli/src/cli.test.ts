@@ -717,5 +717,15 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(json).toHaveLength(INSTRUCTIONS.length);
     expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: 2, sizeGas: false });
     expect(json[10]).toMatchObject({ name: 'CREATEPAGE', gas: INSTRUCTIONS[10]!.gas, sizeGas: true });
+    expect(json[20]).toMatchObject({
+      name: 'PAGEWRITE',
+      pops: 3,
+      pushes: 0,
+      operands: [
+        { name: 'word', kind: 'word' },
+        { name: 'slot', kind: 'slot' },
+        { name: 'index', kind: 'index' },
+      ],
+    });
   });
 });
