@@ -15,6 +15,9 @@ import {
 import { INSTRUCTIONS, type Opcode } from '@keyvm/isa';
 import type { Cpu } from '../cpu.js';
 
+/** Operands by opcode, from the table (a typed array: one load on the hot path). */
+const POPS = Uint8Array.from(INSTRUCTIONS, (r) => r.pops);
+
 /**
  * Take instruction `op`'s operands off the stack before it touches any page, as
  * KeyVM pops them first: as many as the instruction table's `operands` column
@@ -26,7 +29,7 @@ import type { Cpu } from '../cpu.js';
  */
 export function takeOperands(cpu: Cpu, op: Opcode): Int32Array {
   const sp = cpu.sp;
-  const n = INSTRUCTIONS[op].pops;
+  const n = POPS[op]!;
   if (sp < n) fail('stack-underflow', underflowMessage(op, sp));
   const stack = cpu.stack;
   const taken = cpu.operands;
