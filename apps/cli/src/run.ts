@@ -3,7 +3,7 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
+import { disassembleInstruction, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
 import {
@@ -16,7 +16,6 @@ import {
   type RunStatus,
   type StepInfo,
 } from '@keyvm/interpreter';
-import { instructionByCode } from '@keyvm/isa';
 import { stackTopText, VIEW_ENDS } from './bounded.js';
 import { ConsoleSink } from './console-sink.js';
 import {
@@ -497,15 +496,17 @@ function dataWords(machine: MachineApi, id: number): number {
   return data?.kind === ObjectKind.dataPage ? data.size : 0;
 }
 
-/** The instruction at `pc` of a domain's code, as the disassembler prints it. */
+/**
+ * The instruction at the step's pc in its domain's code, as the disassembler
+ * writes it (`disassembleInstruction`: an immediate past the end of the code is
+ * said, not thrown); the bare mnemonic if the code page cannot be reached.
+ */
 function instructionText(machine: MachineApi, s: StepInfo): string {
   const page = machine.store.object(s.domain);
   const code =
     page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
-  const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
-  const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();
-  return text.slice(text.indexOf(': ') + 2);
+  return disassembleInstruction(code.words, s.pc).text;
 }
 
 async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer> {
@@ -536,16 +537,16 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
   let count = 0;
   // The latest jsonl step is held back until the next one: if the run stops on its
   // fault, it gets EIP-3155's `error`.
-  let held: { step: StepInfo; memSize: number } | null = null;
+  let held: { step: StepInfo; memSize: number; instruction: string } | null = null;
   const release = (error?: string): void => {
-    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error);
+    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error, held.instruction);
     held = null;
   };
   machine.onStep =
     format === 'jsonl'
       ? (s) => {
           release();
-          held = { step: s, memSize: dataWords(machine, s.domain) };
+          held = { step: s, memSize: dataWords(machine, s.domain), instruction: instructionText(machine, s) };
         }
       : (s) => {
           count++;
