@@ -86,7 +86,11 @@ function load() {
   }
 }
 
+/** When the last command was sent (page clock): the status shows how long a move took. */
+let commandSent = Number.NaN;
+
 function command(c: Command, extra: { line?: number; pc?: number } = {}) {
+  commandSent = performance.now();
   send({ type: 'command', command: c, ...extra });
   status(`${c}…`);
 }
@@ -264,9 +268,18 @@ function drawDisassembly(v: View | null) {
 function draw(v: View) {
   current = v;
   selected = v.page.id;
+  // How long the move took, from the click to its view (the worker's share in the title).
+  const took = v.elapsedMs !== null && !Number.isNaN(commandSent) ? performance.now() - commandSent : null;
+  commandSent = Number.NaN;
+  if (took !== null) document.body.dataset.moveMs = took.toFixed(1);
   status(
-    `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}`,
+    `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}` +
+      (took !== null && took >= 100 ? ` · ${(took / 1000).toFixed(2)} s` : ''),
   );
+  $('status').title =
+    took !== null
+      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker)`
+      : '';
   editor.markLine(v.line);
   drawDisassembly(v);
   const d = v.domain;

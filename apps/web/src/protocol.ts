@@ -119,4 +119,6 @@ export interface View {
   readonly interval: number;
   readonly programCodePage: number;
   readonly pendingInput: readonly number[];
+  /** Milliseconds the worker spent on the move this view ends (null for a view without one). */
+  readonly elapsedMs: number | null;
 }

@@ -29,6 +29,11 @@ import type {
 
 /** Interpret only: the page runs under a CSP that refuses generated code. */
 const MACHINE_OPTIONS: MachineOptions = { jit: false };
+/**
+ * Most share of a run's time its checkpoints may take: encoding an image is slow while the
+ * encoder's code is still cold, so a long run spaces them out rather than pay for them.
+ */
+const CHECKPOINT_SHARE = 0.1;
 /** Steps per slice of a long move; progress is reported and 'pause' heard between slices. */
 const SLICE = 250_000;
 /** Most cells of a page shown at once. */
@@ -56,6 +61,8 @@ interface Session {
 let session: Session | null = null;
 let busy = false;
 let pauseRequested = false;
+/** When the move being run started (worker clock), for the view's `elapsedMs`. */
+let moveStarted = Number.NaN;
 const queue: Request[] = [];
 
 self.onmessage = (event: MessageEvent<Request>) => {
@@ -90,7 +97,11 @@ function start(
   disassembly: DisassemblyLine[],
   fromSource: boolean,
 ) {
-  const history = new History({ origin, machineOptions: MACHINE_OPTIONS });
+  const history = new History({
+    origin,
+    machineOptions: MACHINE_OPTIONS,
+    maxCheckpointShare: CHECKPOINT_SHARE,
+  });
   const here = locate(history.machine);
   const root = history.machine.store.kernel.root;
   const codeKey = root ? history.machine.domain(root).slots[DomainSlot.CODE] : undefined;
@@ -194,6 +205,7 @@ async function command(cmd: Command, line?: number, pc?: number): Promise<void> 
   const h = s.history;
   const bp = s.breakpoints;
   pauseRequested = false;
+  moveStarted = performance.now();
   switch (cmd) {
     case 'step': {
       const r = h.advance(1);
@@ -427,6 +439,8 @@ function postView(status: string, moved = true): void {
     interval: h.interval,
     programCodePage: s.programCodePage,
     pendingInput: m.pendingInput,
+    elapsedMs: moved && !Number.isNaN(moveStarted) ? performance.now() - moveStarted : null,
   };
+  moveStarted = Number.NaN;
   post({ type: 'view', view });
 }
