@@ -1,15 +1,15 @@
 // The playground page: wires the editor, the controls and the panes to the machine
 // worker, which owns the machine; the page only sends requests and draws views.
 import { unpackImage } from './image-io.js';
-import type { Budgets, Command, DisassemblyLine, Reply, Request, View } from './protocol.js';
-import { assemblyMode } from './ui/assembly-language.js';
+import type { Budgets, Command, DisassemblyLine, Language, Reply, Request, View } from './protocol.js';
+import { assemblyMode, type LanguageMode } from './ui/assembly-language.js';
 import { createEditor } from './ui/editor.js';
 import { drawGraph } from './ui/graph-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-/** examples/*.ism, read at build time. */
-const EXAMPLES = import.meta.glob('../../../examples/*.ism', {
+/** examples/*.ism and *.kl, read at build time. */
+const EXAMPLES = import.meta.glob(['../../../examples/*.ism', '../../../examples/*.kl'], {
   query: '?raw',
   import: 'default',
   eager: true,
@@ -60,6 +60,28 @@ const editor = createEditor($('editor'), assemblyMode, (lines) => sendBreakpoint
   },
 ]);
 
+// ---- the language: assembly, or the KeyVM language (its mode and compiler load on demand) ----
+
+let language: Language = 'assembly';
+const languageOf = (name: string): Language => (name.endsWith('.kl') ? 'kl' : 'assembly');
+const languageModes: Partial<Record<Language, Promise<LanguageMode>>> = {
+  assembly: Promise.resolve(assemblyMode),
+};
+
+/** Switch the editor (and what `load` sends) to `lang`; resolves once its mode is in place. */
+function setLanguage(lang: Language): Promise<void> {
+  language = lang;
+  $<HTMLSelectElement>('language').value = lang;
+  document.body.dataset.language = lang;
+  languageModes[lang] ??= import('./ui/kl-language.js').then((m) => m.languageMode);
+  return languageModes[lang]!.then(
+    (mode) => {
+      if (language === lang) editor.setMode(mode);
+    },
+    (e) => status(`cannot load the ${lang} mode: ${e instanceof Error ? e.message : String(e)}`),
+  );
+}
+
 function sendBreakpoints(lines = editor.breakpointLines()) {
   send({ type: 'breakpoints', lines, pcs: [...pcBreakpoints] });
   updateHash();
@@ -78,7 +100,13 @@ function budgets(): Budgets {
 
 function load() {
   try {
-    send({ type: 'load-source', source: editor.text(), file: 'playground.ism', budgets: budgets() });
+    send({
+      type: 'load-source',
+      source: editor.text(),
+      file: language === 'kl' ? 'playground.kl' : 'playground.ism',
+      language,
+      budgets: budgets(),
+    });
     sendBreakpoints();
     status('loading…');
   } catch (e) {
@@ -115,6 +143,7 @@ function updateHash() {
   const memory = $<HTMLInputElement>('memory').value.trim();
   p.set('gas', gas); // empty: unlimited
   p.set('memory', memory);
+  if (language !== 'assembly') p.set('lang', language);
   const bps = editor.breakpointLines();
   if (bps.length) p.set('bp', bps.join(','));
   history.replaceState(null, '', `#${p.toString()}`);
@@ -133,6 +162,7 @@ async function openFromHash(p: URLSearchParams): Promise<void> {
       send({ type: 'load-image', bytes: await unpackImage(bytes), name });
       status(`opening ${name}…`);
     } else {
+      await setLanguage(languageOf(name));
       editor.setText(new TextDecoder().decode(bytes));
       load();
     }
@@ -141,7 +171,8 @@ async function openFromHash(p: URLSearchParams): Promise<void> {
   }
 }
 
-function fromHash(): boolean {
+/** The permalink's program and settings into the page; resolves true when it held a program. */
+async function fromHash(): Promise<boolean> {
   const p = new URLSearchParams(location.hash.slice(1));
   if (p.has('open')) {
     void openFromHash(p);
@@ -149,6 +180,7 @@ function fromHash(): boolean {
   }
   const src = p.get('src');
   if (src === null) return false;
+  await setLanguage(p.get('lang') === 'kl' ? 'kl' : 'assembly');
   try {
     editor.setText(fromBase64Url(src));
   } catch {
@@ -194,16 +226,31 @@ $('page-next').addEventListener('click', () => select(selected, pageOffset + 512
 for (const id of ['gas', 'memory']) $(id).addEventListener('change', updateHash);
 
 const examples = $<HTMLSelectElement>('examples');
-for (const path of Object.keys(EXAMPLES).sort()) {
-  const o = document.createElement('option');
-  o.value = path;
-  o.textContent = path.slice(path.lastIndexOf('/') + 1);
-  examples.append(o);
+for (const [label, lang] of [
+  ['assembly', 'assembly'],
+  ['KeyVM language', 'kl'],
+] as const) {
+  const group = document.createElement('optgroup');
+  group.label = label;
+  for (const path of Object.keys(EXAMPLES).sort()) {
+    if (languageOf(path) !== lang) continue;
+    const o = document.createElement('option');
+    o.value = path;
+    o.textContent = path.slice(path.lastIndexOf('/') + 1);
+    group.append(o);
+  }
+  examples.append(group);
 }
-examples.addEventListener('change', () => {
+examples.addEventListener('change', async () => {
   const text = EXAMPLES[examples.value];
   if (text === undefined) return;
+  await setLanguage(languageOf(examples.value));
   editor.setText(text);
+  updateHash();
+  load();
+});
+$<HTMLSelectElement>('language').addEventListener('change', async (e) => {
+  await setLanguage((e.target as HTMLSelectElement).value === 'kl' ? 'kl' : 'assembly');
   updateHash();
   load();
 });
@@ -371,12 +418,12 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
 };
 
 // A permalink pasted into the address bar of an open page.
-window.addEventListener('hashchange', () => {
-  if (fromHash() && !location.hash.includes('open=')) load();
+window.addEventListener('hashchange', async () => {
+  if ((await fromHash()) && !location.hash.includes('open=')) load();
 });
 
 // Start: the permalink's program, else the first example.
-if (!fromHash()) {
+if (!(await fromHash())) {
   const first =
     Object.keys(EXAMPLES)
       .sort()

@@ -19,6 +19,8 @@ export type Request =
       readonly type: 'load-source';
       readonly source: string;
       readonly file: string;
+      /** Assembly (tree or flat), or the KeyVM language compiled by @keyvm/compiler. */
+      readonly language: Language;
       readonly budgets: Budgets;
     }
   | { readonly type: 'load-image'; readonly bytes: Uint8Array; readonly name: string }
@@ -28,6 +30,9 @@ export type Request =
   | { readonly type: 'input'; readonly words: readonly number[] }
   | { readonly type: 'select'; readonly id: number; readonly offset?: number }
   | { readonly type: 'download' };
+
+/** The languages the editor holds: KeyVM assembly (.ism) or the KeyVM language (.kl). */
+export type Language = 'assembly' | 'kl';
 
 export interface Budgets {
   /** Prime time meter (gas); null for unlimited. */

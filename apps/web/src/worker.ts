@@ -137,7 +137,10 @@ function disassemblyOf(machine: Machine, codePage: number): DisassemblyLine[] {
 async function handle(msg: Request): Promise<void> {
   switch (msg.type) {
     case 'load-source': {
-      const program = assemble(msg.source, { file: msg.file });
+      const program =
+        msg.language === 'kl'
+          ? await compileLanguage(msg.source, msg.file)
+          : assemble(msg.source, { file: msg.file });
       const budgets: { time?: number; memory?: number } = {};
       if (msg.budgets.gas !== null) budgets.time = msg.budgets.gas;
       if (msg.budgets.memory !== null) budgets.memory = msg.budgets.memory;
@@ -162,7 +165,10 @@ async function handle(msg: Request): Promise<void> {
       return;
     }
     case 'breakpoints': {
-      const s = need();
+      // Before anything loaded (a program that did not assemble), there is nothing to bind
+      // them to: the next load gets the editor's breakpoints sent again.
+      if (session === null) return;
+      const s = session;
       s.breakpoints.setLines(msg.lines);
       if (s.lines === null) for (const pc of msg.pcs) s.breakpoints.togglePc(pc);
       return;
@@ -192,6 +198,20 @@ async function handle(msg: Request): Promise<void> {
       return;
     case 'pause':
       return;
+  }
+}
+
+/**
+ * A .kl source compiled by @keyvm/compiler (fetched on first use), its source map in
+ * the .kl lines; a compile error reads as the CLI prints it (`file:line:col: error: …`).
+ */
+async function compileLanguage(source: string, file: string) {
+  const { compile, CompileError } = await import('@keyvm/compiler');
+  try {
+    return compile(source, { file }).program;
+  } catch (e) {
+    if (e instanceof CompileError) throw new Error(e.format());
+    throw e;
   }
 }
 
