@@ -1,7 +1,17 @@
 // The playground page: wires the editor, the controls and the panes to the machine
 // worker, which owns the machine; the page only sends requests and draws views.
 import { unpackImage } from './image-io.js';
-import type { Budgets, Command, DisassemblyLine, Language, Reply, Request, View } from './protocol.js';
+import {
+  type Budgets,
+  type Command,
+  type DisassemblyLine,
+  type Language,
+  PAGE_CELLS,
+  type PageWindow,
+  type Reply,
+  type Request,
+  type View,
+} from './protocol.js';
 import { assemblyMode, type LanguageMode } from './ui/assembly-language.js';
 import { createEditor } from './ui/editor.js';
 import { drawGraph } from './ui/graph-view.js';
@@ -22,7 +32,6 @@ let current: View | null = null;
 let disassembly: readonly DisassemblyLine[] = [];
 let fromSource = true;
 let selected = 0;
-let pageOffset = 0;
 const pcBreakpoints = new Set<number>();
 
 const status = (text: string) => {
@@ -221,8 +230,9 @@ $('send').addEventListener('click', () => {
   send({ type: 'input', words });
   $<HTMLInputElement>('input').value = '';
 });
-$('page-prev').addEventListener('click', () => select(selected, Math.max(0, pageOffset - 512)));
-$('page-next').addEventListener('click', () => select(selected, pageOffset + 512));
+$('page').addEventListener('scroll', () => {
+  if (pageFrame === 0) pageFrame = requestAnimationFrame(drawPage);
+});
 for (const id of ['gas', 'memory']) $(id).addEventListener('change', updateHash);
 
 const examples = $<HTMLSelectElement>('examples');
@@ -277,7 +287,6 @@ document.addEventListener('drop', (e) => {
 
 function select(id: number, offset = 0) {
   selected = id;
-  pageOffset = offset;
   send({ type: 'select', id, offset });
 }
 
@@ -310,6 +319,83 @@ function drawDisassembly(v: View | null) {
     }),
   );
   list.querySelector('li.pc')?.scrollIntoView({ block: 'nearest' });
+}
+
+// ---- the page pane: a virtual list (only the rows in sight are drawn, from a window of
+// cells the worker sends; a 16M-word page scrolls like a short one) ------------------------
+
+/** Row height in pixels (style.css gives #page-rows div the same). */
+const ROW_H = 18;
+/** Tallest spacer drawn; past it a pixel of scrolling stands for more than one row. */
+const MAX_SPACER_PX = 4_000_000;
+let pageView: PageWindow | null = null;
+let pageFrame = 0;
+/** The offset of the window asked for and not yet received (no second ask for it). */
+let pageAsked = -1;
+
+const pageGeometry = (p: PageWindow) => {
+  const cols = p.kind === 'data' || p.kind === 'device' ? 8 : 1;
+  const rows = Math.ceil(p.size / cols);
+  return { cols, rows, height: Math.min(rows * ROW_H, MAX_SPACER_PX) };
+};
+
+function showPage(p: PageWindow) {
+  const host = $('page');
+  if (pageView?.id !== p.id) host.scrollTop = 0;
+  pageView = p;
+  pageAsked = -1;
+  $('page-title').textContent = p.title;
+  host.dataset.size = String(p.size);
+  drawPage();
+}
+
+function drawPage() {
+  pageFrame = 0;
+  const p = pageView;
+  if (p === null) return;
+  const host = $('page');
+  const g = pageGeometry(p);
+  $('page-spacer').style.height = `${g.height}px`;
+  const inSight = Math.ceil(host.clientHeight / ROW_H) + 1;
+  const scrollable = g.height - host.clientHeight;
+  // Scaled when the spacer is capped: the scroll fraction picks the row.
+  const first =
+    g.rows * ROW_H <= MAX_SPACER_PX
+      ? Math.floor(host.scrollTop / ROW_H)
+      : scrollable <= 0
+        ? 0
+        : Math.round((host.scrollTop / scrollable) * Math.max(0, g.rows - inSight + 1));
+  const last = Math.min(g.rows, first + inSight);
+  const rowsEl = $('page-rows');
+  rowsEl.style.top = `${g.rows * ROW_H <= MAX_SPACER_PX ? first * ROW_H : host.scrollTop}px`;
+  const changed = new Set(p.changed);
+  let missing = false;
+  const rows: HTMLElement[] = [];
+  for (let r = first; r < last; r++) {
+    const row = document.createElement('div');
+    for (let c = 0; c < g.cols; c++) {
+      const idx = r * g.cols + c;
+      if (idx >= p.size) break;
+      const cell = p.cells[idx - p.offset];
+      if (cell === undefined) missing = true;
+      const span = document.createElement('span');
+      span.append(text('i', String(idx)), cell ?? '…');
+      span.dataset.index = String(idx);
+      if (changed.has(idx)) span.className = 'changed';
+      row.append(span);
+    }
+    rows.push(row);
+  }
+  rowsEl.replaceChildren(...rows);
+  if (missing) {
+    // Ask for a window around what is in sight.
+    const want = Math.max(0, first * g.cols - Math.floor((PAGE_CELLS - (last - first) * g.cols) / 2));
+    const offset = want - (want % g.cols);
+    if (offset !== pageAsked) {
+      pageAsked = offset;
+      send({ type: 'window', id: p.id, offset });
+    }
+  }
 }
 
 function draw(v: View) {
@@ -363,21 +449,14 @@ function draw(v: View) {
   );
   $('console').textContent = v.output;
   $('fault').textContent = v.fault
-    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}: ${v.fault.message}`
+    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}${v.fault.slot !== null ? `, slot ${v.fault.slot}` : ''}: ${v.fault.message}` +
+      (v.fault.slotOperands.length
+        ? `\noperands: ${v.fault.slotOperands.map((o) => `${o.operand} ${o.value}${o.name ? ` (${o.name})` : ''}`).join(', ')}`
+        : '')
     : v.pendingInput.length
       ? `input waiting: ${v.pendingInput.join(' ')}`
       : '';
-  $('page-title').textContent = v.page.title;
-  pageOffset = v.page.offset;
-  $('page').replaceChildren(
-    ...v.page.cells.map((c, i) => {
-      const idx = v.page.offset + i;
-      const span = document.createElement('span');
-      span.append(text('i', String(idx)), c);
-      if (v.page.changed.includes(idx)) span.className = 'changed';
-      return span;
-    }),
-  );
+  showPage(v.page);
   $('graph-count').textContent = `${v.graph.nodes.length} objects, ${v.graph.edges.length} keys`;
   void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then(() => {
     document.body.dataset.drawn = String(v.position);
@@ -389,6 +468,9 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
   switch (r.type) {
     case 'view':
       draw(r.view);
+      break;
+    case 'page':
+      if (r.page.id === pageView?.id) showPage(r.page);
       break;
     case 'loaded':
       disassembly = r.disassembly;

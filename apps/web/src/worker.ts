@@ -13,18 +13,20 @@ import {
 import { Machine, type MachineOptions } from '@keyvm/interpreter';
 import { decodeStore, encodeStore, hashImage } from './image-io.js';
 import { Breakpoints, SourceLines } from './logic/breakpoints.js';
+import { type FaultSlot, faultSlot } from './logic/fault-slot.js';
 import { diffGraphs, type Graph, graphOf } from './logic/graph.js';
 import { type AdvanceResult, History, locate } from './logic/history.js';
 import { runBackward, runForward, runTo, stepOut, stepOver } from './logic/stepping.js';
-import type {
-  Command,
-  DisassemblyLine,
-  MeterView,
-  PageWindow,
-  Reply,
-  Request,
-  SlotView,
-  View,
+import {
+  type Command,
+  type DisassemblyLine,
+  type MeterView,
+  PAGE_CELLS,
+  type PageWindow,
+  type Reply,
+  type Request,
+  type SlotView,
+  type View,
 } from './protocol.js';
 
 /** Interpret only: the page runs under a CSP that refuses generated code. */
@@ -36,8 +38,6 @@ const MACHINE_OPTIONS: MachineOptions = { jit: false };
 const CHECKPOINT_SHARE = 0.1;
 /** Steps per slice of a long move; progress is reported and 'pause' heard between slices. */
 const SLICE = 250_000;
-/** Most cells of a page shown at once. */
-export const PAGE_WINDOW = 512;
 /** Most disassembly lines sent. */
 const MAX_DISASSEMBLY = 20_000;
 /** Most console output characters sent (the tail). */
@@ -54,7 +54,10 @@ interface Session {
   previousGraph: Graph | null;
   selected: number;
   offset: number;
+  /** The page window as the last view showed it: what the next move's changes are against. */
   previousCells: { id: number; cells: readonly string[]; offset: number } | null;
+  /** Indices the last move changed in the selected page (kept while scrolling). */
+  lastChanged: readonly number[];
   origin: () => Machine;
 }
 
@@ -117,6 +120,7 @@ function start(
     selected: here?.domain ?? root,
     offset: 0,
     previousCells: null,
+    lastChanged: [],
     origin,
   };
   post({ type: 'loaded', disassembly, fromSource });
@@ -179,9 +183,19 @@ async function handle(msg: Request): Promise<void> {
       postView(s.history.last.status);
       return;
     }
+    case 'window': {
+      // The page pane scrolled: only the cells it now shows.
+      if (session === null || session.selected !== msg.id) return;
+      session.offset = Math.max(0, msg.offset);
+      post({ type: 'page', page: pageWindow(session, false) });
+      return;
+    }
     case 'select': {
       const s = need();
-      if (s.selected !== msg.id) s.previousCells = null;
+      if (s.selected !== msg.id) {
+        s.previousCells = null;
+        s.lastChanged = [];
+      }
       s.selected = msg.id;
       s.offset = Math.max(0, msg.offset ?? 0);
       postView(s.history.last.status, false);
@@ -353,7 +367,7 @@ function metersOf(machine: Machine): MeterView[] {
   return out;
 }
 
-function pageWindow(s: Session): PageWindow {
+function pageWindow(s: Session, moved: boolean): PageWindow {
   const m = s.history.machine;
   const o = m.store.object(s.selected);
   const empty = (title: string): PageWindow => ({
@@ -397,14 +411,19 @@ function pageWindow(s: Session): PageWindow {
     all = { length: o.transcript.length, at: (i) => String(o.transcript[i]) };
   }
   const offset = Math.min(s.offset, Math.max(0, all.length - 1));
-  const n = Math.min(PAGE_WINDOW, all.length - offset);
+  const n = Math.min(PAGE_CELLS, all.length - offset);
   const cells = Array.from({ length: Math.max(0, n) }, (_, i) => all.at(offset + i));
   const prev = s.previousCells;
-  const changed: number[] = [];
-  if (prev && prev.id === o.id && prev.offset === offset)
-    cells.forEach((c, i) => {
-      if (prev.cells[i] !== undefined && prev.cells[i] !== c) changed.push(offset + i);
-    });
+  let changed: number[] = [];
+  if (moved) {
+    // Against the cells shown before the move, where the two windows overlap.
+    if (prev && prev.id === o.id)
+      cells.forEach((c, i) => {
+        const before = prev.cells[offset + i - prev.offset];
+        if (before !== undefined && before !== c) changed.push(offset + i);
+      });
+    s.lastChanged = changed;
+  } else changed = s.lastChanged.filter((i) => i >= offset && i < offset + cells.length);
   s.previousCells = { id: o.id, cells, offset };
   return { id: o.id, kind, title, size: all.length, offset, cells, changed };
 }
@@ -424,8 +443,15 @@ function postView(status: string, moved = true): void {
   if (last.fault) {
     const f = last.fault;
     let page = 0;
-    if (m.store.object(f.domain)) page = m.domain(f.domain).slots[DomainSlot.CODE]?.target ?? 0;
+    let slot: FaultSlot = { slot: null, operands: [] };
+    if (m.store.object(f.domain)) {
+      page = m.domain(f.domain).slots[DomainSlot.CODE]?.target ?? 0;
+      const code = m.page(page);
+      slot = faultSlot(code?.kind === 'data' ? code.words[f.pc] : undefined, m.stack(f.domain), f.message);
+    }
     fault = {
+      slot: slot.slot,
+      slotOperands: slot.operands,
       code: f.code,
       number: f.number,
       message: f.message,
@@ -454,7 +480,7 @@ function postView(status: string, moved = true): void {
     fault,
     graph,
     diff,
-    page: pageWindow(s),
+    page: pageWindow(s, moved),
     checkpoints: h.checkpointPositions.length,
     interval: h.interval,
     programCodePage: s.programCodePage,

@@ -199,6 +199,13 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     );
     expect(await page.textContent('#fault')).toContain('line 4');
     await page.screenshot({ path: join(SHOTS, 'fault.png') });
+    // The slot a fault is about, from the faulting instruction's operands.
+    await open(`${base}#src=${b64url('PAGEWRITE 4 1 2\nHALT\n')}`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('fault')?.textContent?.includes('wrong-kind'));
+    expect(await page.textContent('#fault')).toContain('line 1, slot 1:');
+    expect(await page.textContent('#fault')).toContain('operands: slot 1 (MEMORY)');
   });
 
   it('draws the capability graph and highlights what a COPYKEY changed', async () => {
@@ -375,6 +382,37 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(await page.textContent('.cm-tooltip-lint')).toContain(message);
     await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('error:'));
     expect(await page.textContent('#status')).toContain(`playground.kl:2:11: error: ${message}`);
+  });
+
+  it('scrolls a 4M-word page (only the rows in sight drawn) to its last word', async () => {
+    const src = 'CREATEPAGE 16 0 1 4000000\nPAGEWRITE 4242 16 3999999\nPAGEWRITE 7 16 5\nHALT\n';
+    await open(`${base}#src=${b64url(src)}&memory=`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+    await page.click('#slots tr.link:has-text("16 ")');
+    await page.waitForFunction(() => document.getElementById('page')?.dataset.size === '4000000');
+    expect(await page.textContent('#page-title')).toContain('4000000 words');
+    expect(await page.textContent('#page-rows span[data-index="5"]')).toBe('57');
+    expect(await page.locator('#page-rows span').count()).toBeLessThan(1000);
+    await page.$eval('#page', (e) => {
+      e.scrollTop = e.scrollHeight;
+    });
+    await page.waitForFunction(
+      () => document.querySelector('#page-rows span[data-index="3999999"]')?.textContent === '39999994242',
+    );
+    await page.$eval('#page', (e) => {
+      e.scrollTop = e.scrollHeight / 2;
+    });
+    await page.waitForFunction(() => {
+      const first = Number(document.querySelector('#page-rows span')?.getAttribute('data-index'));
+      return (
+        first > 1_900_000 &&
+        first < 2_100_000 &&
+        !document.getElementById('page-rows')?.textContent?.includes('…')
+      );
+    });
+    expect(await page.locator('#page-rows span').count()).toBeLessThan(1000);
   });
 
   it('ran under the strict CSP without errors or violations', () => {
