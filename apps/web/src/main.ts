@@ -31,7 +31,6 @@ const send = (r: Request, transfer: Transferable[] = []) => worker.postMessage(r
 let current: View | null = null;
 let disassembly: readonly DisassemblyLine[] = [];
 let fromSource = true;
-let selected = 0;
 const pcBreakpoints = new Set<number>();
 
 const status = (text: string) => {
@@ -286,7 +285,6 @@ document.addEventListener('drop', (e) => {
 });
 
 function select(id: number, offset = 0) {
-  selected = id;
   send({ type: 'select', id, offset });
 }
 
@@ -400,7 +398,6 @@ function drawPage() {
 
 function draw(v: View) {
   current = v;
-  selected = v.page.id;
   // How long the move took, from the click to its view (the worker's share in the title).
   const took = v.elapsedMs !== null && !Number.isNaN(commandSent) ? performance.now() - commandSent : null;
   commandSent = Number.NaN;
