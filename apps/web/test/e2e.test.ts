@@ -251,24 +251,30 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(sha256(readFileSync(saved))).toBe(end.imageHash);
   });
 
-  it('opens the file `keyvm debug FILE` serves', async () => {
-    const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', 'sandbox.ism')], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString('utf8');
-          if (out.includes('\n')) resolve(out.split('\n')[0]!);
-        });
-        child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+  it('opens the file `keyvm debug FILE` serves (assembly, and .kl in its own mode)', async () => {
+    for (const [file, text, language] of [
+      ['sandbox.ism', 'sandbox.ism - a parent runs untrusted code', 'assembly'],
+      ['fib.kl', 'fib.kl - recursion', 'kl'],
+    ] as const) {
+      const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', file)], {
+        stdio: ['ignore', 'pipe', 'ignore'],
       });
-      await open(url);
-      await statusAt(0);
-      expect(await page.textContent('.cm-content')).toContain('sandbox.ism - a parent runs untrusted code');
-    } finally {
-      child.kill('SIGTERM');
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString('utf8');
+            if (out.includes('\n')) resolve(out.split('\n')[0]!);
+          });
+          child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+        });
+        await open(url);
+        await statusAt(0);
+        expect(await page.textContent('.cm-content')).toContain(text);
+        expect(await page.getAttribute('body', 'data-language')).toBe(language);
+      } finally {
+        child.kill('SIGTERM');
+      }
     }
   });
 
