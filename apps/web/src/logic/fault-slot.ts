@@ -1,33 +1,15 @@
 // The slot a fault is about, derived in the page (the interpreter's fault record has
-// none): the faulting instruction's slot operands, read off the stack by the ISA table's
-// stack effect (a faulting instruction changes nothing, so its operands are still there).
+// none): the faulting instruction's slot operands (the ISA table's operand kinds), read
+// off the stack (a faulting instruction changes nothing, so its operands are still there).
 import { DomainSlot } from '@keyvm/core';
 import { INSTRUCTIONS } from '@keyvm/isa';
-
-/** Stack-effect operand names that are slots (of the domain, or in a key page: didx, sidx). */
-const SLOT_OPERANDS: ReadonlySet<string> = new Set([
-  'slot',
-  'dpage',
-  'didx',
-  'spage',
-  'sidx',
-  'dst',
-  'src',
-  'parent',
-  'meter',
-  'keeper',
-  'resume',
-  'key',
-  'target',
-  'msg',
-]);
 
 const SLOT_NAMES: Readonly<Record<number, string>> = Object.fromEntries(
   Object.entries(DomainSlot).map(([name, slot]) => [slot, name]),
 );
 
 export interface SlotOperand {
-  /** The operand's name in the stack effect (`slot`, `dpage`, `sidx`, …). */
+  /** The operand's name in the stack effect (`slot`, `dpage`, `target`, …). */
   readonly operand: string;
   readonly value: number;
   /** The domain slot's name (CODE, MEMORY, …) when it is one of the special slots. */
@@ -48,17 +30,14 @@ export interface FaultSlot {
 export function faultSlot(opcode: number | undefined, stack: readonly number[], message: string): FaultSlot {
   const row = opcode === undefined ? undefined : INSTRUCTIONS[opcode];
   const operands: SlotOperand[] = [];
-  if (row !== undefined && row.pops > 0 && stack.length >= row.pops) {
-    const names = row.effect.split('--')[0]!.trim().split(/\s+/);
-    if (names.length === row.pops) {
-      const args = stack.slice(stack.length - row.pops);
-      names.forEach((operand, i) => {
-        if (!SLOT_OPERANDS.has(operand)) return;
-        const value = args[i]!;
-        const special = operand === 'didx' || operand === 'sidx' ? undefined : SLOT_NAMES[value];
-        operands.push(special === undefined ? { operand, value } : { operand, value, name: special });
-      });
-    }
+  if (row !== undefined && row.pops > 0 && stack.length >= row.pops && row.operands.length === row.pops) {
+    const args = stack.slice(stack.length - row.pops);
+    row.operands.forEach(({ name: operand, kind }, i) => {
+      if (kind !== 'slot') return;
+      const value = args[i]!;
+      const special = SLOT_NAMES[value];
+      operands.push(special === undefined ? { operand, value } : { operand, value, name: special });
+    });
   }
   const named = /\bslot (-?\d+)\b/.exec(message);
   const slot = named ? Number(named[1]) : operands.length === 1 ? operands[0]!.value : null;
