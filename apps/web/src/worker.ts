@@ -103,12 +103,12 @@ async function drain(): Promise<void> {
 /** The session whose program has not warmed the interpreter yet. */
 let warmPending: Session | null = null;
 /** Longest warm-up (milliseconds) and most steps; it ends sooner once the speed stops rising. */
-const WARM_MS = 300;
-const WARM_STEPS = 20_000_000;
+const WARM_MS = 600;
+const WARM_STEPS = 40_000_000;
 /** Steps between looks at the message queue while warming. */
 const WARM_CHUNK = 50_000;
 /** Chunks in a row without a new best speed (by 10%) that end the warm-up. */
-const WARM_PLATEAU = 20;
+const WARM_PLATEAU = 60;
 
 /**
  * Warm the interpreter (and the image encoder) up while the page is idle after a load:
