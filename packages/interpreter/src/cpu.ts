@@ -34,6 +34,7 @@ import { heavyCost } from './ops/cost.js';
 import { describeFault, describeKey } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands } from './ops/operands.js';
+import { PageViews } from './page-views.js';
 import type { FaultInfo, StepHook } from './types.js';
 
 /** Gas per opcode, from the ISA table. */
@@ -155,6 +156,8 @@ interface DomainPages {
   /** The code page's compiled form, and its `changes` count then (-1: none yet). */
   compiled: CompiledCode | null;
   compiledAt: number;
+  /** The pages and keys compiled code reaches through the domain's slots (made at first use). */
+  views: PageViews | null;
   /**
    * The resume key the transfer path last put in this domain's RESUME slot, and
    * `outsidePoint` then: while that has not moved, the slot holds the key's only
@@ -248,6 +251,8 @@ export class Cpu {
   jit: boolean | 'eager' = true;
   /** Registers handed to compiled code: ip, sp, fuel, stack size. */
   readonly #regs = new Int32Array(4);
+  /** The entered domain's pages and keys as compiled code reaches them (set with its pages). */
+  #views: PageViews | null = null;
   ip = 0;
   sp = 0;
   /**
@@ -388,6 +393,7 @@ export class Cpu {
     if (stack.runCache !== undefined) stack.changes++;
     this.code = code.words;
     this.stack = stack.words;
+    this.#views = pages.views ??= new PageViews(this.store, this.domain!, code, stack);
     if (code !== this.codePage || code.changes !== this.#compiledAt || stack !== this.stackPage) {
       this.stackPage = stack;
       // Compiled code kept with the pages while the code page is unchanged: switching
@@ -471,6 +477,7 @@ export class Cpu {
       stack,
       compiled: null,
       compiledAt: -1,
+      views: null,
       resume: null,
       resumeAt: -1,
       timeKey: NULL_KEY,
@@ -1032,7 +1039,7 @@ export class Cpu {
     regs[1] = sp;
     regs[2] = fuel;
     regs[3] = stack.length;
-    this.compiled!(stack, regs);
+    this.compiled!(stack, regs, this.#views!);
   }
 
   /**
