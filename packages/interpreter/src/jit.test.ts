@@ -2,7 +2,16 @@ import { DOMAIN_SLOTS, DomainSlot, type KeyPage, numberKey, PageType } from '@ke
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCode, compiledFor, JIT_MAX_WORDS, JIT_WINDOW, warmupFor } from './jit.js';
+import {
+  compileCode,
+  compiledFor,
+  compiledWordsShared,
+  compiledWordsTotal,
+  JIT_CACHE_WORDS,
+  JIT_MAX_WORDS,
+  JIT_WINDOW,
+  warmupFor,
+} from './jit.js';
 import { Machine } from './machine.js';
 import type { PageViews } from './page-views.js';
 import { code, op } from './test-support.js';
@@ -355,5 +364,31 @@ describe('PICK and PUT (frame access)', () => {
     fn(stack, regs, NO_VIEWS);
     expect([regs[0], regs[1]]).toEqual([8, 2]); // stopped at PICK -1
     expect([...stack.slice(0, 3)]).toEqual([1, 2, 0]);
+  });
+});
+
+describe('compiled code shared between machines', () => {
+  it('machines booted from the same program run one compiled function, compiled once', () => {
+    const words = code('PUSH', 1000, 'PUSH', 1, 'SUB', 'DUP', 'PUSH', 2, 'SWAP', 'JUMPIF', 'PUSH', 77, 'HALT');
+    const boot = () => Machine.boot({ code: words }, { jit: 'eager', devices: false });
+    const first = boot();
+    expect(first.run().status).toBe('halted');
+    const before = compiledWordsTotal();
+    const second = boot();
+    expect(second.run().status).toBe('halted');
+    expect(compiledWordsTotal()).toBe(before);
+    expect(snapshot(second)).toEqual(snapshot(first));
+  });
+
+  it(`keeps at most JIT_CACHE_WORDS (${JIT_CACHE_WORDS}) words of shared code, the least recently used dropped first`, () => {
+    const size = 4096;
+    for (let i = 0; i < (2 * JIT_CACHE_WORDS) / size + 2; i++) {
+      const words = new Int32Array(size).fill(Op.NOP);
+      words.set([Op.PUSH, i, Op.HALT], size - 3);
+      const m = Machine.boot({ code: words }, { jit: 'eager', devices: false });
+      expect(m.run().status).toBe('halted');
+      expect(compiledWordsShared()).toBeLessThanOrEqual(JIT_CACHE_WORDS + size);
+    }
+    expect(compiledWordsShared()).toBeGreaterThan(JIT_CACHE_WORDS / 2);
   });
 });

@@ -579,12 +579,42 @@ export function compiledFor(page: DataPage, ran: number, eager = false): Compile
   if (entry.fn !== undefined) return entry.fn;
   entry.ran += ran;
   if (!eager && entry.ran < warmupFor(page.words.length)) return null;
-  entry.fn = compileCode(page.words);
-  if (entry.fn !== null) {
-    wordsCompiled += page.words.length;
-    keepCompiled(page, entry);
-  }
+  entry.fn = sharedCode(page.words);
+  if (entry.fn !== null) keepCompiled(page, entry);
   return entry.fn;
+}
+
+/**
+ * Compiled code by the words it was compiled from, the most recently made last, and
+ * the words they hold in all (at most JIT_CACHE_WORDS but for the newest). Machines
+ * booted from the same program (or pages with the same code) share one function: V8
+ * optimises it once, and it keeps its optimised code across machines and major GCs,
+ * where a function made anew for each machine ran its first run unoptimised.
+ * Compiled code depends on nothing but the words, so sharing never changes a result.
+ */
+const shared = new Map<string, { readonly fn: CompiledCode | null; readonly words: number }>();
+let sharedWords = 0;
+
+/** `compileCode(words)`, or the function compiled before from the same words. */
+function sharedCode(words: Int32Array): CompiledCode | null {
+  const key = words.join(',');
+  const known = shared.get(key);
+  if (known !== undefined) {
+    // Most recently used last: what a running program uses is dropped last.
+    shared.delete(key);
+    shared.set(key, known);
+    return known.fn;
+  }
+  const fn = compileCode(words);
+  wordsCompiled += words.length;
+  shared.set(key, { fn, words: words.length });
+  sharedWords += words.length;
+  for (const [k, old] of shared) {
+    if (sharedWords <= JIT_CACHE_WORDS || k === key) break;
+    shared.delete(k);
+    sharedWords -= old.words;
+  }
+  return fn;
 }
 
 /**
@@ -626,6 +656,9 @@ function keepCompiled(page: DataPage, entry: CacheEntry): void {
 let wordsCompiled = 0;
 /** Words of code compiled since the process started (for tests: compiling stays in proportion to the gas). */
 export const compiledWordsTotal = (): number => wordsCompiled;
+
+/** Words of code whose compiled form is kept for sharing (for tests: never above JIT_CACHE_WORDS but for the newest). */
+export const compiledWordsShared = (): number => sharedWords;
 
 /** Words of code compiled and kept now (for tests: never above JIT_CACHE_WORDS but for the newest page). */
 export const compiledWordsKept = (): number => compiledWords;
