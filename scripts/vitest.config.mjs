@@ -2,5 +2,5 @@
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  test: { name: 'scripts', include: ['ci/**/*.test.mjs'] },
+  test: { name: 'scripts', include: ['ci/**/*.test.mjs'], testTimeout: 60_000 },
 });

@@ -3,5 +3,5 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@keyvm/source'] },
   ssr: { resolve: { conditions: ['@keyvm/source'] } },
-  test: { name: 'assembler', include: ['src/**/*.test.ts', 'test/**/*.test.ts'] },
+  test: { name: 'assembler', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 30_000 },
 });

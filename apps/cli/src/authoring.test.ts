@@ -126,7 +126,7 @@ describe('faults say where and why', () => {
     const empty = file('empty.ism', 'CALL 21 0\n');
     expect((await keyvmJson(['run', empty])).json.fault).toMatchObject({
       code: 'null-key',
-      message: 'slot 21 holds the null key, CALL needs a domain key',
+      message: 'slot 21 holds the null key, CALL needs a domain key for its target operand',
     });
   });
 

@@ -304,6 +304,7 @@ describe.concurrent('--trace', () => {
       expect(Object.keys(s)).toEqual([
         ...['pc', 'op', 'gas', 'gasCost', 'memSize', 'stack', 'depth', 'refund', 'opName'],
         'domain',
+        'instruction',
       ]);
     expect(steps[0]).toMatchObject({
       pc: 0,
@@ -716,5 +717,15 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(json).toHaveLength(INSTRUCTIONS.length);
     expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: 2, sizeGas: false });
     expect(json[10]).toMatchObject({ name: 'CREATEPAGE', gas: INSTRUCTIONS[10]!.gas, sizeGas: true });
+    expect(json[20]).toMatchObject({
+      name: 'PAGEWRITE',
+      pops: 3,
+      pushes: 0,
+      operands: [
+        { name: 'word', kind: 'word' },
+        { name: 'slot', kind: 'slot' },
+        { name: 'index', kind: 'index' },
+      ],
+    });
   });
 });

@@ -1,10 +1,17 @@
 // Debug information across the CLI: what a program's labels and source map say about
-// the machine it booted (kept in saved images), and faults told as source positions
-// (`file:line:col`, the line and a caret) from it.
+// the machine it booted and what each domain was made from (kept in saved images),
+// and faults told as source positions (`file:line:col`, the line and a caret) in a
+// domain named by the label it starts at.
 import type { Program } from '@keyvm/assembler';
 import { escapeText, excerptLine } from '@keyvm/assembler';
-import { DomainSlot, KeyPage, ObjectKind, type Store } from '@keyvm/core';
-import { attachDebugInfo, type DebugProgram, type ImageDebugInfo, ImageError } from '@keyvm/image';
+import { DomainSlot, KeyKind, KeyPage, ObjectKind, type Store } from '@keyvm/core';
+import {
+  attachDebugInfo,
+  type DebugDomain,
+  type DebugProgram,
+  type ImageDebugInfo,
+  ImageError,
+} from '@keyvm/image';
 import type { FaultInfo } from '@keyvm/interpreter';
 
 /** Source text is kept in saved images up to this many UTF-16 code units per file. */
@@ -22,12 +29,13 @@ function pageIn(store: Store, domainId: number, slot: number): number {
 /**
  * The debug information of a program booted into `store` (its root domain's CODE and
  * DATA pages): labels, source map and files, with the source text when it is known
- * and not too large.
+ * and not too large; and the root domain's record (booted at pc 0).
  */
 export function bootDebugInfo(store: Store, program: Program, sourceText?: string): ImageDebugInfo {
   const root = store.kernel.root;
   const codePage = pageIn(store, root, DomainSlot.CODE);
   if (codePage === 0) return { programs: [] };
+  const domains: DebugDomain[] = [{ domain: root, codePage, entry: 0 }];
   const files = (program.files ?? [{ name: program.source ?? '' }]).map((f, i) => {
     const text = f.text ?? (i === 0 ? sourceText : undefined);
     return text === undefined || text.length > MAX_KEPT_SOURCE ? { name: f.name } : { name: f.name, text };
@@ -50,8 +58,59 @@ export function bootDebugInfo(store: Store, program: Program, sourceText?: strin
     entry.sourceMap.length === 0
   )
     return { programs: [] };
-  return { programs: [entry] };
+  return { programs: [entry], domains };
 }
+
+/**
+ * Records, as a machine runs, what each domain made (by MAKEDOMAIN) was made from:
+ * its code page and the pc in its IP slot then, on top of the records `info` had.
+ * `info()` is the debug information with every record so far. Records of domains
+ * gone from the store are dropped as more are made, so what is held stays about
+ * the number of live domains (which their memory meters bound).
+ */
+export class DomainRecorder {
+  readonly #store: Store;
+  readonly #base: ImageDebugInfo | undefined;
+  readonly #records = new Map<number, DebugDomain>();
+  #pruneAt = 1024;
+
+  constructor(store: Store, info: ImageDebugInfo | undefined) {
+    this.#store = store;
+    this.#base = info;
+    for (const d of info?.domains ?? []) this.#records.set(d.domain, d);
+    // Only programs we know the code of can name a domain: without them, nothing to keep.
+    if (info !== undefined && info.programs.length > 0) store.onDomainMade = (page) => this.#made(page);
+  }
+
+  /** Stop recording (the machine's store forgets the recorder). */
+  detach(): void {
+    this.#store.onDomainMade = null;
+  }
+
+  #made(page: KeyPage): void {
+    const ip = page.slots[DomainSlot.IP];
+    const codePage = pageIn(this.#store, page.id, DomainSlot.CODE);
+    if (ip?.kind !== KeyKind.number || codePage === 0) return;
+    this.#records.set(page.id, { domain: page.id, codePage, entry: ip.value >>> 0 });
+    if (this.#records.size < this.#pruneAt) return;
+    for (const id of this.#records.keys()) if (!isDomain(this.#store, id)) this.#records.delete(id);
+    this.#pruneAt = Math.max(1024, this.#records.size * 2);
+  }
+
+  /** The debug information: the programs, and a record for each domain known. */
+  info(): ImageDebugInfo | undefined {
+    const base = this.#base;
+    if (base === undefined) return undefined;
+    if (this.#records.size === 0) return { programs: base.programs };
+    const domains = [...this.#records.values()].sort((a, b) => a.domain - b.domain);
+    return { programs: base.programs, domains };
+  }
+}
+
+const isDomain = (store: Store, id: number): boolean => {
+  const o = store.object(id);
+  return o instanceof KeyPage && o.isDomain;
+};
 
 /**
  * The debug information worth keeping for `store`: the entries whose code page is
@@ -60,19 +119,23 @@ export function bootDebugInfo(store: Store, program: Program, sourceText?: strin
 export function liveDebugInfo(store: Store, info: ImageDebugInfo | undefined): ImageDebugInfo | undefined {
   if (info === undefined) return undefined;
   const programs = info.programs.filter((p) => store.object(p.codePage)?.kind === ObjectKind.dataPage);
-  return programs.length === 0 ? undefined : { programs };
+  if (programs.length === 0) return undefined;
+  const known = new Set(programs.map((p) => p.codePage));
+  const domains = (info.domains ?? []).filter((d) => known.has(d.codePage) && isDomain(store, d.domain));
+  return domains.length === 0 ? { programs } : { programs, domains };
 }
 
 /**
  * An image file: the state, then as much of the debug information as the debug
- * section holds (`MAX_DEBUG_BYTES`): all of it, or without source text, or none.
+ * section holds (`MAX_DEBUG_BYTES`): all of it, or without source text, or also
+ * without domain records, or none.
  */
 export function withDebugInfo(state: Uint8Array, info: ImageDebugInfo | undefined): Uint8Array {
   if (info === undefined) return state;
-  const withoutText: ImageDebugInfo = {
-    programs: info.programs.map((p) => ({ ...p, files: p.files.map((f) => ({ name: f.name })) })),
-  };
-  for (const attempt of [info, withoutText]) {
+  const programs = info.programs.map((p) => ({ ...p, files: p.files.map((f) => ({ name: f.name })) }));
+  const withoutText: ImageDebugInfo =
+    info.domains === undefined ? { programs } : { programs, domains: info.domains };
+  for (const attempt of [info, withoutText, { programs }]) {
     try {
       return attachDebugInfo(state, attempt);
     } catch (e) {
@@ -155,26 +218,99 @@ export function locateFault(
   return program === undefined ? undefined : sourceAt(program, fault.pc);
 }
 
-/** How a fault's domain is named: the root domain, or its id. */
-export function domainName(store: Store, domainId: number): string {
-  return domainId === store.kernel.root ? `the root domain #${domainId}` : `domain #${domainId}`;
+/** A generated label of a compiled language program that starts a domain: `d_NAME_init`. */
+const LANGUAGE_DOMAIN_ENTRY = /^d_(.+)_init$/;
+
+/** True for debug information of a program compiled from the language (its first file is `.kl`). */
+export const isLanguageDebug = (program: DebugProgram): boolean =>
+  program.files[0]?.name.endsWith('.kl') === true;
+
+/**
+ * The source's names for domains, per the debug information: a domain is named by the
+ * code label at the pc it was made to start at (the root domain: pc 0), or, in a
+ * compiled language program, by the `domain` declaration it was spawned from. The
+ * namer gives undefined when there is no record, no program for its code or no label
+ * there (the domain is then known by number). Built once, it answers each domain in
+ * O(log records) after one pass over each program's labels.
+ */
+export function domainNamer(info: ImageDebugInfo | undefined): (domainId: number) => string | undefined {
+  const records = info?.domains;
+  if (info === undefined || records === undefined || records.length === 0) return () => undefined;
+  const byPage = new Map<number, Map<number, string>>();
+  const entryNames = (codePage: number): Map<number, string> | undefined => {
+    let names = byPage.get(codePage);
+    if (names !== undefined) return names;
+    const program = info.programs.find((p) => p.codePage === codePage);
+    if (program === undefined) return undefined;
+    names = new Map();
+    const language = isLanguageDebug(program);
+    for (const l of program.labels) {
+      if (l.section !== 'code' || names.has(l.address)) continue;
+      if (!language) names.set(l.address, l.name);
+      else {
+        const m = LANGUAGE_DOMAIN_ENTRY.exec(l.name);
+        if (m !== null) names.set(l.address, m[1]!);
+      }
+    }
+    byPage.set(codePage, names);
+    return names;
+  };
+  return (domainId) => {
+    let lo = 0;
+    let hi = records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = records[mid]!;
+      if (r.domain === domainId) return entryNames(r.codePage)?.get(r.entry);
+      if (r.domain < domainId) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  };
+}
+
+/** One domain's source name (see domainNamer). */
+export const domainLabel = (info: ImageDebugInfo | undefined, domainId: number): string | undefined =>
+  domainNamer(info)(domainId);
+
+/** An identifier as it is; anything else (a hostile debug section's) quoted, escaped and bounded. */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_.$]{0,63}$/;
+/** The most characters of a name shown: longer ones are cut with `…`. */
+const NAME_SHOWN = 64;
+export function shownName(name: string): string {
+  if (IDENTIFIER.test(name)) return name;
+  const chars = [...name];
+  const cut = chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : name;
+  // Quotes and backslashes first, so that escapeText's own escapes stay apart from them.
+  return `"${escapeText(cut.replace(/["\\]/g, '\\$&'))}"`;
+}
+
+/** How a fault's domain is named: the root domain or a domain, by its source name when known, and its id. */
+export function domainName(store: Store, domainId: number, name?: string): string {
+  const called = name === undefined ? '' : `${shownName(name)} `;
+  return domainId === store.kernel.root
+    ? `the root domain ${called}#${domainId}`
+    : `domain ${called}#${domainId}`;
 }
 
 /**
  * The fault for people: `file:line:col: fault: CODE in DOMAIN (in LABEL): MESSAGE`,
  * then the source line and a caret when known; without a source position, the pc.
+ * DOMAIN is named by `name` (see domainLabel) when given; LABEL, the routine the pc is
+ * in, is left out when it is that name.
  */
 export function faultText(
   store: Store,
   fault: FaultInfo,
   where: FaultSource | undefined,
   red: (s: string) => string,
+  name?: string,
 ): string {
-  const domain = domainName(store, fault.domain);
+  const domain = domainName(store, fault.domain, name);
   if (where === undefined)
     return `${red('fault')}: ${fault.code} at pc ${fault.pc} in ${domain}: ${fault.message}`;
   // Names come from the debug information, which a hostile image can shape: escaped.
-  const label = where.label === undefined ? '' : `, in ${escapeText(where.label)}`;
+  const label = where.label === undefined || where.label === name ? '' : `, in ${escapeText(where.label)}`;
   let text = `${escapeText(where.file)}:${where.line}:${where.col}: ${red('fault')}: ${fault.code} in ${domain} (pc ${fault.pc}${label}): ${fault.message}`;
   if (where.sourceLine !== undefined) {
     const { text: shown, caret } = excerptLine(where.sourceLine, where.col);
@@ -183,13 +319,15 @@ export function faultText(
   return text;
 }
 
-/** The --json fields a source position adds to a fault. */
-export function faultSourceFields(where: FaultSource | undefined): Record<string, unknown> {
-  if (where === undefined) return {};
+/** The --json fields a source position and the domain's source name add to a fault. */
+export function faultSourceFields(where: FaultSource | undefined, name?: string): Record<string, unknown> {
+  const named = name === undefined ? {} : { domainName: name };
+  if (where === undefined) return named;
   return {
     file: where.file,
     line: where.line,
     col: where.col,
     ...(where.label === undefined ? {} : { label: where.label }),
+    ...named,
   };
 }

@@ -15,9 +15,17 @@ import {
 import { type ImageDebugInfo, imageHash, readImageHeader } from '@keyvm/image';
 import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
 import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
-import { faultSourceFields, locateFault } from './debug-info.js';
+import {
+  domainNamer,
+  faultSourceFields,
+  isLanguageDebug,
+  locateFault,
+  programOfDomain,
+  shownName,
+} from './debug-info.js';
 import { ExitCode } from './errors.js';
 import { colourFor, loadInputOf, paint } from './io.js';
+import { withFunctionName } from './lang.js';
 import { writeOutputPieces } from './stream-out.js';
 
 /** Names of the special domain slots by number. */
@@ -59,10 +67,14 @@ export interface ImageView {
       readonly line?: number;
       readonly col?: number;
       readonly label?: string;
+      /** The faulted domain's source name, when the debug section gives one. */
+      readonly domainName?: string;
     } | null;
   };
   readonly domains: readonly {
     readonly id: number;
+    /** The label of the code the domain was made to start at, when the debug section gives one. */
+    readonly name?: string;
     readonly root: boolean;
     readonly state: string;
     readonly ip: number;
@@ -139,6 +151,7 @@ export function viewImage(
   const store = machine.store;
   const k = store.kernel;
   const { version } = readImageHeader(bytes);
+  const nameOf = domainNamer(debug);
   const view: {
     [K in keyof ImageView]: ImageView[K] extends readonly (infer T)[] ? T[] : ImageView[K];
   } = {
@@ -162,14 +175,26 @@ export function viewImage(
               number: k.faultCode,
               pc: k.faultPc,
               domain: k.faultDomain,
-              ...faultSourceFields(locateFault(store, debug, { domain: k.faultDomain, pc: k.faultPc })),
+              ...faultSourceFields(
+                (() => {
+                  const where = locateFault(store, debug, { domain: k.faultDomain, pc: k.faultPc });
+                  const program = programOfDomain(store, debug, k.faultDomain);
+                  // A compiled language program's fault is in a function, not a generated label.
+                  return where !== undefined && program !== undefined && isLanguageDebug(program)
+                    ? withFunctionName(where, program, k.faultPc)
+                    : where;
+                })(),
+                nameOf(k.faultDomain),
+              ),
             },
     },
     domains: machine.domains().map((d) => {
       const stack = flatWords(stackView(store, d.slots[DomainSlot.STACK], d.sp));
       const slots = slotViews(d.slots, true);
+      const name = nameOf(d.id);
       return {
         id: d.id,
+        ...(name === undefined ? {} : { name }),
         root: d.id === k.root,
         state: d.stateName,
         ip: d.ip,
@@ -263,7 +288,7 @@ function* inspectLines(v: ImageView): Generator<string> {
   const fault =
     k.fault === null
       ? 'none'
-      : `${k.fault.code} (${k.fault.number}) at pc ${k.fault.pc} in domain #${k.fault.domain}` +
+      : `${k.fault.code} (${k.fault.number}) at pc ${k.fault.pc} in domain ${k.fault.domainName === undefined ? '' : `${shownName(k.fault.domainName)} `}#${k.fault.domain}` +
         (k.fault.file === undefined ? '' : ` (${escapeText(k.fault.file)}:${k.fault.line}:${k.fault.col})`);
   const queue = k.runQueue.map((id) => `#${id}`);
   if (k.runQueueOmitted > 0) queue.splice(queue.length / 2, 0, more(k.runQueueOmitted, 'queued'));
@@ -274,7 +299,8 @@ function* inspectLines(v: ImageView): Generator<string> {
   for (const d of v.domains) {
     const top = d.stack.slice(-16);
     const stack = `[${d.sp > top.length ? ['…', ...top].join(' ') : top.join(' ')}]`;
-    yield `  #${d.id}${d.root ? ' (root)' : ''}  ${d.state}, ip ${d.ip}, sp ${d.sp}, stack ${stack}`;
+    const name = d.name === undefined ? '' : ` ${shownName(d.name)}`;
+    yield `  #${d.id}${name}${d.root ? ' (root)' : ''}  ${d.state}, ip ${d.ip}, sp ${d.sp}, stack ${stack}`;
     yield* slotLines(d.slots, d.slotsOmitted, true);
   }
   yield '';

@@ -81,7 +81,7 @@ export const isLanguageProgram = (program: Program): boolean =>
   program.source !== undefined && isLanguageSource(program.source);
 
 /** The language function (`half`, `Domain.fn`) a code offset of a compiled program is in, from its labels. */
-export function functionAt(program: Program, pc: number): string | undefined {
+export function functionAt(program: Pick<Program, 'labels'>, pc: number): string | undefined {
   let fn: string | undefined;
   for (const l of program.labels) {
     if (l.section !== 'code' || l.address > pc) continue;
@@ -92,7 +92,11 @@ export function functionAt(program: Program, pc: number): string | undefined {
 }
 
 /** A fault's source position with the function it is in as its label (none at top level). */
-export function withFunctionName(where: FaultSource, program: Program, pc: number): FaultSource {
+export function withFunctionName(
+  where: FaultSource,
+  program: Pick<Program, 'labels'>,
+  pc: number,
+): FaultSource {
   const { label: _, ...rest } = where;
   const fn = functionAt(program, pc);
   return fn === undefined ? rest : { ...rest, label: fn };

@@ -3,7 +3,7 @@
 // report the outcome as a human summary or one JSON object.
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { disassemble, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
+import { disassembleInstruction, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
 import { encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
 import {
@@ -16,16 +16,19 @@ import {
   type RunStatus,
   type StepInfo,
 } from '@keyvm/interpreter';
-import { instructionByCode } from '@keyvm/isa';
 import { stackTopText, VIEW_ENDS } from './bounded.js';
 import { ConsoleSink } from './console-sink.js';
 import {
   bootDebugInfo,
+  DomainRecorder,
+  domainLabel,
   type FaultSource,
   faultSourceFields,
   faultText,
+  isLanguageDebug,
   liveDebugInfo,
   locateFault,
+  programOfDomain,
   withDebugInfo,
 } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
@@ -223,6 +226,8 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     }
     debug = bootDebugInfo(machine.store, input.program, input.kind === 'source' ? input.text : undefined);
   }
+  // What each domain made during the run starts at, for naming it (and saving that).
+  const recorder = new DomainRecorder(machine.store, debug);
   const { feed, initial } = await InputFeed.open(
     flags,
     connectStdin(input.name === STDIN_NAME ? '-' : input.name, flags) ? process.stdin : null,
@@ -238,7 +243,9 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
   } finally {
     interrupt.release();
     feed.close();
+    recorder.detach();
   }
+  debug = recorder.info();
   const elapsed = performance.now() - started;
   sink.flush();
 
@@ -261,13 +268,19 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
   }
   const stack = machine.stack();
   const located = outcome.fault ? locateFault(machine.store, debug, outcome.fault) : undefined;
-  // A program compiled from the language names the function, not the generated label.
+  // A program compiled from the language names the function, not the generated label
+  // (booted from source, or resumed from an image whose debug section says so).
+  const program =
+    located === undefined ? undefined : programOfDomain(machine.store, debug, outcome.fault!.domain);
   const where =
-    located !== undefined && input.kind !== 'image' && isLanguageProgram(input.program)
-      ? withFunctionName(located, input.program, outcome.fault!.pc)
+    located !== undefined &&
+    program !== undefined &&
+    (isLanguageDebug(program) || (input.kind !== 'image' && isLanguageProgram(input.program)))
+      ? withFunctionName(located, program, outcome.fault!.pc)
       : located;
-  const report = contractReport(outcome, stack, hash, where);
-  if (tracer) await tracer.finish(outcome);
+  const name = outcome.fault ? domainLabel(debug, outcome.fault.domain) : undefined;
+  const report = contractReport(outcome, stack, hash, where, name);
+  if (tracer) await tracer.finish(outcome, name);
   if (flags.json) {
     const dropped = machine.outputDropped;
     const json = { ...report, output: machine.output, ...(dropped > 0 ? { outputDropped: dropped } : {}) };
@@ -282,7 +295,10 @@ async function execute(input: Input, flags: RunFlags, args: readonly number[]): 
     if (sink.wrote && !sink.endsWithNewline && sink.stream?.isTTY && process.stderr.isTTY)
       await writeStream(sink.stream, '\n');
     if (!flags.quiet && !(tracer?.format === 'jsonl' && tracer.toStderr))
-      await writeStream(process.stderr, `${humanSummary(outcome, stack, flags, hash, machine, where)}\n`);
+      await writeStream(
+        process.stderr,
+        `${humanSummary(outcome, stack, flags, hash, machine, where, name)}\n`,
+      );
   }
   if (flags.stats) await writeStream(process.stderr, statsText(machine, outcome, elapsed, savedBytes));
   return outcome.status === 'interrupted'
@@ -378,9 +394,10 @@ export function contractReport(
   stack: readonly number[],
   hash: string | undefined,
   where?: FaultSource,
+  domainName?: string,
 ): Record<string, unknown> {
   const report: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed, stack };
-  if (r.fault) report.fault = { ...faultFields(r.fault), ...faultSourceFields(where) };
+  if (r.fault) report.fault = { ...faultFields(r.fault), ...faultSourceFields(where, domainName) };
   if (hash !== undefined) report.imageHash = hash;
   return report;
 }
@@ -401,6 +418,7 @@ function humanSummary(
   hash: string | undefined,
   machine: MachineApi,
   where: FaultSource | undefined,
+  domainName: string | undefined,
 ): string {
   const p = paint(colourFor(process.stderr));
   const tail = `after ${plural(r.steps, 'step')}, ${r.gasUsed.toLocaleString('en-US')} gas; stack ${stackText(stack)}`;
@@ -411,7 +429,7 @@ function humanSummary(
       break;
     case 'fault': {
       const f = r.fault!;
-      line = `${faultText(machine.store, f, where, p.red)}\n  ${tail}`;
+      line = `${faultText(machine.store, f, where, p.red, domainName)}\n  ${tail}`;
       break;
     }
     case 'out-of-gas':
@@ -466,7 +484,8 @@ interface Tracer {
   readonly format: TraceFormat;
   readonly toStderr: boolean;
   flush(): Promise<void>;
-  finish(r: Outcome): Promise<void>;
+  /** Ends the trace; a jsonl trace's summary names the faulted domain `domainName` when known. */
+  finish(r: Outcome, domainName: string | undefined): Promise<void>;
 }
 
 /** Words in the data page (slot 8) of domain `id`: EIP-3155's memSize for KeyVM. */
@@ -477,15 +496,17 @@ function dataWords(machine: MachineApi, id: number): number {
   return data?.kind === ObjectKind.dataPage ? data.size : 0;
 }
 
-/** The instruction at `pc` of a domain's code, as the disassembler prints it. */
+/**
+ * The instruction at the step's pc in its domain's code, as the disassembler
+ * writes it (`disassembleInstruction`: an immediate past the end of the code is
+ * said, not thrown); the bare mnemonic if the code page cannot be reached.
+ */
 function instructionText(machine: MachineApi, s: StepInfo): string {
   const page = machine.store.object(s.domain);
   const code =
     page?.kind === ObjectKind.keyPage ? machine.store.deref(page.slots[DomainSlot.CODE]!) : undefined;
   if (code?.kind !== ObjectKind.dataPage) return s.opName;
-  const length = 1 + (instructionByCode(s.op)?.immediates ?? 0);
-  const text = disassemble(code.words.subarray(s.pc, s.pc + length)).trimEnd();
-  return text.slice(text.indexOf(': ') + 2);
+  return disassembleInstruction(code.words, s.pc).text;
 }
 
 async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer> {
@@ -516,16 +537,16 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
   let count = 0;
   // The latest jsonl step is held back until the next one: if the run stops on its
   // fault, it gets EIP-3155's `error`.
-  let held: { step: StepInfo; memSize: number } | null = null;
+  let held: { step: StepInfo; memSize: number; instruction: string } | null = null;
   const release = (error?: string): void => {
-    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error);
+    if (held !== null) buffer += jsonlStep(held.step, held.memSize, error, held.instruction);
     held = null;
   };
   machine.onStep =
     format === 'jsonl'
       ? (s) => {
           release();
-          held = { step: s, memSize: dataWords(machine, s.domain) };
+          held = { step: s, memSize: dataWords(machine, s.domain), instruction: instructionText(machine, s) };
         }
       : (s) => {
           count++;
@@ -547,7 +568,7 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
     format,
     toStderr: target === undefined,
     flush,
-    async finish(r: Outcome): Promise<void> {
+    async finish(r: Outcome, domainName: string | undefined): Promise<void> {
       machine.onStep = null;
       if (format === 'jsonl') {
         const f = r.fault;
@@ -556,7 +577,7 @@ async function openTracer(machine: MachineApi, flags: RunFlags): Promise<Tracer>
           f && h !== null && h.step.pc === f.pc && h.step.domain === f.domain ? faultError(f) : undefined,
         );
         const summary: Record<string, unknown> = { status: r.status, steps: r.steps, gasUsed: r.gasUsed };
-        if (f) summary.fault = faultFields(f);
+        if (f) summary.fault = { ...faultFields(f), ...(domainName === undefined ? {} : { domainName }) };
         buffer += `${JSON.stringify(summary)}\n`;
       }
       await flush();

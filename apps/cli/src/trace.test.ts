@@ -37,7 +37,22 @@ describe.concurrent('--trace=jsonl', () => {
     for (const s of steps) expect(s).toMatchObject({ memSize: 256, refund: 0 });
     for (const s of steps.slice(0, -1)) expect(s).not.toHaveProperty('error');
     expect(steps.at(-1)).toMatchObject({ pc: 9, opName: 'DIV', error: 'division-by-zero: DIV by zero' });
-    expect(Object.keys(steps.at(-1)!).slice(-3)).toEqual(['opName', 'error', 'domain']);
+    // EIP-3155's fields in its order, then KeyVM's own (added after them, never renamed).
+    expect(Object.keys(steps.at(-1)!)).toEqual([
+      'pc',
+      'op',
+      'gas',
+      'gasCost',
+      'memSize',
+      'stack',
+      'depth',
+      'refund',
+      'opName',
+      'error',
+      'domain',
+      'instruction',
+    ]);
+    expect(steps.map((s) => s.instruction)).toEqual(['PUSH 1', 'PUSH 0', 'ADD', 'PUSH 5', 'PUSH 0', 'DIV']);
     expect(all.at(-1)).toEqual({
       status: 'fault',
       steps: 5,
@@ -83,6 +98,35 @@ describe.concurrent('--trace (text)', () => {
     expect(narrow.indexOf('PUSH 1')).toBe(wide.indexOf('PUSH 1'));
     expect(narrow.indexOf('gas')).toBe(wide.indexOf('gas'));
     expect(wide).toContain('#16777216 16777215: PUSH 1');
+  });
+
+  it('shows each instruction as the disassembler writes it, a cut-off one included', async () => {
+    // `.word 0` at the end is a PUSH whose immediate lies past the end of the code.
+    const src = file('cut.ism', 'PUSH 7\nPICK 0\n.word 99\n');
+    const r = await keyvm(['run', '--trace', src]);
+    expect(r.code).toBe(1);
+    const traced = r.stderr.split('\n').filter((l) => /^\s+\d+\s+#/.test(l));
+    expect(
+      traced.map(
+        (l) =>
+          l
+            .slice(l.indexOf(':') + 1)
+            .trim()
+            .split(/\s{2,}/)[0],
+      ),
+    ).toEqual([
+      'PUSH 7',
+      'PICK 0',
+      '.word 99', // no opcode: it faults bad-opcode
+    ]);
+    const cut = await keyvm(['run', '--trace', file('end.ism', 'PUSH 7\n.word 0\n')]);
+    expect(cut.stderr).toContain('0002:     .word 0 ; PUSH: immediate past the end of the code');
+    const jsonl = await keyvm(['run', '--trace=jsonl', file('end2.ism', 'PUSH 7\n.word 0\n')]);
+    expect(lines(jsonl.stderr).map((l) => l.instruction)).toEqual([
+      'PUSH 7',
+      '.word 0 ; PUSH: immediate past the end of the code',
+      undefined, // the summary
+    ]);
   });
 
   it('a bare --trace before FILE traces as text instead of reading FILE as the format', async () => {

@@ -1,6 +1,6 @@
 // The assembler: source text to a Program. Tokenizes, parses, then lays out code
 // and data in one pass with back-patching for labels and constants used early.
-import { INSTRUCTIONS, type InstructionInfo, instructionByName, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, instructionByName, Op } from '@keyvm/isa';
 import { AssemblyError, type AssemblyErrorCode, clip, DiagnosticSink } from './diagnostics.js';
 import { expand, type IncludeReader } from './expand.js';
 import {
@@ -315,14 +315,14 @@ class Layout {
     if (k === 0) {
       // Operands are pushed first, left to right: the first is the deepest argument.
       for (const arg of call.args) this.#expr(arg);
-      // Flat `JUMPIF :loop`: a lone operand of an instruction whose first argument is a
-      // jump address (per its stack effect, e.g. `addr cond --`) is that address; the
-      // rest is already on the stack, so the pushed operand is swapped under it.
+      // Flat `JUMPIF :loop`: a lone operand of an instruction whose first operand is a
+      // code address (its kind in the table, e.g. JUMPIF's `addr cond`) is that
+      // address; the rest is already on the stack, so the pushed operand is swapped under it.
       if (
         call.style === 'flat' &&
         call.args.length === 1 &&
         info.pops === 2 &&
-        firstArgument(info) === 'addr'
+        info.operands[0]?.kind === 'addr'
       ) {
         this.#op(Op.SWAP, call.loc);
       }
@@ -557,8 +557,3 @@ class Layout {
 }
 
 const at = (loc: Loc): string => `${loc.line}:${loc.col}`;
-
-/** The name of an instruction's first (deepest) stack argument in its effect, e.g. 'addr'. */
-function firstArgument(info: InstructionInfo): string | undefined {
-  return info.effect.split('--')[0]?.trim().split(/\s+/)[0];
-}

@@ -1,7 +1,10 @@
 import { INSTRUCTIONS, OPCODE_COUNT, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { assemble, disassemble, disassembleProgram, type Label } from './index.js';
+import { assemble, disassemble, disassembleInstruction, disassembleProgram, type Label } from './index.js';
+
+const SEED = Number(process.env.KEYVM_SEED ?? 19);
+console.log(`disassemble.test.ts: fast-check seed ${SEED} (KEYVM_SEED=n replays another)`);
 
 const { PUSH, ADD, JUMP, JUMPIF, HALT, DUP } = Op;
 
@@ -22,7 +25,7 @@ describe('disassemble', () => {
       0001: .word -1
       0002: .word 2147483647
       0003: HALT
-      0004: .word 0
+      0004: .word 0 ; PUSH: immediate past the end of the code
       "
     `);
   });
@@ -121,6 +124,49 @@ const word = fc.oneof(
 );
 const codeWords = fc.array(word, { maxLength: 64 }).map((words) => Int32Array.from(words));
 const labelName = fc.stringMatching(/^[A-Za-z_$][A-Za-z0-9_.$]{0,8}$/);
+
+describe('disassembleInstruction', () => {
+  it('prints one instruction and says where the next starts', () => {
+    const code = [PUSH, 10, ADD, Op.PICK, 2, OPCODE_COUNT, -7];
+    expect(disassembleInstruction(code, 0)).toEqual({ text: 'PUSH 10', next: 2 });
+    expect(disassembleInstruction(code, 2)).toEqual({ text: 'ADD', next: 3 });
+    expect(disassembleInstruction(code, 3)).toEqual({ text: 'PICK 2', next: 5 });
+    expect(disassembleInstruction(code, 5)).toEqual({ text: `.word ${OPCODE_COUNT}`, next: 6 });
+    expect(disassembleInstruction(code, 6)).toEqual({ text: '.word -7', next: 7 });
+  });
+
+  it('reports an immediate past the end of the code or a pc outside it, never throwing', () => {
+    expect(disassembleInstruction([ADD, PUSH], 1)).toEqual({
+      text: '.word 0 ; PUSH: immediate past the end of the code',
+      next: 2,
+    });
+    for (const pc of [-1, 2, 99, 1.5, Number.NaN])
+      expect(disassembleInstruction([ADD, HALT], pc)).toEqual({
+        text: `; pc ${pc} is outside the code (2 words)`,
+        next: pc,
+      });
+    expect(disassembleInstruction([], 0).text).toBe('; pc 0 is outside the code (0 words)');
+  });
+
+  it('walks any code to the same lines disassemble prints, each assembling to its words', () => {
+    fc.assert(
+      fc.property(codeWords, (code) => {
+        const lines: string[] = [];
+        let pc = 0;
+        while (pc < code.length) {
+          const { text, next } = disassembleInstruction(code, pc);
+          expect(next).toBeGreaterThan(pc);
+          expect(next).toBeLessThanOrEqual(code.length);
+          expect(assemble(text).code).toEqual(code.subarray(pc, next));
+          lines.push(`${String(pc).padStart(4, '0')}: ${text}`);
+          pc = next;
+        }
+        expect(lines.map((l) => `${l}\n`).join('')).toBe(disassemble(code));
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+});
 
 describe('round trip: disassemble, then assemble', () => {
   it('gives back identical code words for every word sequence', () => {

@@ -34,6 +34,45 @@ export function disassemble(code: ArrayLike<number>, options: DisassembleOptions
   return text;
 }
 
+/** One instruction as `disassembleInstruction` prints it, and where the next one starts. */
+export interface DisassembledInstruction {
+  /**
+   * Flat syntax that assembles back to the same words: `PUSH 10`, `ADD`; `.word N`
+   * for a word that is no opcode; `.word N ; PUSH: immediate past the end of the
+   * code` for an instruction cut off by the end of the code (a comment says so);
+   * `; pc N is outside the code (L words)` when `pc` is not in the code at all.
+   */
+  readonly text: string;
+  /** Where the next instruction starts: `pc` plus the words read (`pc` itself only when none could be). */
+  readonly next: number;
+}
+
+/**
+ * The instruction at `pc` of `code` in the flat syntax, as `disassemble` prints it
+ * (without labels or source-map grouping), and where the next one starts. It reads
+ * only the words of that instruction and never throws: an immediate past the end of
+ * the code, an unknown opcode or a `pc` outside the code are reported in the text.
+ * The tracer (`keyvm run --trace`) and the debuggers print steps with it.
+ */
+export function disassembleInstruction(code: ArrayLike<number>, pc: number): DisassembledInstruction {
+  if (!Number.isInteger(pc) || pc < 0 || pc >= code.length) {
+    const words = `${code.length} word${code.length === 1 ? '' : 's'}`;
+    return { text: `; pc ${pc} is outside the code (${words})`, next: pc };
+  }
+  const word = code[pc]! | 0;
+  const info = instructionByCode(word);
+  if (info === undefined) return { text: `.word ${word}`, next: pc + 1 };
+  const end = pc + 1 + info.immediates;
+  if (end > code.length) {
+    const what = info.immediates === 1 ? 'immediate' : 'immediates';
+    return { text: `.word ${word} ; ${info.name}: ${what} past the end of the code`, next: pc + 1 };
+  }
+  if (info.immediates === 0) return { text: info.name, next: end };
+  let text = info.name;
+  for (let j = pc + 1; j < end; j++) text += ` ${code[j]! | 0}`;
+  return { text, next: end };
+}
+
 /** Code words disassembled per piece by disassembleChunks. */
 const CHUNK_WORDS = 8192;
 
@@ -185,11 +224,10 @@ function printCode(
   while (pc < to) {
     for (const name of byAddress.get(pc) ?? []) lines.push(`${name}:`);
     const word = code[pc]! | 0;
-    const info = instructionByCode(word);
-    const length = 1 + (info?.immediates ?? 0);
+    const one = disassembleInstruction(code, pc);
     let labelInside = false;
-    for (let j = pc + 1; j < pc + length; j++) labelInside ||= byAddress.has(j);
-    if (info === undefined || pc + length > code.length || labelInside) {
+    for (let j = pc + 1; j < one.next; j++) labelInside ||= byAddress.has(j);
+    if (labelInside) {
       emit(pc, `.word ${word}`);
       pc++;
       continue;
@@ -200,15 +238,11 @@ function printCode(
       pc = group.end;
       continue;
     }
-    const operands: string[] = [];
-    for (let j = pc + 1; j < pc + length; j++) {
-      const immediate = code[j]! | 0;
-      const label = word === Op.PUSH ? byAddress.get(immediate)?.[0] : undefined;
-      const isAddress = label !== undefined && feedsAddressOperand(code, pc + length);
-      operands.push(isAddress ? `:${label}` : String(immediate));
-    }
-    emit(pc, operands.length === 0 ? info.name : `${info.name} ${operands.join(' ')}`);
-    pc += length;
+    // A PUSH of a labelled address that is a jump target prints as `PUSH :label`.
+    const label = word === Op.PUSH && one.next === pc + 2 ? byAddress.get(code[pc + 1]! | 0)?.[0] : undefined;
+    const isAddress = label !== undefined && feedsAddressOperand(code, one.next);
+    emit(pc, isAddress ? `PUSH :${label}` : one.text);
+    pc = one.next;
   }
   if (pc >= code.length) for (const name of byAddress.get(code.length) ?? []) lines.push(`${name}:`);
   return pc;
@@ -292,15 +326,15 @@ function sourceGroup(
     const e = places.get(p);
     if (e === undefined || !sameLine(e, at) || e.col <= at.col) return undefined;
   }
-  const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
-  const addressFirst = info.pops === 2 && inputs[0] === 'addr';
+  const kinds = info.operands;
+  const addressFirst = info.pops === 2 && kinds[0]?.kind === 'addr';
   // One operand of JUMPIF without the SWAP would read back as `JUMPIF :x` with one.
   if (addressFirst && pushes.length === 1 && !swap) return undefined;
   if (swap && !addressFirst) return undefined;
   if (pushes.length > info.pops) return undefined;
   const operands = pushes.map((p, n) => {
-    const input = swap ? inputs[0] : inputs[info.pops - pushes.length + n];
-    return operandText(word(p + 1)!, input === 'addr', byAddress);
+    const operand = swap ? kinds[0] : kinds[info.pops - pushes.length + n];
+    return operandText(word(p + 1)!, operand?.kind === 'addr', byAddress);
   });
   return { text: `${info.name} ${operands.join(' ')}`, end: k + 1, at: k };
 }
@@ -310,8 +344,8 @@ const ADDRESS_LOOKAHEAD = 16;
 
 /**
  * True when the word pushed just before `pc` is, on the straight-line path from
- * `pc`, popped as an operand that the instruction table's stack effect names
- * `addr` (the target of JUMP and JUMPIF). This keeps `PUSH 0` a number even when
+ * `pc`, popped as an operand whose kind in the instruction table is `addr` (the
+ * target of JUMP and JUMPIF). This keeps `PUSH 0` a number even when
  * a label sits at offset 0, and prints `PUSH :loop` where it is a jump target.
  */
 function feedsAddressOperand(code: ArrayLike<number>, pc: number): boolean {
@@ -320,8 +354,7 @@ function feedsAddressOperand(code: ArrayLike<number>, pc: number): boolean {
     const info = instructionByCode(code[pc]! | 0);
     if (info === undefined) return false;
     if (info.pops > depth) {
-      const inputs = info.effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
-      return inputs.length === info.pops && inputs[info.pops - 1 - depth] === 'addr';
+      return info.operands[info.pops - 1 - depth]?.kind === 'addr';
     }
     depth += info.pushes - info.pops;
     pc += 1 + info.immediates;

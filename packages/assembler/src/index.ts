@@ -12,9 +12,11 @@ export {
   MAX_SHOWN_DIAGNOSTICS,
 } from './diagnostics.js';
 export {
+  type DisassembledInstruction,
   type DisassembleOptions,
   disassemble,
   disassembleChunks,
+  disassembleInstruction,
   disassembleProgram,
 } from './disassemble.js';
 export {

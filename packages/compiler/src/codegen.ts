@@ -22,7 +22,7 @@ export interface AsmLine {
 export const SPAWN_STACK_WORDS = 1024;
 
 /** Whether PAGEWRITE takes the word first (`word slot index --`, KeyVM's order) or last. */
-const WORD_FIRST = (instructionByName('PAGEWRITE')?.effect ?? '').startsWith('word');
+const WORD_FIRST = instructionByName('PAGEWRITE')?.operands[0]?.kind === 'word';
 
 export function generate(checked: Checked): AsmLine[] {
   return new Generator(checked).run();

@@ -287,6 +287,22 @@ describe('makeDomain', () => {
     );
   });
 
+  it('tells onDomainMade about each domain made, once made, and not about refusals', () => {
+    const { s, mem, data } = setup();
+    const made: [number, Key][] = [];
+    s.onDomainMade = (page) => made.push([page.id, page.slots[DomainSlot.IP]!]);
+    const page = s.createPage(PageType.keys, mem, DomainSlot.RESUME + 1);
+    s.setSlot(page, DomainSlot.IP, numberKey(17));
+    s.makeDomain(page);
+    expectFault(s, 'bad-argument', () => s.makeDomain(page));
+    expectFault(s, 'wrong-kind', () => s.makeDomain(data));
+    const other = domainOf(s, mem).obj;
+    expect(made).toEqual([
+      [page.target, numberKey(17)],
+      [other.id, numberKey(0)],
+    ]);
+  });
+
   it('domainKey faults on a key page that is not a domain', () => {
     const { s, keys } = setup();
     expectFault(s, 'wrong-kind', () => s.domainKey(s.keyPage(keys, false)));

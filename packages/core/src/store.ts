@@ -99,6 +99,14 @@ export class Store {
    * to know the cache still holds without resolving them again.
    */
   epoch = 0;
+  /**
+   * Called after `makeDomain` turns a key page into a domain, with that page (its IP
+   * slot holds the pc the domain will be entered at, its CODE slot its code). Not
+   * state and not saved: it lets a debugger remember what each domain was made from.
+   * It is called inside the instruction that made the domain, so it must neither
+   * throw nor change the store.
+   */
+  onDomainMade: ((domain: KeyPage) => void) | null = null;
 
   constructor(options: StoreOptions = {}) {
     const time = options.time ?? UNLIMITED;
@@ -405,6 +413,7 @@ export class Store {
     if (s[DomainSlot.POINTER]!.kind !== KeyKind.number) s[DomainSlot.POINTER] = numberKey(0);
     s[DomainSlot.SELF] = this.pageKey(page);
     page.isDomain = true;
+    this.onDomainMade?.(page);
     return this.domainKey(page);
   }
 

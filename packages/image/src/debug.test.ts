@@ -1,9 +1,11 @@
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { richStore, tinyStore } from './fixtures.test-helpers.js';
 import {
   attachDebugInfo,
   decodeImage,
+  encodeDebugSection,
   encodeImage,
   type ImageDebugInfo,
   ImageError,
@@ -119,6 +121,104 @@ describe('the optional debug section', () => {
       ],
     };
     expect(refusal(() => attachDebugInfo(state, badOrder)).reason).toMatch(/not after/);
+  });
+});
+
+/** A debug section written by hand: `payload` as JSON under format `version`, checksummed. */
+function handWritten(state: Uint8Array, version: number, payload: unknown): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(payload));
+  const section = encodeDebugSection({ programs: [] });
+  const out = new Uint8Array(state.length + 16 + json.length + 4);
+  out.set(state);
+  out.set(section.subarray(0, 8), state.length);
+  const dv = new DataView(out.buffer, state.length);
+  dv.setUint32(8, version, true);
+  dv.setUint32(12, json.length, true);
+  out.set(json, state.length + 16);
+  dv.setUint32(16 + json.length, crc32(out.subarray(state.length, state.length + 16 + json.length)), true);
+  return out;
+}
+
+describe('domain records (debug format version 2)', () => {
+  const withDomains: ImageDebugInfo = {
+    ...info,
+    domains: [
+      { domain: 6, codePage: 3, entry: 0 },
+      { domain: 12, codePage: 3, entry: 2 },
+    ],
+  };
+  const versionOf = (file: Uint8Array, state: Uint8Array): number =>
+    new DataView(file.buffer, file.byteOffset + state.length).getUint32(8, true);
+
+  it('round-trip, written as version 2; without them the section stays version 1', () => {
+    const state = encodeImage(richStore());
+    const file = attachDebugInfo(state, withDomains);
+    expect(versionOf(file, state)).toBe(2);
+    expect(imageDebugInfo(file)).toEqual(withDomains);
+    expect(imageHash(file)).toBe(imageHash(state));
+    expect(encodeImage(decodeImage(file))).toEqual(state);
+    const old = attachDebugInfo(state, info);
+    expect(versionOf(old, state)).toBe(1);
+    expect(imageDebugInfo(old)).toEqual(info);
+    expect(imageDebugInfo(old)?.domains).toBeUndefined();
+  });
+
+  it('read a version-1 section written by an older writer, and refuse domains in one', () => {
+    const state = encodeImage(tinyStore());
+    expect(imageDebugInfo(handWritten(state, 1, info))).toEqual(info);
+    const v1 = refusal(() => imageDebugInfo(handWritten(state, 1, withDomains)));
+    expect([v1.code, v1.reason]).toEqual([
+      'bad-debug-info',
+      "the debug payload has an unknown field 'domains'",
+    ]);
+    const v3 = refusal(() => imageDebugInfo(handWritten(state, 3, withDomains)));
+    expect(v3.reason).toBe('debug format version 3; this reader reads 1 to 2');
+    expect(v3.offset).toBe(state.length + 8);
+  });
+
+  it('are checked: order, whole numbers, known fields', () => {
+    const state = encodeImage(tinyStore());
+    const bad = (domains: unknown): string =>
+      refusal(() => imageDebugInfo(handWritten(state, 2, { programs: [], domains }))).reason;
+    expect(
+      bad([
+        { domain: 5, codePage: 3, entry: 0 },
+        { domain: 5, codePage: 3, entry: 1 },
+      ]),
+    ).toBe('domains[1].domain 5 is not after 5');
+    expect(bad([{ domain: 5, codePage: 0, entry: 0 }])).toMatch(
+      /^domains\[0\]\.codePage must be a whole number from 1/,
+    );
+    expect(bad([{ domain: 5, codePage: 3, entry: -1 }])).toMatch(
+      /^domains\[0\]\.entry must be a whole number/,
+    );
+    expect(bad([{ domain: 5, codePage: 3, entry: 0, name: 'x' }])).toBe(
+      "domains[0] has an unknown field 'name'",
+    );
+    expect(bad({})).toBe('domains must be a list');
+    expect(bad([7])).toBe('domains[0] is not an object');
+  });
+
+  const seed = Number(process.env.KEYVM_SEED ?? 1617);
+  console.log(`debug domain records: seed ${seed} (set KEYVM_SEED to replay another)`);
+  it('round-trip canonically whatever the order given (property)', () => {
+    const state = encodeImage(tinyStore());
+    const record = fc.record({
+      domain: fc.integer({ min: 1, max: 0xffff_ffff }),
+      codePage: fc.integer({ min: 1, max: 0xffff_ffff }),
+      entry: fc.nat(),
+    });
+    fc.assert(
+      fc.property(fc.uniqueArray(record, { selector: (d) => d.domain, maxLength: 20 }), (domains) => {
+        const given: ImageDebugInfo = { programs: info.programs, domains };
+        const file = attachDebugInfo(state, given);
+        const sorted = [...domains].sort((a, b) => a.domain - b.domain);
+        expect(imageDebugInfo(file)).toEqual({ programs: info.programs, domains: sorted });
+        expect(attachDebugInfo(state, { programs: info.programs, domains: sorted })).toEqual(file);
+        expect(splitImage(file).state).toEqual(state);
+      }),
+      { seed, numRuns: 100 },
+    );
   });
 });
 

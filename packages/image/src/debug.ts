@@ -3,7 +3,7 @@
 //
 // Layout (little-endian), right after the state's CRC-32:
 //   0   magic 89 4B 56 4D 44 0D 0A 1A ("\x89KVMD\r\n\x1a")
-//   8   u32 debug format version (1)
+//   8   u32 debug format version (1, or 2 when `domains` is given)
 //   12  u32 payload length n (at most MAX_DEBUG_BYTES)
 //   16  n bytes: UTF-8 JSON of an ImageDebugInfo, written canonically
 //   16+n u32 CRC-32 of every byte of the section before it
@@ -15,8 +15,14 @@ import { checkLimit, type ImageLimits } from './limits.js';
 
 /** The magic that opens a debug section. */
 export const DEBUG_MAGIC: Uint8Array = Uint8Array.of(0x89, 0x4b, 0x56, 0x4d, 0x44, 0x0d, 0x0a, 0x1a);
-/** The debug section format version this package writes and reads. */
-export const DEBUG_FORMAT_VERSION = 1;
+/**
+ * The newest debug section format version this package writes and reads. Version 1
+ * has `programs` only; version 2 adds `domains`. The encoder writes the lowest version
+ * that holds what it is given (1 without domains), so older readers still read it.
+ */
+export const DEBUG_FORMAT_VERSION = 2;
+/** The oldest debug section format version this package reads. */
+export const DEBUG_FORMAT_OLDEST = 1;
 /** The largest debug payload accepted (bytes of JSON): 16 MiB. */
 export const MAX_DEBUG_BYTES = 16 * 1024 * 1024;
 /** The most programs, files, labels or source map entries the section may describe. */
@@ -61,13 +67,29 @@ export interface DebugProgram {
   readonly sourceMap: readonly DebugSourcePosition[];
 }
 
+/**
+ * What a domain was made from (format version 2): the code page and the pc it was
+ * first to be entered at. Its name is the code label at `entry` in the program of
+ * `codePage` (tools resolve it when they print; it is never part of the state).
+ */
+export interface DebugDomain {
+  /** Object id of the domain's key page in the image. */
+  readonly domain: number;
+  /** Object id of the code page the domain was made to run. */
+  readonly codePage: number;
+  /** The pc (word offset into the code page) the domain was made to start at. */
+  readonly entry: number;
+}
+
 export interface ImageDebugInfo {
   /** At most one per code page, in ascending `codePage` order. */
   readonly programs: readonly DebugProgram[];
+  /** At most one per domain, in ascending `domain` order (format version 2; absent in 1). */
+  readonly domains?: readonly DebugDomain[];
 }
 
 /** Bounds and validates a value read from JSON as ImageDebugInfo; throws ImageError('bad-debug-info'). */
-function checkDebugInfo(value: unknown, at: number): ImageDebugInfo {
+function checkDebugInfo(value: unknown, at: number, version: number): ImageDebugInfo {
   const bad = (why: string): never => refuse('bad-debug-info', { section: 'debug', offset: at }, why);
   const isObject = (v: unknown): v is Record<string, unknown> =>
     typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -90,7 +112,7 @@ function checkDebugInfo(value: unknown, at: number): ImageDebugInfo {
     return v as string;
   };
   if (!isObject(value)) return bad('the debug payload is not a JSON object');
-  onlyKeys(value, ['programs'], 'the debug payload');
+  onlyKeys(value, version >= 2 ? ['programs', 'domains'] : ['programs'], 'the debug payload');
   let lastPage = 0;
   const programs = list(value.programs, 'programs').map((p, i): DebugProgram => {
     const where = `programs[${i}]`;
@@ -136,7 +158,27 @@ function checkDebugInfo(value: unknown, at: number): ImageDebugInfo {
     });
     return { codePage, dataPage, files, labels, sourceMap };
   });
-  return { programs };
+  if (value.domains === undefined) return { programs };
+  let lastDomain = 0;
+  const domains = list(value.domains, 'domains').map((d, i): DebugDomain => {
+    const where = `domains[${i}]`;
+    if (!isObject(d)) return bad(`${where} is not an object`);
+    onlyKeys(d, ['domain', 'codePage', 'entry'], where);
+    const domain = count(d.domain, `${where}.domain`, 1);
+    if (domain <= lastDomain) bad(`${where}.domain ${domain} is not after ${lastDomain}`);
+    lastDomain = domain;
+    return {
+      domain,
+      codePage: count(d.codePage, `${where}.codePage`, 1),
+      entry: count(d.entry, `${where}.entry`, 0),
+    };
+  });
+  return { programs, domains };
+}
+
+/** The lowest format version that holds `info`. */
+function versionFor(info: ImageDebugInfo): number {
+  return info.domains === undefined ? 1 : 2;
 }
 
 /** The canonical JSON of debug info: fixed field order, programs by code page. */
@@ -154,13 +196,18 @@ function canonicalJson(info: ImageDebugInfo): string {
           : { pc: e.pc, line: e.line, col: e.col, file: e.file },
       ),
     }));
-  return JSON.stringify({ programs });
+  if (info.domains === undefined) return JSON.stringify({ programs });
+  const domains = [...info.domains]
+    .sort((a, b) => a.domain - b.domain)
+    .map((d) => ({ domain: d.domain, codePage: d.codePage, entry: d.entry }));
+  return JSON.stringify({ programs, domains });
 }
 
 /** The bytes of a debug section for `info`; throws ImageError for info the reader would refuse. */
 export function encodeDebugSection(info: ImageDebugInfo): Uint8Array {
   const json = canonicalJson(info);
-  checkDebugInfo(JSON.parse(json), 0);
+  const version = versionFor(info);
+  checkDebugInfo(JSON.parse(json), 0, version);
   const payload = new TextEncoder().encode(json);
   if (payload.length > MAX_DEBUG_BYTES)
     refuse(
@@ -171,7 +218,7 @@ export function encodeDebugSection(info: ImageDebugInfo): Uint8Array {
   const out = new Uint8Array(DEBUG_HEADER_BYTES + payload.length + CRC_BYTES);
   const dv = new DataView(out.buffer);
   out.set(DEBUG_MAGIC, 0);
-  dv.setUint32(8, DEBUG_FORMAT_VERSION, true);
+  dv.setUint32(8, version, true);
   dv.setUint32(12, payload.length, true);
   out.set(payload, DEBUG_HEADER_BYTES);
   dv.setUint32(
@@ -242,11 +289,11 @@ export function splitImage(
     refuse('bad-debug-info', where(left), `the debug section is cut short (${left} bytes)`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset + end, left);
   const version = dv.getUint32(8, true);
-  if (version !== DEBUG_FORMAT_VERSION)
+  if (version < DEBUG_FORMAT_OLDEST || version > DEBUG_FORMAT_VERSION)
     refuse(
       'bad-debug-info',
       where(8),
-      `debug format version ${version}; this reader reads ${DEBUG_FORMAT_VERSION}`,
+      `debug format version ${version}; this reader reads ${DEBUG_FORMAT_OLDEST} to ${DEBUG_FORMAT_VERSION}`,
     );
   const length = dv.getUint32(12, true);
   if (length > MAX_DEBUG_BYTES)
@@ -275,7 +322,7 @@ export function splitImage(
   } catch {
     refuse('bad-debug-info', where(DEBUG_HEADER_BYTES), 'the debug payload is not UTF-8 JSON');
   }
-  return { state: bytes.subarray(0, end), debug: checkDebugInfo(json, end + DEBUG_HEADER_BYTES) };
+  return { state: bytes.subarray(0, end), debug: checkDebugInfo(json, end + DEBUG_HEADER_BYTES, version) };
 }
 
 /** The debug information an image file carries, if any (the state is not decoded). */

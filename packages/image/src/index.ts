@@ -23,8 +23,10 @@ export {
 } from './binary.js';
 export {
   attachDebugInfo,
+  DEBUG_FORMAT_OLDEST,
   DEBUG_FORMAT_VERSION,
   DEBUG_MAGIC,
+  type DebugDomain,
   type DebugFile,
   type DebugLabel,
   type DebugProgram,

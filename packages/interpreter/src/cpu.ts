@@ -26,14 +26,14 @@ import {
   Resource,
   type Store,
 } from '@keyvm/core';
-import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op, type Opcode } from '@keyvm/isa';
 import type { DeviceHost } from './devices.js';
 import { type CompiledCode, compiledFor } from './jit.js';
 import { transfer } from './ops/control.js';
 import { heavyCost } from './ops/cost.js';
 import { describeFault, describeKey } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
-import { restoreOperands } from './ops/operands.js';
+import { restoreOperands, underflowMessage } from './ops/operands.js';
 import { PageViews } from './page-views.js';
 import type { FaultInfo, StepHook } from './types.js';
 
@@ -985,10 +985,7 @@ export class Cpu {
       }
       // Otherwise reached only by a `break` out of the switch: a stack underflow.
       fuel++;
-      fault = new GuestFault(
-        'stack-underflow',
-        `${INSTRUCTIONS[op!]!.name} needs ${INSTRUCTIONS[op!]!.pops} words`,
-      );
+      fault = new GuestFault('stack-underflow', underflowMessage(op! as Opcode, sp));
       break;
     }
     const used = fuel0 - fuel;

@@ -369,7 +369,8 @@ describe('PICK and PUT (frame access)', () => {
 
 describe('compiled code shared between machines', () => {
   it('machines booted from the same program run one compiled function, compiled once', () => {
-    const words = code('PUSH', 1000, 'PUSH', 1, 'SUB', 'DUP', 'PUSH', 2, 'SWAP', 'JUMPIF', 'PUSH', 77, 'HALT');
+    const countdown = ['PUSH', 1000, 'PUSH', 1, 'SUB', 'DUP', 'PUSH', 2, 'SWAP', 'JUMPIF'];
+    const words = code(...countdown, 'PUSH', 77, 'HALT');
     const boot = () => Machine.boot({ code: words }, { jit: 'eager', devices: false });
     const first = boot();
     expect(first.run().status).toBe('halted');

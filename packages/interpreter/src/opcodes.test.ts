@@ -1155,6 +1155,36 @@ describe('fault results', () => {
     expect(r.fault?.message).toMatch(/zero/);
     expect(m.domain(m.rootDomain).stateName).toBe('faulted');
   });
+  it('a stack underflow names the operands the table lists, inline or dispatched, JIT or not', () => {
+    for (const jit of [false, true, 'eager'] as const) {
+      expect(boot(['PUSH', 1, 'PAGEWRITE'], { jit }).run().fault?.message).toBe(
+        'PAGEWRITE needs 3 words (word slot index), the stack holds 1',
+      );
+      expect(boot(['PUSH', 1, 'ADD'], { jit }).run().fault?.message).toBe(
+        'ADD needs 2 words (a b), the stack holds 1',
+      );
+      expect(boot(['KEYNUM'], { jit }).run().fault?.message).toBe(
+        'KEYNUM needs 1 word (slot), the stack holds 0',
+      );
+    }
+  });
+  it('a wrong key names the operand when the instruction takes several slots', () => {
+    // COPYKEY dpage didx spage sidx: which slot broke the rule is told by the table's names.
+    expect(boot([...op('NUMKEY', 20, 7), ...op('COPYKEY', 8, 0, 20, 0)]).run().fault?.message).toBe(
+      'slot 20 holds a number key (7), COPYKEY needs a page key for its spage operand',
+    );
+    expect(boot([...op('NUMKEY', 20, 7), ...op('COPYKEY', 20, 0, 8, 0)]).run().fault?.message).toBe(
+      'slot 8 (DATA) holds a page key to a data page, COPYKEY needs a key to a key page for its spage operand',
+    );
+    // The same slot as both operands: the slot alone says which.
+    expect(boot([...op('NUMKEY', 20, 7), ...op('COPYKEY', 20, 0, 20, 0)]).run().fault?.message).toBe(
+      'slot 20 holds a number key (7), COPYKEY needs a page key',
+    );
+    // One slot operand: no operand name.
+    expect(boot([...op('NUMKEY', 20, 7), ...op('PAGEREAD', 20, 0)]).run().fault?.message).toBe(
+      'slot 20 holds a number key (7), PAGEREAD needs a page key',
+    );
+  });
   it('a faulted machine stays stopped and reports the same fault', () => {
     const m = boot(op('DIV', 1, 0));
     const first = m.run();

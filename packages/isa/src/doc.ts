@@ -1,8 +1,12 @@
 // Renders the instruction table as the Markdown reference in docs/isa.md.
 import { DEVICES } from './devices.js';
-import { INSTRUCTIONS, SIZE_GAS } from './table.js';
+import { INSTRUCTIONS, type InstructionInfo, OPERAND_KINDS, SIZE_GAS } from './table.js';
 
 const escapeCell = (s: string): string => s.replaceAll('|', '\\|');
+
+/** The operands column: each operand's kind, as `name:kind` where the name is not the kind. */
+const operandsCell = (r: InstructionInfo): string =>
+  r.operands.map((o) => (o.name === o.kind ? o.kind : `${o.name}:${o.kind}`)).join(' ');
 
 /** The full ISA reference, generated from the table; docs/isa.md must equal it. */
 export function renderIsaMarkdown(): string {
@@ -30,14 +34,21 @@ export function renderIsaMarkdown(): string {
     "domain's meter chain (METERREAD, METERSET, CREATEMETER, ATTENUATE, SEVER) also cost 1 per",
     'meter between it and its prime meter (its depth).',
     '',
-    '| code | name | KeyVM | imm | pops | pushes | gas | effect | meaning |',
-    '| ---: | :--- | :---: | ---: | ---: | ---: | ---: | :--- | :--- |',
+    'The *operands* column gives the kind of each popped operand, first pushed first, as',
+    '`name:kind` (just the kind where the name is the same); the kinds are listed after the table.',
+    '',
+    '| code | name | KeyVM | imm | pops | pushes | gas | effect | operands | meaning |',
+    '| ---: | :--- | :---: | ---: | ---: | ---: | ---: | :--- | :--- | :--- |',
   ];
   for (const r of INSTRUCTIONS) {
+    const operands = r.operands.length === 0 ? '' : `\`${operandsCell(r)}\``;
     lines.push(
-      `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas}${r.sizeGas ? ' +size' : ''} | \`${escapeCell(r.effect)}\` | ${escapeCell(r.doc)} |`,
+      `| ${r.code} | ${r.name} | ${r.keyvm ? '✓' : ''} | ${r.immediates} | ${r.pops} | ${r.pushes} | ${r.gas}${r.sizeGas ? ' +size' : ''} | \`${escapeCell(r.effect)}\` | ${operands} | ${escapeCell(r.doc)} |`,
     );
   }
+  lines.push('', '## Operand kinds', '', '| kind | meaning |', '| :--- | :--- |');
+  for (const [kind, meaning] of Object.entries(OPERAND_KINDS))
+    lines.push(`| \`${kind}\` | ${escapeCell(meaning)} |`);
   lines.push(
     '',
     '## Devices',

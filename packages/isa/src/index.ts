@@ -17,7 +17,11 @@ export {
   type InstructionInfo,
   type InstructionRow,
   type Mnemonic,
+  OPERAND_KINDS,
   Op,
   type Opcode,
+  type Operand,
+  type OperandKind,
+  operandPositions,
   SIZE_GAS,
 } from './table.js';

@@ -8,7 +8,9 @@ import {
   instructionLength,
   isOpcode,
   OPCODE_COUNT,
+  OPERAND_KINDS,
   Op,
+  operandPositions,
   renderIsaMarkdown,
   SIZE_GAS,
 } from './index.js';
@@ -137,6 +139,74 @@ describe('instruction table', () => {
     expect(instructionLength(Op.PUSH)).toBe(2);
     expect(instructionLength(Op.ADD)).toBe(1);
     expect(instructionLength(9999)).toBe(1);
+  });
+});
+
+/** The input names of a stack effect, deepest first: `a b -- a+b` gives a, b. */
+const effectInputs = (effect: string): string[] => effect.split('--')[0]!.trim().split(/\s+/).filter(Boolean);
+
+describe('operand kinds', () => {
+  it('has one operand a pop, named as the effect string names its inputs, in the same order', () => {
+    for (const r of INSTRUCTIONS) {
+      expect(r.operands, r.name).toHaveLength(r.pops);
+      expect(
+        r.operands.map((o) => o.name),
+        r.name,
+      ).toEqual(effectInputs(r.effect));
+      for (const o of r.operands) expect(Object.keys(OPERAND_KINDS), `${r.name} ${o.name}`).toContain(o.kind);
+      expect(Object.isFrozen(r.operands), r.name).toBe(true);
+    }
+  });
+
+  it('gives KeyVM’s 21 the kinds its manual describes', () => {
+    const kinds = (name: string) =>
+      instructionByName(name)!
+        .operands.map((o) => o.kind)
+        .join(' ');
+    expect(kinds('CREATEPAGE')).toBe('slot type slot size'); // slot, type, meter slot, size
+    expect(kinds('PAGESIZESET')).toBe('slot size');
+    expect(kinds('CALL')).toBe('slot slot'); // target, message
+    expect(kinds('COPYKEY')).toBe('slot index slot index'); // target page slot, index, source page slot, index
+    expect(kinds('ATTENUATE')).toBe('slot index slot index option');
+    expect(kinds('JUMP')).toBe('addr');
+    expect(kinds('JUMPIF')).toBe('addr word');
+    expect(kinds('PAGEREAD')).toBe('slot index');
+    expect(kinds('PAGEWRITE')).toBe('word slot index'); // KeyVM's order: word first
+    for (const name of ['ADD', 'SUB', 'MUL', 'DIV', 'MOD', 'AND', 'OR', 'XOR', 'NOT'])
+      expect(kinds(name), name).toMatch(/^word( word)?$/);
+  });
+
+  it('ties the kinds to the rest of the row', () => {
+    for (const r of INSTRUCTIONS) {
+      const kinds = r.operands.map((o) => o.kind);
+      // A size operand is the top of the stack, which is what `gasFor` charges for.
+      expect(kinds.includes('size'), r.name).toBe(r.sizeGas);
+      if (r.sizeGas) expect(kinds.at(-1), r.name).toBe('size');
+      // An index is an offset in the page a slot operand just before it names.
+      kinds.forEach((k, i) => {
+        if (k === 'index') expect(kinds[i - 1], r.name).toBe('slot');
+      });
+      // Only control transfers take code addresses; every page, key, meter and device
+      // instruction names what it works on by a slot.
+      if (kinds.includes('addr')) expect(r.family, r.name).toBe('control');
+      if (['page', 'key', 'domain', 'meter', 'device'].includes(r.family))
+        expect(kinds, r.name).toContain('slot');
+      // Arithmetic and comparisons work on plain words.
+      if (['arith', 'compare', 'stack'].includes(r.family))
+        expect(new Set(kinds), r.name).toEqual(new Set(kinds.length ? ['word'] : []));
+    }
+    // Every kind is used somewhere.
+    const used = new Set(INSTRUCTIONS.flatMap((r) => r.operands.map((o) => o.kind)));
+    expect([...used].sort()).toEqual(Object.keys(OPERAND_KINDS).sort());
+  });
+
+  it('says where each named operand sits', () => {
+    expect(operandPositions(INSTRUCTIONS[Op.PAGEWRITE])).toEqual({ word: 0, slot: 1, index: 2 });
+    expect(operandPositions(INSTRUCTIONS[Op.CREATEPAGE])).toEqual({ slot: 0, type: 1, meter: 2, size: 3 });
+    expect(operandPositions(INSTRUCTIONS[Op.HALT])).toEqual({});
+    // The names are typed from the row, so a handler cannot index an operand the table lacks.
+    // @ts-expect-error PAGEWRITE has no operand named `size`
+    expect(operandPositions(INSTRUCTIONS[Op.PAGEWRITE]).size).toBeUndefined();
   });
 });
 

@@ -11,20 +11,26 @@ import {
   type KeyPage,
   NULL_KEY,
 } from '@keyvm/core';
-import type { Op } from '@keyvm/isa';
+import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
 import { type Cpu, Next } from '../cpu.js';
 import { ownSlot, slotKey, takeOperands } from './operands.js';
+
+// Where each instruction's operands sit, read from the table's operands column
+// (CALL's are CALLW's first two).
+const CALLW = operandPositions(INSTRUCTIONS[Op.CALLW]);
+const RETURN = operandPositions(INSTRUCTIONS[Op.RETURN]);
+const FORK = operandPositions(INSTRUCTIONS[Op.FORK]);
 
 const stateOf = (page: KeyPage): number => page.slots[3 satisfies typeof DomainSlot.STATE]!.value;
 
 function call(cpu: Cpu, withWord: boolean): void {
-  const o = takeOperands(cpu, withWord ? 3 : 2, withWord ? 'CALLW' : 'CALL'); // target msg [word]
+  const o = takeOperands(cpu, withWord ? Op.CALLW : Op.CALL);
   const store = cpu.store;
-  const callee = store.domain(slotKey(cpu, o[0]!));
-  const message = ownSlot(cpu, o[1]!);
+  const callee = store.domain(slotKey(cpu, o[CALLW.target]!));
+  const message = ownSlot(cpu, o[CALLW.msg]!);
   const caller = cpu.domain!;
   // deliver() checks the callee can take the call before changing anything.
-  cpu.deliver(callee, message, store.resumeKey(caller), withWord ? o[2]! : null);
+  cpu.deliver(callee, message, store.resumeKey(caller), withWord ? o[CALLW.word]! : null);
   cpu.ip += 1;
   cpu.setState(
     caller,
@@ -75,11 +81,11 @@ function resumeThrough(cpu: Cpu, resume: Key, reply: typeof NULL_KEY, word: numb
 }
 
 function returnOp(cpu: Cpu): void {
-  const o = takeOperands(cpu, 3, 'RETURN'); // resume key word
-  const resume = slotKey(cpu, o[0]!);
-  const reply = ownSlot(cpu, o[1]!);
+  const o = takeOperands(cpu, Op.RETURN);
+  const resume = slotKey(cpu, o[RETURN.resume]!);
+  const reply = ownSlot(cpu, o[RETURN.key]!);
   const me = cpu.domain!;
-  const target = resumeThrough(cpu, resume, reply, o[2]!);
+  const target = resumeThrough(cpu, resume, reply, o[RETURN.word]!);
   cpu.ip += 1;
   cpu.setState(me, 0 satisfies typeof DomainState.available);
   cpu.suspend();
@@ -87,9 +93,9 @@ function returnOp(cpu: Cpu): void {
 }
 
 export function forkOp(cpu: Cpu): Next {
-  const o = takeOperands(cpu, 2, 'FORK'); // target msg
-  const target = cpu.store.domain(ownSlot(cpu, o[0]!));
-  cpu.deliver(target, ownSlot(cpu, o[1]!), NULL_KEY, null);
+  const o = takeOperands(cpu, Op.FORK);
+  const target = cpu.store.domain(ownSlot(cpu, o[FORK.target]!));
+  cpu.deliver(target, ownSlot(cpu, o[FORK.msg]!), NULL_KEY, null);
   cpu.enqueue(target);
   cpu.ip += 1;
   return Next.continue;

@@ -3,7 +3,12 @@
 // one per meter of the running domain's chain for instructions that settle it, plus
 // a SEVER's walk over the store at the version limit.
 import { type DomainSlot, type KeyPage, ObjectKind, type Store } from '@keyvm/core';
-import { gasFor, INSTRUCTIONS, Op } from '@keyvm/isa';
+import { gasFor, INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
+
+// Where the operands the size gas looks at sit (from the table's operands column):
+// CREATEPAGE's page type, PAGESIZESET's page slot; the size is the top of the stack.
+const CREATEPAGE = operandPositions(INSTRUCTIONS[Op.CREATEPAGE]);
+const PAGESIZESET = operandPositions(INSTRUCTIONS[Op.PAGESIZESET]);
 
 /**
  * 1 for instructions that settle the running domain's borrow and borrow again,
@@ -46,11 +51,12 @@ export function heavyCost(
   const row = INSTRUCTIONS[op]!;
   let cost = row.gas;
   if (row.sizeGas && sp >= row.pops) {
+    const base = sp - row.pops; // where the first operand sits
     const top = stack[sp - 1];
     const keys =
       op === Op.CREATEPAGE
-        ? stack[sp - 3] === 1
-        : domain !== null && isKeyPageSlot(store, domain, stack[sp - 2]);
+        ? stack[base + CREATEPAGE.type] === 1
+        : domain !== null && isKeyPageSlot(store, domain, stack[base + PAGESIZESET.slot]);
     cost = gasFor(row, top, keys);
   }
   if (SETTLES[op] === 1) cost += depth;

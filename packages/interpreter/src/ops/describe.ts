@@ -58,6 +58,18 @@ export function slotName(slot: number): string {
 }
 
 /**
+ * ` for its spage operand` when instruction `op` takes more than one slot operand
+ * (the table's operands column says which) and exactly one of them named `slot`;
+ * otherwise nothing (the slot alone says which).
+ */
+function operandNamed(cpu: Cpu, op: number, slot: number): string {
+  const operands = INSTRUCTIONS[op]?.operands ?? [];
+  if (operands.filter((o) => o.kind === 'slot').length < 2) return '';
+  const named = operands.filter((o, i) => o.kind === 'slot' && cpu.operands[i] === slot);
+  return named.length === 1 ? ` for its ${named[0]!.name} operand` : '';
+}
+
+/**
  * The fault `e` raised by instruction `op`, retold with the slot whose key broke the
  * rule, when it is one of the running domain's slots the instruction read (the last
  * such read wins); otherwise `e` as it was.
@@ -75,7 +87,7 @@ export function describeFault(cpu: Cpu, op: number, e: GuestFault): GuestFault {
     const name = INSTRUCTIONS[op]?.name ?? 'the instruction';
     return new GuestFault(
       e.fault,
-      `${slotName(slot)} holds ${describeKey(store, raw)}, ${name} needs ${e.wanted}`,
+      `${slotName(slot)} holds ${describeKey(store, raw)}, ${name} needs ${e.wanted}${operandNamed(cpu, op, slot)}`,
       {
         key,
         wanted: e.wanted,

@@ -3,6 +3,7 @@
 // the domain's MEMORY meter; in replay mode they are read back from it instead of
 // asking the host (and paid alike, so a replay ends in the same state).
 import { type Device, DomainState, fail, MEMORY_CHARGES, type Meter, Resource } from '@keyvm/core';
+import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
 import { type Cpu, Next } from '../cpu.js';
 import { DeviceOp, DeviceType } from '../devices.js';
 import { memoryOf } from './meter.js';
@@ -41,11 +42,14 @@ function hostWord(cpu: Cpu, device: Device, ask: () => number | undefined): numb
   return w | 0;
 }
 
+/** Where DEVICE's operands sit, read from the table's operands column. */
+const DEVICE = operandPositions(INSTRUCTIONS[Op.DEVICE]);
+
 export function deviceOp(cpu: Cpu, gas: number): Next {
-  const o = takeOperands(cpu, 3, 'DEVICE'); // slot op arg
-  const device = cpu.store.device(ownSlot(cpu, o[0]!));
-  const op = o[1]!;
-  const arg = o[2]!;
+  const o = takeOperands(cpu, Op.DEVICE);
+  const device = cpu.store.device(ownSlot(cpu, o[DEVICE.slot]!));
+  const op = o[DEVICE.op]!;
+  const arg = o[DEVICE.arg]!;
   switch (device.deviceType) {
     case DeviceType.console: {
       let text: string;

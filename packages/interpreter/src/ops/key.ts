@@ -1,13 +1,24 @@
 // Key instructions: COPYKEY, ATTENUATE, KEYTYPE, SEVER, NUMKEY, KEYNUM, MAKEDOMAIN.
 import { fail, KeyKind, numberKey } from '@keyvm/core';
+import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
 import type { Cpu } from '../cpu.js';
 import { memoryOf } from './meter.js';
 import { complete, kindOf, ownSlot, takeOperands, writableOwnSlot, writableSlot } from './operands.js';
 
+// Where each instruction's operands sit, read from the table's operands column
+// (COPYKEY's are ATTENUATE's first four).
+const ATTENUATE = operandPositions(INSTRUCTIONS[Op.ATTENUATE]);
+const KEYTYPE = operandPositions(INSTRUCTIONS[Op.KEYTYPE]);
+const SEVER = operandPositions(INSTRUCTIONS[Op.SEVER]);
+const NUMKEY = operandPositions(INSTRUCTIONS[Op.NUMKEY]);
+const KEYNUM = operandPositions(INSTRUCTIONS[Op.KEYNUM]);
+const MAKEDOMAIN = operandPositions(INSTRUCTIONS[Op.MAKEDOMAIN]);
+
 function copyOrAttenuate(cpu: Cpu, attenuate: boolean): void {
-  // dpage didx spage sidx [option]
-  const o = takeOperands(cpu, attenuate ? 5 : 4, attenuate ? 'ATTENUATE' : 'COPYKEY');
-  const [dPage, dIdx, sPage, sIdx, option] = [o[0]!, o[1]!, o[2]!, o[3]!, attenuate ? o[4]! : 0];
+  const o = takeOperands(cpu, attenuate ? Op.ATTENUATE : Op.COPYKEY);
+  const { dpage, didx, spage, sidx, option: optionAt } = ATTENUATE;
+  const [dPage, dIdx, sPage, sIdx] = [o[dpage]!, o[didx]!, o[spage]!, o[sidx]!];
+  const option = attenuate ? o[optionAt]! : 0;
   const store = cpu.store;
   const source = ownSlot(cpu, sPage);
   // Reading the running domain's own page: its IP and POINTER slots must be current.
@@ -35,12 +46,12 @@ export const copyKey = (cpu: Cpu): void => copyOrAttenuate(cpu, false);
 export const attenuate = (cpu: Cpu): void => copyOrAttenuate(cpu, true);
 
 export function keyType(cpu: Cpu): void {
-  const o = takeOperands(cpu, 1, 'KEYTYPE'); // slot
-  complete(cpu, ownSlot(cpu, o[0]!).kind);
+  const o = takeOperands(cpu, Op.KEYTYPE);
+  complete(cpu, ownSlot(cpu, o[KEYTYPE.slot]!).kind);
 }
 
 export function sever(cpu: Cpu): void {
-  const slot = takeOperands(cpu, 1, 'SEVER')[0]!;
+  const slot = takeOperands(cpu, Op.SEVER)[SEVER.slot]!;
   const page = writableOwnSlot(cpu, slot, ...kindOf(cpu, ownSlot(cpu, slot)));
   const fresh = cpu.store.sever(ownSlot(cpu, slot));
   page.slots[slot] = fresh;
@@ -51,25 +62,25 @@ export function sever(cpu: Cpu): void {
 }
 
 export function numKey(cpu: Cpu): void {
-  const o = takeOperands(cpu, 2, 'NUMKEY'); // slot word
-  const slot = o[0]!;
-  writableOwnSlot(cpu, slot, KeyKind.number).slots[slot] = numberKey(o[1]!);
+  const o = takeOperands(cpu, Op.NUMKEY);
+  const slot = o[NUMKEY.slot]!;
+  writableOwnSlot(cpu, slot, KeyKind.number).slots[slot] = numberKey(o[NUMKEY.word]!);
   complete(cpu);
   cpu.refresh();
 }
 
 export function keyNum(cpu: Cpu): void {
-  const key = ownSlot(cpu, takeOperands(cpu, 1, 'KEYNUM')[0]!);
+  const key = ownSlot(cpu, takeOperands(cpu, Op.KEYNUM)[KEYNUM.slot]!);
   if (key.kind === KeyKind.null) fail('null-key', 'KEYNUM on a null or void key');
   if (key.kind !== KeyKind.number) fail('wrong-kind', 'KEYNUM needs a number key');
   complete(cpu, key.value);
 }
 
 export function makeDomain(cpu: Cpu): void {
-  const o = takeOperands(cpu, 2, 'MAKEDOMAIN'); // dst src
-  const dst = o[0]!;
+  const o = takeOperands(cpu, Op.MAKEDOMAIN);
+  const dst = o[MAKEDOMAIN.dst]!;
   const own = writableOwnSlot(cpu, dst, KeyKind.domain);
-  own.slots[dst] = cpu.store.makeDomain(ownSlot(cpu, o[1]!));
+  own.slots[dst] = cpu.store.makeDomain(ownSlot(cpu, o[MAKEDOMAIN.src]!));
   complete(cpu);
   cpu.refresh();
 }

@@ -1,6 +1,7 @@
 // Meter instructions: CREATEMETER, METERREAD, METERSET, METERKEEPER. The running
 // domain's borrow is settled first so every counter is exact, and taken again after.
 import { DomainSlot, fail, type Key, KeyKind, UNLIMITED } from '@keyvm/core';
+import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
 import type { Cpu } from '../cpu.js';
 import { complete, ownSlot, takeOperands, writableOwnSlot } from './operands.js';
 
@@ -13,9 +14,15 @@ const amountOf = (word: number): number => {
 /** The running domain's MEMORY key, which pays for the meters it makes. */
 export const memoryOf = (cpu: Cpu): Key => cpu.domain!.slots[DomainSlot.MEMORY]!;
 
+// Where each instruction's operands sit, read from the table's operands column.
+const CREATEMETER = operandPositions(INSTRUCTIONS[Op.CREATEMETER]);
+const METERREAD = operandPositions(INSTRUCTIONS[Op.METERREAD]);
+const METERSET = operandPositions(INSTRUCTIONS[Op.METERSET]);
+const METERKEEPER = operandPositions(INSTRUCTIONS[Op.METERKEEPER]);
+
 export function createMeter(cpu: Cpu): void {
-  const o = takeOperands(cpu, 3, 'CREATEMETER');
-  const [dst, parent, amount] = [o[0]!, o[1]!, o[2]!];
+  const o = takeOperands(cpu, Op.CREATEMETER);
+  const [dst, parent, amount] = [o[CREATEMETER.dst]!, o[CREATEMETER.parent]!, o[CREATEMETER.amount]!];
   const parentKey = ownSlot(cpu, parent);
   const page = writableOwnSlot(cpu, dst, KeyKind.meter, cpu.store.meter(parentKey, false).resource);
   // The new meter's memory is paid from the domain's MEMORY meter.
@@ -25,7 +32,7 @@ export function createMeter(cpu: Cpu): void {
 }
 
 export function meterRead(cpu: Cpu): void {
-  const slot = takeOperands(cpu, 1, 'METERREAD')[0]!;
+  const slot = takeOperands(cpu, Op.METERREAD)[METERREAD.slot]!;
   const meter = cpu.store.meter(ownSlot(cpu, slot), false);
   cpu.settle();
   const left = meter.remaining === UNLIMITED ? -1 : Math.min(meter.remaining, 0x7fffffff);
@@ -34,9 +41,9 @@ export function meterRead(cpu: Cpu): void {
 }
 
 export function meterSet(cpu: Cpu): void {
-  const o = takeOperands(cpu, 2, 'METERSET'); // slot amount
-  const key = ownSlot(cpu, o[0]!);
-  const amount = amountOf(o[1]!);
+  const o = takeOperands(cpu, Op.METERSET);
+  const key = ownSlot(cpu, o[METERSET.slot]!);
+  const amount = amountOf(o[METERSET.amount]!);
   // Validate before settling: a faulting instruction is charged nothing.
   if (cpu.store.meter(key, true).parent === null)
     fail('rights-violation', 'a prime meter is set by the embedder only');
@@ -47,7 +54,7 @@ export function meterSet(cpu: Cpu): void {
 }
 
 export function meterKeeper(cpu: Cpu): void {
-  const o = takeOperands(cpu, 2, 'METERKEEPER'); // meter keeper
-  cpu.store.setMeterKeeper(ownSlot(cpu, o[0]!), ownSlot(cpu, o[1]!));
+  const o = takeOperands(cpu, Op.METERKEEPER);
+  cpu.store.setMeterKeeper(ownSlot(cpu, o[METERKEEPER.meter]!), ownSlot(cpu, o[METERKEEPER.keeper]!));
   complete(cpu);
 }

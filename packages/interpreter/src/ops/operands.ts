@@ -12,19 +12,25 @@ import {
   type Resource,
   SPECIAL_SLOTS,
 } from '@keyvm/core';
+import { INSTRUCTIONS, type Opcode } from '@keyvm/isa';
 import type { Cpu } from '../cpu.js';
 
+/** Operands by opcode, from the table (a typed array: one load on the hot path). */
+const POPS = Uint8Array.from(INSTRUCTIONS, (r) => r.pops);
+
 /**
- * Take an instruction's `n` operands off the stack before it touches any page, as
- * KeyVM pops them first: they are copied to `cpu.operands` (first pushed first),
- * zeroed on the stack (as every pop zeroes) and the stack pointer lowered, so a
- * page instruction on the domain's own stack page sees them gone. Faults
- * stack-underflow when the stack holds fewer. A fault after this puts them back
- * (`restoreOperands`): a faulting instruction leaves the stack as it was.
+ * Take instruction `op`'s operands off the stack before it touches any page, as
+ * KeyVM pops them first: as many as the instruction table's `operands` column
+ * lists, copied to `cpu.operands` in its order (first pushed first; index them with
+ * `operandPositions`), zeroed on the stack (as every pop zeroes) and the stack
+ * pointer lowered, so a page instruction on the domain's own stack page sees them
+ * gone. Faults stack-underflow when the stack holds fewer. A fault after this puts
+ * them back (`restoreOperands`): a faulting instruction leaves the stack as it was.
  */
-export function takeOperands(cpu: Cpu, n: number, name: string): Int32Array {
+export function takeOperands(cpu: Cpu, op: Opcode): Int32Array {
   const sp = cpu.sp;
-  if (sp < n) fail('stack-underflow', `${name} needs ${n} words, the stack holds ${sp}`);
+  const n = POPS[op]!;
+  if (sp < n) fail('stack-underflow', underflowMessage(op, sp));
   const stack = cpu.stack;
   const taken = cpu.operands;
   const base = sp - n;
@@ -35,6 +41,13 @@ export function takeOperands(cpu: Cpu, n: number, name: string): Int32Array {
   cpu.sp = base;
   cpu.taken = n;
   return taken;
+}
+
+/** What a stack underflow says: `PAGEWRITE needs 3 words (word slot index), the stack holds 1`. */
+export function underflowMessage(op: Opcode, sp: number): string {
+  const row = INSTRUCTIONS[op];
+  const names = row.operands.map((o) => o.name).join(' ');
+  return `${row.name} needs ${row.pops} word${row.pops === 1 ? '' : 's'} (${names}), the stack holds ${sp}`;
 }
 
 /** Put back the operands `takeOperands` took (the instruction faulted or blocks to be retried). */
