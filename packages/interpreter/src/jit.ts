@@ -294,7 +294,7 @@ function fastBlock(
     out.push(
       count === 0
         ? `if(${cond})break b${start};`
-        : `if(${cond}){${writeBack()}f-=${count};ip=${pc};continue}`,
+        : `if(${cond}){${writeBack()}f-=${count};ip=${pc};continue L}`,
     );
   };
   const temp = (expr: string): string => {
@@ -303,11 +303,12 @@ function fastBlock(
     return t;
   };
   let end: string | undefined;
+  let looped = false; // the block ends by jumping back to its own start
   while (end === undefined) {
     const op = code[pc];
     // At the end of the code, or at the longest block: on from its own case.
     if (op === undefined || count >= most) {
-      end = `${writeBack()}ip=${pc};continue;`;
+      end = `${writeBack()}ip=${pc};continue L;`;
       break;
     }
     const bin = PURE_BINARY[op];
@@ -351,7 +352,7 @@ function fastBlock(
       !inCode(literalValue(st[st.length - (op === Op.JUMP ? 1 : 2)]), code.length)
     ) {
       // A target not known to be in the code: on to the jump's own case, which checks it.
-      end = `${writeBack()}ip=${pc};continue;`;
+      end = `${writeBack()}ip=${pc};continue L;`;
       break;
     } else if ((op === Op.PICK || op === Op.PUT) && emit(code, pc) !== undefined) {
       const k = code[pc + 1]!;
@@ -401,25 +402,33 @@ function fastBlock(
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
-      end = `${writeBack()}ip=${addr};continue;`;
+      // A jump back to the block's own start goes round the block's loop, not through the dispatch.
+      end = `${writeBack()}${addr === String(start) ? `continue b${start}` : `ip=${addr};continue L`};`;
+      looped = addr === String(start);
       break;
     } else if (op === Op.JUMPIF) {
       const cond = pop();
       const addr = pop();
       count++;
-      end = `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue;`;
+      looped = addr === String(start);
+      end = looped
+        ? `${writeBack()}if(${cond}!==0)continue b${start};ip=${pc + 1};continue L;`
+        : `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue L;`;
       break;
     } else {
       // DIV, MOD (a divisor that may be zero): on to its own case. Heavy, unknown or a
       // truncated PUSH: straight out to the interpreter, as that case would go.
-      end = `${writeBack()}ip=${pc};${emit(code, pc) === undefined ? 'break' : 'continue'};`;
+      end = `${writeBack()}ip=${pc};${emit(code, pc) === undefined ? 'break L' : 'continue L'};`;
       break;
     }
     count++;
   }
   if (count < 2) return undefined;
   const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
-  return { text: `b${start}:if(${guard}){${out.join('')}f-=${count};${end}}`, count };
+  const body = `if(${guard}){${out.join('')}f-=${count};${end}}`;
+  // A loop of one block runs as a JS loop: its back edge skips the dispatch switch. When
+  // its guard fails, out of the loop to the per-instruction code of its first instruction.
+  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count };
 }
 
 /** Whether a jump target is known and inside a code page of `size` words (its end included). */
@@ -485,7 +494,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   // Strict, so a call with no receiver does not look up the global object for it.
   const body: string[] = [
     '"use strict";let ip=r[0],sp=r[1],f=r[2];const n=r[3];',
-    'for(;;){switch(ip){default:break;',
+    'L:for(;;){switch(ip){default:break;',
   ];
   const { isStart, pushed } = scan;
   // The first instruction that starts at `from` or after: `from` itself, or after the
