@@ -199,6 +199,18 @@ describe('compiled page and key access', () => {
   });
 });
 
+describe('the IP and POINTER slots read the registers in compiled code too', () => {
+  it('whatever key the slot holds: KEYTYPE says number, and a page access faults wrong-kind', () => {
+    const items = ['PUSH', 4, 'KEYTYPE', 'PUSH', 6, 'KEYTYPE', 'PUSH', 4, 'PUSH', 0, 'PAGEREAD', 'HALT'];
+    const r = alike(items, (m) => {
+      const root = rootPage(m);
+      root.slots[DomainSlot.IP] = root.slots[12]!; // read as IP 0 on entry
+      root.slots[DomainSlot.POINTER] = root.slots[12]!;
+    });
+    expect([r.status, r.fault?.code, r.stack]).toEqual(['fault', 'wrong-kind', [1, 1, 4, 0]]);
+  });
+});
+
 describe('invalidation inside a compiled run ends as interpreted', () => {
   // Each warms a loop up (compiled from the start when eager), then changes the page or
   // the slot, then touches it again, all in one run.

@@ -62,8 +62,9 @@ export class PageViews {
   /** KEYTYPE's answer for `slot` (a void key reads as null), or -1: the interpreter runs it. */
   keyType(slot: number): number {
     const slots = this.domain.slots;
-    // IP and POINTER read the registers as number keys: 1 all the same.
     if (!(slot >= 0 && slot < slots.length)) return -1;
+    // IP and POINTER read the registers, as number keys, whatever their slots hold now.
+    if (slot === 4 || slot === 6) return 1 satisfies typeof KeyKind.number;
     const key = slots[slot]!;
     return key.kind <= (1 satisfies typeof KeyKind.number) ? key.kind : this.store.normalize(key).kind;
   }
@@ -84,7 +85,8 @@ export class PageViews {
       this.#epoch = this.store.epoch;
     }
     const slots = this.domain.slots;
-    if (!(slot >= 0 && slot < slots.length)) return null;
+    // IP and POINTER read the registers (number keys), whatever their slots hold now.
+    if (!(slot >= 0 && slot < slots.length) || slot === 4 || slot === 6) return null;
     const key = slots[slot]!;
     if (slot < REMEMBERED_SLOTS) {
       if (this.#keys[slot] === key) return this.#pages[slot]!;
