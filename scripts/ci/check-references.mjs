@@ -80,11 +80,19 @@ function sourceFiles(dir, base = dir) {
   });
 }
 
-/** Bare module specifiers a file imports (static, dynamic, re-exports, type-only included). */
-function importsOf(text) {
+/**
+ * Bare module specifiers a file imports (static, dynamic, re-exports, type-only
+ * included). A static import or re-export is a statement: it starts a line, so
+ * words in strings (a test named "… from 'x' …") are not taken for imports.
+ */
+export function importsOf(text) {
   const specs = new Set();
-  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g))
-    specs.add(m[1]);
+  const patterns = [
+    /^[ \t]*(?:import|export)\b[^;'"]*?\bfrom\s*['"]([^'"\n]+)['"]/gm,
+    /^[ \t]*import\s*['"]([^'"\n]+)['"]/gm,
+    /\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g,
+  ];
+  for (const re of patterns) for (const m of text.matchAll(re)) specs.add(m[1]);
   return [...specs].filter((s) => !s.startsWith('.') && !s.startsWith('#'));
 }
 

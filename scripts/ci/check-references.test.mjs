@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkReferences } from './check-references.mjs';
+import { checkReferences, importsOf } from './check-references.mjs';
 
 let root;
 afterEach(() => rmSync(root, { recursive: true, force: true }));
@@ -76,5 +76,21 @@ describe('check-references', () => {
       'packages/b: a platform-neutral package, so tsconfig.json must compile with "types": [] (has ["node"])',
     );
     expect(problems).toContain('tsconfig.json: the root solution does not build packages/c/tsconfig.json');
+  });
+
+  it('reads imports from statements, not from words in strings', () => {
+    const text = [
+      "import { a } from '@x/a';",
+      'import type {',
+      '  B,',
+      "} from '@x/b';",
+      "export * from '@x/c';",
+      "import '@x/d';",
+      "const e = await import('@x/e');",
+      "it('records nothing without programs to name domains from', () => {});",
+      "const s = 'words from \\'@x/f\\' here';",
+      "import { g } from './local.js';",
+    ].join('\n');
+    expect(importsOf(text).sort()).toEqual(['@x/a', '@x/b', '@x/c', '@x/d', '@x/e']);
   });
 });

@@ -1,15 +1,25 @@
 // The playground page: wires the editor, the controls and the panes to the machine
 // worker, which owns the machine; the page only sends requests and draws views.
 import { unpackImage } from './image-io.js';
-import type { Budgets, Command, DisassemblyLine, Reply, Request, View } from './protocol.js';
-import { assemblyMode } from './ui/assembly-language.js';
+import {
+  type Budgets,
+  type Command,
+  type DisassemblyLine,
+  type Language,
+  PAGE_CELLS,
+  type PageWindow,
+  type Reply,
+  type Request,
+  type View,
+} from './protocol.js';
+import { assemblyMode, type LanguageMode } from './ui/assembly-language.js';
 import { createEditor } from './ui/editor.js';
 import { drawGraph } from './ui/graph-view.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
-/** examples/*.ism, read at build time. */
-const EXAMPLES = import.meta.glob('../../../examples/*.ism', {
+/** examples/*.ism and *.kl, read at build time. */
+const EXAMPLES = import.meta.glob(['../../../examples/*.ism', '../../../examples/*.kl'], {
   query: '?raw',
   import: 'default',
   eager: true,
@@ -21,8 +31,6 @@ const send = (r: Request, transfer: Transferable[] = []) => worker.postMessage(r
 let current: View | null = null;
 let disassembly: readonly DisassemblyLine[] = [];
 let fromSource = true;
-let selected = 0;
-let pageOffset = 0;
 const pcBreakpoints = new Set<number>();
 
 const status = (text: string) => {
@@ -60,6 +68,28 @@ const editor = createEditor($('editor'), assemblyMode, (lines) => sendBreakpoint
   },
 ]);
 
+// ---- the language: assembly, or the KeyVM language (its mode and compiler load on demand) ----
+
+let language: Language = 'assembly';
+const languageOf = (name: string): Language => (name.endsWith('.kl') ? 'kl' : 'assembly');
+const languageModes: Partial<Record<Language, Promise<LanguageMode>>> = {
+  assembly: Promise.resolve(assemblyMode),
+};
+
+/** Switch the editor (and what `load` sends) to `lang`; resolves once its mode is in place. */
+function setLanguage(lang: Language): Promise<void> {
+  language = lang;
+  $<HTMLSelectElement>('language').value = lang;
+  document.body.dataset.language = lang;
+  languageModes[lang] ??= import('./ui/kl-language.js').then((m) => m.languageMode);
+  return languageModes[lang]!.then(
+    (mode) => {
+      if (language === lang) editor.setMode(mode);
+    },
+    (e) => status(`cannot load the ${lang} mode: ${e instanceof Error ? e.message : String(e)}`),
+  );
+}
+
 function sendBreakpoints(lines = editor.breakpointLines()) {
   send({ type: 'breakpoints', lines, pcs: [...pcBreakpoints] });
   updateHash();
@@ -78,7 +108,13 @@ function budgets(): Budgets {
 
 function load() {
   try {
-    send({ type: 'load-source', source: editor.text(), file: 'playground.ism', budgets: budgets() });
+    send({
+      type: 'load-source',
+      source: editor.text(),
+      file: language === 'kl' ? 'playground.kl' : 'playground.ism',
+      language,
+      budgets: budgets(),
+    });
     sendBreakpoints();
     status('loading…');
   } catch (e) {
@@ -86,7 +122,11 @@ function load() {
   }
 }
 
+/** When the last command was sent (page clock): the status shows how long a move took. */
+let commandSent = Number.NaN;
+
 function command(c: Command, extra: { line?: number; pc?: number } = {}) {
+  commandSent = performance.now();
   send({ type: 'command', command: c, ...extra });
   status(`${c}…`);
 }
@@ -111,6 +151,7 @@ function updateHash() {
   const memory = $<HTMLInputElement>('memory').value.trim();
   p.set('gas', gas); // empty: unlimited
   p.set('memory', memory);
+  if (language !== 'assembly') p.set('lang', language);
   const bps = editor.breakpointLines();
   if (bps.length) p.set('bp', bps.join(','));
   history.replaceState(null, '', `#${p.toString()}`);
@@ -129,6 +170,7 @@ async function openFromHash(p: URLSearchParams): Promise<void> {
       send({ type: 'load-image', bytes: await unpackImage(bytes), name });
       status(`opening ${name}…`);
     } else {
+      await setLanguage(languageOf(name));
       editor.setText(new TextDecoder().decode(bytes));
       load();
     }
@@ -137,7 +179,8 @@ async function openFromHash(p: URLSearchParams): Promise<void> {
   }
 }
 
-function fromHash(): boolean {
+/** The permalink's program and settings into the page; resolves true when it held a program. */
+async function fromHash(): Promise<boolean> {
   const p = new URLSearchParams(location.hash.slice(1));
   if (p.has('open')) {
     void openFromHash(p);
@@ -145,6 +188,7 @@ function fromHash(): boolean {
   }
   const src = p.get('src');
   if (src === null) return false;
+  await setLanguage(p.get('lang') === 'kl' ? 'kl' : 'assembly');
   try {
     editor.setText(fromBase64Url(src));
   } catch {
@@ -185,21 +229,37 @@ $('send').addEventListener('click', () => {
   send({ type: 'input', words });
   $<HTMLInputElement>('input').value = '';
 });
-$('page-prev').addEventListener('click', () => select(selected, Math.max(0, pageOffset - 512)));
-$('page-next').addEventListener('click', () => select(selected, pageOffset + 512));
+$('page').addEventListener('scroll', () => {
+  if (pageFrame === 0) pageFrame = requestAnimationFrame(drawPage);
+});
 for (const id of ['gas', 'memory']) $(id).addEventListener('change', updateHash);
 
 const examples = $<HTMLSelectElement>('examples');
-for (const path of Object.keys(EXAMPLES).sort()) {
-  const o = document.createElement('option');
-  o.value = path;
-  o.textContent = path.slice(path.lastIndexOf('/') + 1);
-  examples.append(o);
+for (const [label, lang] of [
+  ['assembly', 'assembly'],
+  ['KeyVM language', 'kl'],
+] as const) {
+  const group = document.createElement('optgroup');
+  group.label = label;
+  for (const path of Object.keys(EXAMPLES).sort()) {
+    if (languageOf(path) !== lang) continue;
+    const o = document.createElement('option');
+    o.value = path;
+    o.textContent = path.slice(path.lastIndexOf('/') + 1);
+    group.append(o);
+  }
+  examples.append(group);
 }
-examples.addEventListener('change', () => {
+examples.addEventListener('change', async () => {
   const text = EXAMPLES[examples.value];
   if (text === undefined) return;
+  await setLanguage(languageOf(examples.value));
   editor.setText(text);
+  updateHash();
+  load();
+});
+$<HTMLSelectElement>('language').addEventListener('change', async (e) => {
+  await setLanguage((e.target as HTMLSelectElement).value === 'kl' ? 'kl' : 'assembly');
   updateHash();
   load();
 });
@@ -225,8 +285,6 @@ document.addEventListener('drop', (e) => {
 });
 
 function select(id: number, offset = 0) {
-  selected = id;
-  pageOffset = offset;
   send({ type: 'select', id, offset });
 }
 
@@ -261,12 +319,97 @@ function drawDisassembly(v: View | null) {
   list.querySelector('li.pc')?.scrollIntoView({ block: 'nearest' });
 }
 
+// ---- the page pane: a virtual list (only the rows in sight are drawn, from a window of
+// cells the worker sends; a 16M-word page scrolls like a short one) ------------------------
+
+/** Row height in pixels (style.css gives #page-rows div the same). */
+const ROW_H = 18;
+/** Tallest spacer drawn; past it a pixel of scrolling stands for more than one row. */
+const MAX_SPACER_PX = 4_000_000;
+let pageView: PageWindow | null = null;
+let pageFrame = 0;
+/** The offset of the window asked for and not yet received (no second ask for it). */
+let pageAsked = -1;
+
+const pageGeometry = (p: PageWindow) => {
+  const cols = p.kind === 'data' || p.kind === 'device' ? 8 : 1;
+  const rows = Math.ceil(p.size / cols);
+  return { cols, rows, height: Math.min(rows * ROW_H, MAX_SPACER_PX) };
+};
+
+function showPage(p: PageWindow) {
+  const host = $('page');
+  if (pageView?.id !== p.id) host.scrollTop = 0;
+  pageView = p;
+  pageAsked = -1;
+  $('page-title').textContent = p.title;
+  host.dataset.size = String(p.size);
+  drawPage();
+}
+
+function drawPage() {
+  pageFrame = 0;
+  const p = pageView;
+  if (p === null) return;
+  const host = $('page');
+  const g = pageGeometry(p);
+  $('page-spacer').style.height = `${g.height}px`;
+  const inSight = Math.ceil(host.clientHeight / ROW_H) + 1;
+  const scrollable = g.height - host.clientHeight;
+  // Scaled when the spacer is capped: the scroll fraction picks the row.
+  const first =
+    g.rows * ROW_H <= MAX_SPACER_PX
+      ? Math.floor(host.scrollTop / ROW_H)
+      : scrollable <= 0
+        ? 0
+        : Math.round((host.scrollTop / scrollable) * Math.max(0, g.rows - inSight + 1));
+  const last = Math.min(g.rows, first + inSight);
+  const rowsEl = $('page-rows');
+  rowsEl.style.top = `${g.rows * ROW_H <= MAX_SPACER_PX ? first * ROW_H : host.scrollTop}px`;
+  const changed = new Set(p.changed);
+  let missing = false;
+  const rows: HTMLElement[] = [];
+  for (let r = first; r < last; r++) {
+    const row = document.createElement('div');
+    for (let c = 0; c < g.cols; c++) {
+      const idx = r * g.cols + c;
+      if (idx >= p.size) break;
+      const cell = p.cells[idx - p.offset];
+      if (cell === undefined) missing = true;
+      const span = document.createElement('span');
+      span.append(text('i', String(idx)), cell ?? '…');
+      span.dataset.index = String(idx);
+      if (changed.has(idx)) span.className = 'changed';
+      row.append(span);
+    }
+    rows.push(row);
+  }
+  rowsEl.replaceChildren(...rows);
+  if (missing) {
+    // Ask for a window around what is in sight.
+    const want = Math.max(0, first * g.cols - Math.floor((PAGE_CELLS - (last - first) * g.cols) / 2));
+    const offset = want - (want % g.cols);
+    if (offset !== pageAsked) {
+      pageAsked = offset;
+      send({ type: 'window', id: p.id, offset });
+    }
+  }
+}
+
 function draw(v: View) {
   current = v;
-  selected = v.page.id;
+  // How long the move took, from the click to its view (the worker's share in the title).
+  const took = v.elapsedMs !== null && !Number.isNaN(commandSent) ? performance.now() - commandSent : null;
+  commandSent = Number.NaN;
+  if (took !== null) document.body.dataset.moveMs = took.toFixed(1);
   status(
-    `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}`,
+    `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}` +
+      (took !== null && took >= 100 ? ` · ${(took / 1000).toFixed(2)} s` : ''),
   );
+  $('status').title =
+    took !== null
+      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker)`
+      : '';
   editor.markLine(v.line);
   drawDisassembly(v);
   const d = v.domain;
@@ -303,21 +446,14 @@ function draw(v: View) {
   );
   $('console').textContent = v.output;
   $('fault').textContent = v.fault
-    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}: ${v.fault.message}`
+    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}${v.fault.slot !== null ? `, slot ${v.fault.slot}` : ''}: ${v.fault.message}` +
+      (v.fault.slotOperands.length
+        ? `\noperands: ${v.fault.slotOperands.map((o) => `${o.operand} ${o.value}${o.name ? ` (${o.name})` : ''}`).join(', ')}`
+        : '')
     : v.pendingInput.length
       ? `input waiting: ${v.pendingInput.join(' ')}`
       : '';
-  $('page-title').textContent = v.page.title;
-  pageOffset = v.page.offset;
-  $('page').replaceChildren(
-    ...v.page.cells.map((c, i) => {
-      const idx = v.page.offset + i;
-      const span = document.createElement('span');
-      span.append(text('i', String(idx)), c);
-      if (v.page.changed.includes(idx)) span.className = 'changed';
-      return span;
-    }),
-  );
+  showPage(v.page);
   $('graph-count').textContent = `${v.graph.nodes.length} objects, ${v.graph.edges.length} keys`;
   void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then(() => {
     document.body.dataset.drawn = String(v.position);
@@ -329,6 +465,9 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
   switch (r.type) {
     case 'view':
       draw(r.view);
+      break;
+    case 'page':
+      if (r.page.id === pageView?.id) showPage(r.page);
       break;
     case 'loaded':
       disassembly = r.disassembly;
@@ -358,12 +497,12 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
 };
 
 // A permalink pasted into the address bar of an open page.
-window.addEventListener('hashchange', () => {
-  if (fromHash() && !location.hash.includes('open=')) load();
+window.addEventListener('hashchange', async () => {
+  if ((await fromHash()) && !location.hash.includes('open=')) load();
 });
 
 // Start: the permalink's program, else the first example.
-if (!fromHash()) {
+if (!(await fromHash())) {
   const first =
     Object.keys(EXAMPLES)
       .sort()

@@ -1,7 +1,12 @@
 // Messages between the page and the machine worker, and the view of the machine the
 // worker sends after every move (plain data: structured-cloned across).
+
+import type { SlotOperand } from './logic/fault-slot.js';
 import type { Graph, GraphDiff } from './logic/graph.js';
 import type { Location } from './logic/history.js';
+
+/** Most cells of a page the worker sends at once (the pane draws the rows in sight from them). */
+export const PAGE_CELLS = 1024;
 
 export type Command =
   | 'step'
@@ -19,6 +24,8 @@ export type Request =
       readonly type: 'load-source';
       readonly source: string;
       readonly file: string;
+      /** Assembly (tree or flat), or the KeyVM language compiled by @keyvm/compiler. */
+      readonly language: Language;
       readonly budgets: Budgets;
     }
   | { readonly type: 'load-image'; readonly bytes: Uint8Array; readonly name: string }
@@ -27,7 +34,12 @@ export type Request =
   | { readonly type: 'breakpoints'; readonly lines: readonly number[]; readonly pcs: readonly number[] }
   | { readonly type: 'input'; readonly words: readonly number[] }
   | { readonly type: 'select'; readonly id: number; readonly offset?: number }
+  /** The page pane scrolled: send the cells of object `id` from `offset` (a 'page' reply). */
+  | { readonly type: 'window'; readonly id: number; readonly offset: number }
   | { readonly type: 'download' };
+
+/** The languages the editor holds: KeyVM assembly (.ism) or the KeyVM language (.kl). */
+export type Language = 'assembly' | 'kl';
 
 export interface Budgets {
   /** Prime time meter (gas); null for unlimited. */
@@ -38,6 +50,7 @@ export interface Budgets {
 
 export type Reply =
   | { readonly type: 'view'; readonly view: View }
+  | { readonly type: 'page'; readonly page: PageWindow }
   | { readonly type: 'progress'; readonly position: number; readonly stepsPerSecond: number }
   | { readonly type: 'image'; readonly bytes: Uint8Array; readonly hash: string }
   | {
@@ -92,6 +105,10 @@ export interface FaultView {
   readonly domain: number;
   /** Source line of the faulting instruction, when it ran from the program's code. */
   readonly line: number | null;
+  /** The slot the fault is about (derived from the instruction's operands), or null. */
+  readonly slot: number | null;
+  /** The faulting instruction's slot operands (from the ISA's stack effect). */
+  readonly slotOperands: readonly SlotOperand[];
 }
 
 export interface View {
@@ -119,4 +136,6 @@ export interface View {
   readonly interval: number;
   readonly programCodePage: number;
   readonly pendingInput: readonly number[];
+  /** Milliseconds the worker spent on the move this view ends (null for a view without one). */
+  readonly elapsedMs: number | null;
 }

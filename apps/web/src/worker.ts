@@ -13,26 +13,31 @@ import {
 import { Machine, type MachineOptions } from '@keyvm/interpreter';
 import { decodeStore, encodeStore, hashImage } from './image-io.js';
 import { Breakpoints, SourceLines } from './logic/breakpoints.js';
+import { type FaultSlot, faultSlot } from './logic/fault-slot.js';
 import { diffGraphs, type Graph, graphOf } from './logic/graph.js';
 import { type AdvanceResult, History, locate } from './logic/history.js';
 import { runBackward, runForward, runTo, stepOut, stepOver } from './logic/stepping.js';
-import type {
-  Command,
-  DisassemblyLine,
-  MeterView,
-  PageWindow,
-  Reply,
-  Request,
-  SlotView,
-  View,
+import {
+  type Command,
+  type DisassemblyLine,
+  type MeterView,
+  PAGE_CELLS,
+  type PageWindow,
+  type Reply,
+  type Request,
+  type SlotView,
+  type View,
 } from './protocol.js';
 
 /** Interpret only: the page runs under a CSP that refuses generated code. */
 const MACHINE_OPTIONS: MachineOptions = { jit: false };
+/**
+ * Most share of a run's time its checkpoints may take: encoding an image is slow while the
+ * encoder's code is still cold, so a long run spaces them out rather than pay for them.
+ */
+const CHECKPOINT_SHARE = 0.1;
 /** Steps per slice of a long move; progress is reported and 'pause' heard between slices. */
 const SLICE = 250_000;
-/** Most cells of a page shown at once. */
-export const PAGE_WINDOW = 512;
 /** Most disassembly lines sent. */
 const MAX_DISASSEMBLY = 20_000;
 /** Most console output characters sent (the tail). */
@@ -49,13 +54,18 @@ interface Session {
   previousGraph: Graph | null;
   selected: number;
   offset: number;
+  /** The page window as the last view showed it: what the next move's changes are against. */
   previousCells: { id: number; cells: readonly string[]; offset: number } | null;
+  /** Indices the last move changed in the selected page (kept while scrolling). */
+  lastChanged: readonly number[];
   origin: () => Machine;
 }
 
 let session: Session | null = null;
 let busy = false;
 let pauseRequested = false;
+/** When the move being run started (worker clock), for the view's `elapsedMs`. */
+let moveStarted = Number.NaN;
 const queue: Request[] = [];
 
 self.onmessage = (event: MessageEvent<Request>) => {
@@ -71,16 +81,70 @@ self.onmessage = (event: MessageEvent<Request>) => {
 async function drain(): Promise<void> {
   busy = true;
   try {
-    while (queue.length > 0) {
-      const msg = queue.shift()!;
-      try {
-        await handle(msg);
-      } catch (e) {
-        post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    for (;;) {
+      while (queue.length > 0) {
+        const msg = queue.shift()!;
+        try {
+          await handle(msg);
+        } catch (e) {
+          post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+        }
       }
+      const s = warmPending;
+      warmPending = null;
+      if (s === null) break;
+      await warmUp(s);
     }
   } finally {
     busy = false;
+  }
+}
+
+/** The session whose program has not warmed the interpreter yet. */
+let warmPending: Session | null = null;
+/** Longest warm-up (milliseconds) and most steps; it ends sooner once the speed stops rising. */
+const WARM_MS = 600;
+const WARM_STEPS = 40_000_000;
+/** Steps between looks at the message queue while warming. */
+const WARM_CHUNK = 50_000;
+/** Chunks in a row without a new best speed (by 10%) that end the warm-up. */
+const WARM_PLATEAU = 60;
+
+/**
+ * Warm the interpreter (and the image encoder) up while the page is idle after a load:
+ * run the loaded program on a throwaway copy of its machine until its speed stops
+ * rising, so the engine has optimised the code the user's run takes before it starts
+ * (a fresh worker's first 10M steps otherwise run several times slower than its next).
+ * Gives way at once to any request; the session's machine is never touched.
+ */
+async function warmUp(s: Session): Promise<void> {
+  let machine: Machine;
+  try {
+    machine = s.origin();
+  } catch {
+    return;
+  }
+  const start = performance.now();
+  let steps = 0;
+  let best = 0;
+  let flat = 0;
+  while (steps < WARM_STEPS && performance.now() - start < WARM_MS && flat < WARM_PLATEAU) {
+    if (queue.length > 0 || session !== s) return;
+    try {
+      const t = performance.now();
+      const r = machine.run({ maxSteps: WARM_CHUNK });
+      const rate = r.steps / Math.max(0.01, performance.now() - t);
+      steps += r.steps;
+      encodeStore(machine.store);
+      if (r.status !== 'paused') return;
+      if (rate > best * 1.1) {
+        best = rate;
+        flat = 0;
+      } else flat++;
+    } catch {
+      return; // whatever went wrong, the real run will report it
+    }
+    await yieldToMessages();
   }
 }
 
@@ -90,7 +154,11 @@ function start(
   disassembly: DisassemblyLine[],
   fromSource: boolean,
 ) {
-  const history = new History({ origin, machineOptions: MACHINE_OPTIONS });
+  const history = new History({
+    origin,
+    machineOptions: MACHINE_OPTIONS,
+    maxCheckpointShare: CHECKPOINT_SHARE,
+  });
   const here = locate(history.machine);
   const root = history.machine.store.kernel.root;
   const codeKey = root ? history.machine.domain(root).slots[DomainSlot.CODE] : undefined;
@@ -106,9 +174,11 @@ function start(
     selected: here?.domain ?? root,
     offset: 0,
     previousCells: null,
+    lastChanged: [],
     origin,
   };
   post({ type: 'loaded', disassembly, fromSource });
+  warmPending = session;
 }
 
 function disassemblyOf(machine: Machine, codePage: number): DisassemblyLine[] {
@@ -126,7 +196,10 @@ function disassemblyOf(machine: Machine, codePage: number): DisassemblyLine[] {
 async function handle(msg: Request): Promise<void> {
   switch (msg.type) {
     case 'load-source': {
-      const program = assemble(msg.source, { file: msg.file });
+      const program =
+        msg.language === 'kl'
+          ? await compileLanguage(msg.source, msg.file)
+          : assemble(msg.source, { file: msg.file });
       const budgets: { time?: number; memory?: number } = {};
       if (msg.budgets.gas !== null) budgets.time = msg.budgets.gas;
       if (msg.budgets.memory !== null) budgets.memory = msg.budgets.memory;
@@ -151,7 +224,10 @@ async function handle(msg: Request): Promise<void> {
       return;
     }
     case 'breakpoints': {
-      const s = need();
+      // Before anything loaded (a program that did not assemble), there is nothing to bind
+      // them to: the next load gets the editor's breakpoints sent again.
+      if (session === null) return;
+      const s = session;
       s.breakpoints.setLines(msg.lines);
       if (s.lines === null) for (const pc of msg.pcs) s.breakpoints.togglePc(pc);
       return;
@@ -162,9 +238,19 @@ async function handle(msg: Request): Promise<void> {
       postView(s.history.last.status);
       return;
     }
+    case 'window': {
+      // The page pane scrolled: only the cells it now shows.
+      if (session === null || session.selected !== msg.id) return;
+      session.offset = Math.max(0, msg.offset);
+      post({ type: 'page', page: pageWindow(session, false) });
+      return;
+    }
     case 'select': {
       const s = need();
-      if (s.selected !== msg.id) s.previousCells = null;
+      if (s.selected !== msg.id) {
+        s.previousCells = null;
+        s.lastChanged = [];
+      }
       s.selected = msg.id;
       s.offset = Math.max(0, msg.offset ?? 0);
       postView(s.history.last.status, false);
@@ -184,6 +270,20 @@ async function handle(msg: Request): Promise<void> {
   }
 }
 
+/**
+ * A .kl source compiled by @keyvm/compiler (fetched on first use), its source map in
+ * the .kl lines; a compile error reads as the CLI prints it (`file:line:col: error: …`).
+ */
+async function compileLanguage(source: string, file: string) {
+  const { compile, CompileError } = await import('@keyvm/compiler');
+  try {
+    return compile(source, { file }).program;
+  } catch (e) {
+    if (e instanceof CompileError) throw new Error(e.format());
+    throw e;
+  }
+}
+
 function need(): Session {
   if (session === null) throw new Error('nothing is loaded: load a program or an image first');
   return session;
@@ -194,6 +294,7 @@ async function command(cmd: Command, line?: number, pc?: number): Promise<void> 
   const h = s.history;
   const bp = s.breakpoints;
   pauseRequested = false;
+  moveStarted = performance.now();
   switch (cmd) {
     case 'step': {
       const r = h.advance(1);
@@ -321,7 +422,7 @@ function metersOf(machine: Machine): MeterView[] {
   return out;
 }
 
-function pageWindow(s: Session): PageWindow {
+function pageWindow(s: Session, moved: boolean): PageWindow {
   const m = s.history.machine;
   const o = m.store.object(s.selected);
   const empty = (title: string): PageWindow => ({
@@ -365,14 +466,19 @@ function pageWindow(s: Session): PageWindow {
     all = { length: o.transcript.length, at: (i) => String(o.transcript[i]) };
   }
   const offset = Math.min(s.offset, Math.max(0, all.length - 1));
-  const n = Math.min(PAGE_WINDOW, all.length - offset);
+  const n = Math.min(PAGE_CELLS, all.length - offset);
   const cells = Array.from({ length: Math.max(0, n) }, (_, i) => all.at(offset + i));
   const prev = s.previousCells;
-  const changed: number[] = [];
-  if (prev && prev.id === o.id && prev.offset === offset)
-    cells.forEach((c, i) => {
-      if (prev.cells[i] !== undefined && prev.cells[i] !== c) changed.push(offset + i);
-    });
+  let changed: number[] = [];
+  if (moved) {
+    // Against the cells shown before the move, where the two windows overlap.
+    if (prev && prev.id === o.id)
+      cells.forEach((c, i) => {
+        const before = prev.cells[offset + i - prev.offset];
+        if (before !== undefined && before !== c) changed.push(offset + i);
+      });
+    s.lastChanged = changed;
+  } else changed = s.lastChanged.filter((i) => i >= offset && i < offset + cells.length);
   s.previousCells = { id: o.id, cells, offset };
   return { id: o.id, kind, title, size: all.length, offset, cells, changed };
 }
@@ -392,8 +498,15 @@ function postView(status: string, moved = true): void {
   if (last.fault) {
     const f = last.fault;
     let page = 0;
-    if (m.store.object(f.domain)) page = m.domain(f.domain).slots[DomainSlot.CODE]?.target ?? 0;
+    let slot: FaultSlot = { slot: null, operands: [] };
+    if (m.store.object(f.domain)) {
+      page = m.domain(f.domain).slots[DomainSlot.CODE]?.target ?? 0;
+      const code = m.page(page);
+      slot = faultSlot(code?.kind === 'data' ? code.words[f.pc] : undefined, m.stack(f.domain), f.message);
+    }
     fault = {
+      slot: slot.slot,
+      slotOperands: slot.operands,
       code: f.code,
       number: f.number,
       message: f.message,
@@ -422,11 +535,13 @@ function postView(status: string, moved = true): void {
     fault,
     graph,
     diff,
-    page: pageWindow(s),
+    page: pageWindow(s, moved),
     checkpoints: h.checkpointPositions.length,
     interval: h.interval,
     programCodePage: s.programCodePage,
     pendingInput: m.pendingInput,
+    elapsedMs: moved && !Number.isNaN(moveStarted) ? performance.now() - moveStarted : null,
   };
+  moveStarted = Number.NaN;
   post({ type: 'view', view });
 }

@@ -3,12 +3,22 @@
 // main views go to apps/web/test-results/ (kept by CI as artifacts).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { assemble } from '@keyvm/assembler';
+import { compile } from '@keyvm/compiler';
 import { stateLength } from '@keyvm/image';
 import { Machine } from '@keyvm/interpreter';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -22,6 +32,8 @@ const DIST = join(HERE, 'dist');
 const SHOTS = join(HERE, 'test-results');
 const CLI = join(REPO, 'apps', 'cli', 'dist', 'bin.js');
 const HELLO = readFileSync(join(REPO, 'examples', 'hello.ism'), 'utf8');
+const PING_PONG = readFileSync(join(REPO, 'examples', 'ping-pong.ism'), 'utf8');
+const FIB = readFileSync(join(REPO, 'examples', 'fib.kl'), 'utf8');
 
 /** Whether dist/ is missing or older than the newest file of src/ or index.html. */
 function staleSite(): boolean {
@@ -187,6 +199,13 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     );
     expect(await page.textContent('#fault')).toContain('line 4');
     await page.screenshot({ path: join(SHOTS, 'fault.png') });
+    // The slot a fault is about, from the faulting instruction's operands.
+    await open(`${base}#src=${b64url('PAGEWRITE 4 1 2\nHALT\n')}`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('fault')?.textContent?.includes('wrong-kind'));
+    expect(await page.textContent('#fault')).toContain('line 1, slot 1:');
+    expect(await page.textContent('#fault')).toContain('operands: slot 1 (MEMORY)');
   });
 
   it('draws the capability graph and highlights what a COPYKEY changed', async () => {
@@ -232,25 +251,174 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(sha256(readFileSync(saved))).toBe(end.imageHash);
   });
 
-  it('opens the file `keyvm debug FILE` serves', async () => {
-    const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', 'sandbox.ism')], {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout.on('data', (d: Buffer) => {
-          out += d.toString('utf8');
-          if (out.includes('\n')) resolve(out.split('\n')[0]!);
-        });
-        child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+  it('opens the file `keyvm debug FILE` serves (assembly, and .kl in its own mode)', async () => {
+    for (const [file, text, language] of [
+      ['sandbox.ism', 'sandbox.ism - a parent runs untrusted code', 'assembly'],
+      ['fib.kl', 'fib.kl - recursion', 'kl'],
+    ] as const) {
+      const child = spawn(process.execPath, [CLI, 'debug', join(REPO, 'examples', file)], {
+        stdio: ['ignore', 'pipe', 'ignore'],
       });
-      await open(url);
-      await statusAt(0);
-      expect(await page.textContent('.cm-content')).toContain('sandbox.ism - a parent runs untrusted code');
-    } finally {
-      child.kill('SIGTERM');
+      try {
+        const url = await new Promise<string>((resolve, reject) => {
+          let out = '';
+          child.stdout.on('data', (d: Buffer) => {
+            out += d.toString('utf8');
+            if (out.includes('\n')) resolve(out.split('\n')[0]!);
+          });
+          child.once('exit', (code) => reject(new Error(`keyvm debug exited ${code}`)));
+        });
+        await open(url);
+        await statusAt(0);
+        expect(await page.textContent('.cm-content')).toContain(text);
+        expect(await page.getAttribute('body', 'data-language')).toBe(language);
+      } finally {
+        child.kill('SIGTERM');
+      }
     }
+  });
+
+  /** Put the editor's cursor at the start of 1-based `line` (keyboard only: lines off screen are not drawn). */
+  const cursorTo = async (line: number) => {
+    await page.click('.cm-content');
+    await page.keyboard.press('Control+Home');
+    for (let i = 1; i < line; i++) await page.keyboard.press('ArrowDown');
+  };
+  const currentLine = async () => (await page.textContent('.cm-current-line'))?.trim();
+
+  it('runs to the cursor, then steps over a CALLW (the callee runs, the caller is next)', async () => {
+    const lines = PING_PONG.split('\n');
+    const callw = lines.findIndex((l) => /^\s+CALLW\s/.test(l)) + 1;
+    await open(`${base}#src=${b64url(PING_PONG)}`);
+    await statusAt(0);
+    await cursorTo(callw);
+    await click('runToCursor');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('condition'));
+    expect(await currentLine()).toBe(lines[callw - 1]!.trim());
+    const registers = (await page.textContent('#registers'))!;
+    const domain = /domain #(\d+)/.exec(registers)![1];
+    const at = Number(/^step (\d+)/.exec((await page.textContent('#status'))!)![1]);
+    expect(await page.textContent('#console')).toBe('ping 0\n');
+    await click('stepOver');
+    await page.waitForFunction(
+      (n) => Number(/^step (\d+)/.exec(document.getElementById('status')?.textContent ?? '')?.[1]) > n,
+      at,
+    );
+    // The callee (pong) printed its line and answered; ping's next line is the current one.
+    const full = cli('run', join(REPO, 'examples', 'ping-pong.ism'), '-q').stdout;
+    expect(await page.textContent('#console')).toBe(
+      full.slice(0, full.indexOf('\n', full.indexOf('pong')) + 1),
+    );
+    expect(await currentLine()).toBe(lines[callw]!.trim());
+    expect(await page.textContent('#registers')).toContain(`domain #${domain} `);
+    const after = Number(/^step (\d+)/.exec((await page.textContent('#status'))!)![1]);
+    expect(after).toBeGreaterThan(at + 1);
+    // And back: one step back lands inside pong, the callee (RETURN was its last move).
+    await click('stepBack');
+    await statusAt(after - 1);
+    expect(await page.textContent('#registers')).not.toContain(`domain #${domain} `);
+  });
+
+  it('pauses a long run and goes on stepping from where it stopped', async () => {
+    await open(`${base}#src=${b64url('loop: PUSH 1\nDROP\nJUMP :loop\n')}&gas=&memory=`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(
+      () => document.getElementById('status')?.textContent?.startsWith('running…'),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    await click('pause');
+    await page.waitForFunction(
+      () => /^step \d+ · paused/.test(document.getElementById('status')?.textContent ?? ''),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    const paused = Number(/^step (\d+)/.exec((await page.textContent('#status'))!)![1]);
+    expect(paused).toBeGreaterThan(0);
+    await click('step');
+    await statusAt(paused + 1);
+    expect(await page.textContent('#registers')).toContain('state running');
+  });
+
+  it("edits, checks and steps a .kl program: highlighting, the compiler's diagnostics, its source lines", async () => {
+    await open(base);
+    await statusAt(0);
+    await page.selectOption('#examples', { label: 'fib.kl' });
+    await page.waitForFunction(() => document.querySelector('.cm-content')?.textContent?.includes('def fib'));
+    await statusAt(0);
+    expect(await page.getAttribute('body', 'data-language')).toBe('kl');
+    expect(page.url()).toContain('lang=kl');
+    // Highlighted: keywords are tokens of their own (the plain text is not wrapped).
+    expect(await page.locator('.cm-line span', { hasText: /^def$/ }).count()).toBeGreaterThan(0);
+    expect(await page.locator('.cm-line span', { hasText: /^return$/ }).count()).toBeGreaterThan(0);
+    const result = compile(FIB, { file: 'playground.kl' });
+    const m = Machine.boot(result.program, { time: 10_000_000, memory: 16 * 1024 * 1024 });
+    for (let i = 1; i <= 3; i++) {
+      await click('step');
+      await statusAt(i);
+    }
+    m.run({ maxSteps: 3 });
+    const ip = m.domain(m.store.kernel.active || m.rootDomain).ip;
+    const line = result.sourceMap.filter((e) => e.pc <= ip).at(-1)!.line;
+    expect(await currentLine()).toBe(FIB.split('\n')[line - 1]!.trim());
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+    expect(await page.textContent('#console')).toBe(
+      cli('run', join(REPO, 'examples', 'fib.kl'), '-q').stdout,
+    );
+    await page.screenshot({ path: join(SHOTS, 'kl.png') });
+
+    // The permalink keeps the language; a compile error shows the CLI's message, live and on load.
+    const broken = 'var int x = 1\nprint(x + y)\n';
+    const file = join(tmp, 'broken.kl');
+    writeFileSync(file, broken);
+    const cliRun = cli('run', file);
+    expect(cliRun.status).toBe(4);
+    const message = /broken\.kl:2:11: error: (.*)/.exec(cliRun.stderr)![1]!;
+    await open(`${base}#src=${b64url(broken)}&lang=kl`);
+    await page.waitForSelector('.cm-lintRange-error', { timeout: 20_000 });
+    expect(await page.getAttribute('body', 'data-language')).toBe('kl');
+    await page.hover('.cm-lintRange-error');
+    await page.waitForSelector('.cm-tooltip-lint');
+    expect(await page.textContent('.cm-tooltip-lint')).toContain(message);
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.startsWith('error:'));
+    expect(await page.textContent('#status')).toContain(`playground.kl:2:11: error: ${message}`);
+  });
+
+  it('scrolls a 4M-word page (only the rows in sight drawn) to its last word', async () => {
+    const src = 'CREATEPAGE 16 0 1 4000000\nPAGEWRITE 4242 16 3999999\nPAGEWRITE 7 16 5\nHALT\n';
+    await open(`${base}#src=${b64url(src)}&memory=`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+    await page.click('#slots tr.link:has-text("16 ")');
+    await page.waitForFunction(() => document.getElementById('page')?.dataset.size === '4000000');
+    expect(await page.textContent('#page-title')).toContain('4000000 words');
+    expect(await page.textContent('#page-rows span[data-index="5"]')).toBe('57');
+    expect(await page.locator('#page-rows span').count()).toBeLessThan(1000);
+    await page.$eval('#page', (e) => {
+      e.scrollTop = e.scrollHeight;
+    });
+    await page.waitForFunction(
+      () => document.querySelector('#page-rows span[data-index="3999999"]')?.textContent === '39999994242',
+    );
+    await page.$eval('#page', (e) => {
+      e.scrollTop = e.scrollHeight / 2;
+    });
+    await page.waitForFunction(() => {
+      const first = Number(document.querySelector('#page-rows span')?.getAttribute('data-index'));
+      return (
+        first > 1_900_000 &&
+        first < 2_100_000 &&
+        !document.getElementById('page-rows')?.textContent?.includes('…')
+      );
+    });
+    expect(await page.locator('#page-rows span').count()).toBeLessThan(1000);
   });
 
   it('ran under the strict CSP without errors or violations', () => {

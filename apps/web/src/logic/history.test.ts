@@ -85,7 +85,7 @@ function recordRun(
   interval: number,
   max: number,
 ): History {
-  const h = new History({ origin: boot(code), interval, maxCheckpoints: max });
+  const h = new History({ origin: boot(code), interval, budgetBytes: max * imageBytes(code) });
   for (const [i, at] of stops.entries()) {
     if (h.seek(at) !== at) break;
     h.provideInput([i * 10 + 1, i * 10 + 2]);
@@ -93,6 +93,9 @@ function recordRun(
   h.advance(MAX_STEPS - h.position);
   return h;
 }
+
+/** Bytes of a checkpoint of `code`'s machine at the origin (its size barely changes as it runs). */
+const imageBytes = (code: readonly number[]) => encodeStore(boot(code)().store).length;
 
 const bytesAt = (m: Machine) => {
   locate(m);
@@ -103,24 +106,77 @@ describe('checkpoints', () => {
   const loop = [Op.PUSH, 0, Op.JUMP];
 
   it('are taken every K steps from the origin', () => {
-    const h = new History({ origin: boot(loop), interval: 10, maxCheckpoints: 100 });
+    const h = new History({ origin: boot(loop), interval: 10 });
     h.advance(95);
     expect(h.position).toBe(95);
     expect(h.checkpointPositions).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90]);
   });
 
-  it('thin out by doubling K when there would be too many, keeping the origin', () => {
-    const h = new History({ origin: boot(loop), interval: 10, maxCheckpoints: 4 });
+  it('thin out by doubling K and dropping every other one past the byte budget, keeping the origin', () => {
+    const one = imageBytes(loop);
+    const h = new History({ origin: boot(loop), interval: 10, budgetBytes: 4 * one });
     h.advance(95);
     expect(h.interval).toBe(40);
     expect(h.checkpointPositions).toEqual([0, 40, 80]);
+    expect(h.checkpointBytes).toBeLessThanOrEqual(4 * one);
     h.advance(100);
     expect(h.interval).toBe(80);
     expect(h.checkpointPositions).toEqual([0, 80, 160]);
+    expect(h.checkpointBytes).toBeLessThanOrEqual(4 * one);
+  });
+
+  it('hold at most the budget in bytes, however long the run (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 0, max: 2_000 }),
+        (interval, copies, steps) => {
+          const one = imageBytes(loop);
+          const budget = copies * one;
+          const h = new History({ origin: boot(loop), interval, budgetBytes: budget });
+          h.advance(steps);
+          const positions = h.checkpointPositions;
+          expect(h.checkpointBytes).toBeLessThanOrEqual(Math.max(budget, one));
+          expect(positions[0]).toBe(0);
+          // Evenly spaced on the current grid, none missing between the origin and here.
+          expect(positions).toEqual(
+            Array.from({ length: Math.floor(h.position / h.interval) + 1 }, (_, i) => i * h.interval).filter(
+              (p) => p < h.position || p === 0,
+            ),
+          );
+        },
+      ),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
+  it('space out (K doubles) when taking them costs more than their share of the time', () => {
+    // A clock that ticks once per reading: a checkpoint costs as much as a run between two.
+    let now = 0;
+    const clock = () => now++;
+    const dear = new History({ origin: boot(loop), interval: 10, maxCheckpointShare: 0.5, clock });
+    dear.advance(200);
+    expect(dear.interval).toBeGreaterThan(10);
+    const positions = dear.checkpointPositions;
+    expect(positions.length).toBeLessThan(20);
+    expect(dear.seek(33)).toBe(33); // the ones already taken still serve
+    const cheap = new History({ origin: boot(loop), interval: 10, maxCheckpointShare: 2, clock });
+    cheap.advance(200);
+    expect(cheap.interval).toBe(10);
+    expect(cheap.checkpointPositions).toHaveLength(20);
+    expect(() => new History({ origin: boot(loop), maxCheckpointShare: 0 })).toThrow(/share/);
+  });
+
+  it('keep the origin even when it alone is over the budget', () => {
+    const h = new History({ origin: boot(loop), interval: 5, budgetBytes: 1 });
+    h.advance(100);
+    expect(h.checkpointPositions).toEqual([0]);
+    expect(h.seek(3)).toBe(3);
   });
 
   it('are not taken twice when the same steps run again', () => {
-    const h = new History({ origin: boot(loop), interval: 10, maxCheckpoints: 100 });
+    const h = new History({ origin: boot(loop), interval: 10 });
     h.advance(35);
     h.seek(12);
     h.advance(30);
@@ -129,6 +185,7 @@ describe('checkpoints', () => {
 
   it('rejects a nonsense interval', () => {
     expect(() => new History({ origin: boot(loop), interval: 0 })).toThrow(/interval/);
+    expect(() => new History({ origin: boot(loop), budgetBytes: 0.5 })).toThrow(/budget/);
   });
 });
 

@@ -37,13 +37,24 @@ export interface HistoryOptions {
   readonly origin: () => Machine;
   /** Options for machines restored from checkpoints (the JIT, output limits). */
   readonly machineOptions?: MachineOptions;
-  /** Steps between checkpoints at first (K); doubles whenever `maxCheckpoints` is passed. */
+  /** Steps between checkpoints at first (K); doubles whenever the budget is passed. */
   readonly interval?: number;
-  /** Most checkpoints kept (at least 2). */
-  readonly maxCheckpoints?: number;
+  /**
+   * Most bytes of checkpoints kept. Past it, K doubles and every other checkpoint goes
+   * (again, until they fit); the origin's always stays, whatever its size.
+   */
+  readonly budgetBytes?: number;
+  /**
+   * Most share of the running time that taking checkpoints may cost (0.05: 5%), measured
+   * with `clock`; past it, K doubles (checkpoints already taken stay). Off when undefined,
+   * so the spacing is a function of the steps alone.
+   */
+  readonly maxCheckpointShare?: number;
+  /** Milliseconds, for `maxCheckpointShare` (default `performance.now`). */
+  readonly clock?: () => number;
 }
 
-export const HISTORY_DEFAULTS = Object.freeze({ interval: 50_000, maxCheckpoints: 128 });
+export const HISTORY_DEFAULTS = Object.freeze({ interval: 100_000, budgetBytes: 128 * 1024 * 1024 });
 
 /**
  * The instruction the machine runs next, or null when no domain can run (halted,
@@ -75,7 +86,15 @@ export class History {
   #machine: Machine;
   #position = 0;
   #interval: number;
-  readonly #maxCheckpoints: number;
+  readonly #budgetBytes: number;
+  /** Bytes held by #checkpoints. */
+  #bytes = 0;
+  readonly #share: number | undefined;
+  readonly #clock: () => number;
+  /** Time spent running and taking checkpoints since K last changed (for #share). */
+  #runMs = 0;
+  #checkpointMs = 0;
+  #taken = 0;
   readonly #machineOptions: MachineOptions;
   #checkpoints: Checkpoint[] = [];
   #inputs: InputEvent[] = [];
@@ -89,12 +108,13 @@ export class History {
 
   constructor(options: HistoryOptions) {
     this.#interval = whole(options.interval ?? HISTORY_DEFAULTS.interval, 1, 'checkpoint interval');
-    this.#maxCheckpoints = whole(
-      options.maxCheckpoints ?? HISTORY_DEFAULTS.maxCheckpoints,
-      2,
-      'max checkpoints',
-    );
+    this.#budgetBytes = whole(options.budgetBytes ?? HISTORY_DEFAULTS.budgetBytes, 1, 'checkpoint budget');
     this.#machineOptions = options.machineOptions ?? {};
+    const share = options.maxCheckpointShare;
+    if (share !== undefined && !(share > 0 && Number.isFinite(share)))
+      throw new RangeError(`the checkpoints' share of the time must be above 0, got ${share}`);
+    this.#share = share;
+    this.#clock = options.clock ?? (() => performance.now());
     this.#machine = options.origin();
     this.#takeCheckpoint();
   }
@@ -114,10 +134,9 @@ export class History {
   get checkpointPositions(): number[] {
     return this.#checkpoints.map((c) => c.position);
   }
+  /** Bytes the checkpoints kept hold (at most the budget, unless the origin's alone is more). */
   get checkpointBytes(): number {
-    let n = 0;
-    for (const c of this.#checkpoints) n += c.bytes.length;
-    return n;
+    return this.#bytes;
   }
   get inputs(): readonly InputEvent[] {
     return this.#inputs;
@@ -138,9 +157,7 @@ export class History {
   provideInput(words: readonly number[]): void {
     const clean = words.map((w) => w | 0);
     this.#inputs.length = this.#inputCursor;
-    this.#checkpoints = this.#checkpoints.filter(
-      (c) => c.position <= this.#position && c.inputCount <= this.#inputCursor,
-    );
+    this.#keep((c) => c.position <= this.#position && c.inputCount <= this.#inputCursor);
     this.#timelineOutput = this.output;
     this.#inputs.push({ position: this.#position, words: clean });
   }
@@ -232,7 +249,9 @@ export class History {
     let n = Math.min(limit, this.#interval - (this.#position % this.#interval));
     const next = this.#inputs[this.#inputCursor];
     if (next !== undefined) n = Math.min(n, next.position - this.#position);
+    const t0 = this.#share === undefined ? 0 : this.#clock();
     const r = this.#machine.run({ maxSteps: n });
+    if (this.#share !== undefined) this.#runMs += this.#clock() - t0;
     this.#position += r.steps;
     this.#last = r;
     const out = this.output;
@@ -245,6 +264,7 @@ export class History {
     const cps = this.#checkpoints;
     const existing = cps.findIndex((c) => c.position === at);
     if (existing >= 0) return;
+    const t0 = this.#share === undefined ? 0 : this.#clock();
     const checkpoint: Checkpoint = {
       position: at,
       bytes: encodeStore(this.#machine.store),
@@ -255,10 +275,27 @@ export class History {
     let i = cps.length;
     while (i > 0 && cps[i - 1]!.position > at) i--;
     cps.splice(i, 0, checkpoint);
-    while (this.#checkpoints.length > this.#maxCheckpoints) {
-      this.#interval *= 2;
-      this.#checkpoints = this.#checkpoints.filter((c) => c.position % this.#interval === 0);
+    this.#bytes += checkpoint.bytes.length;
+    if (this.#share !== undefined) {
+      this.#checkpointMs += this.#clock() - t0;
+      // Judged over a few checkpoints at least, so one slow one (a cold start) does not count alone.
+      if (++this.#taken >= 4 && this.#checkpointMs > this.#share * this.#runMs) {
+        this.#interval *= 2;
+        this.#runMs = this.#checkpointMs = this.#taken = 0;
+      }
     }
+    while (this.#bytes > this.#budgetBytes && this.#checkpoints.length > 1) {
+      this.#interval *= 2;
+      this.#runMs = this.#checkpointMs = this.#taken = 0;
+      this.#keep((c) => c.position % this.#interval === 0);
+    }
+  }
+
+  /** Keep the checkpoints `which` accepts (and the first, the origin's, always). */
+  #keep(which: (c: Checkpoint) => boolean): void {
+    this.#checkpoints = this.#checkpoints.filter((c, i) => i === 0 || which(c));
+    this.#bytes = 0;
+    for (const c of this.#checkpoints) this.#bytes += c.bytes.length;
   }
 
   #checkpointAtOrBefore(t: number): Checkpoint {

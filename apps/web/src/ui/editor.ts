@@ -3,7 +3,7 @@
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { defaultHighlightStyle, syntaxHighlighting } from '@codemirror/language';
 import { lintGutter } from '@codemirror/lint';
-import { EditorState, RangeSet, StateEffect, StateField } from '@codemirror/state';
+import { Compartment, EditorState, RangeSet, StateEffect, StateField } from '@codemirror/state';
 import {
   Decoration,
   type DecorationSet,
@@ -72,6 +72,8 @@ export interface Editor {
   setBreakpointLines(lines: readonly number[]): void;
   markLine(line: number | null): void;
   cursorLine(): number;
+  /** Switch the language (highlighting, diagnostics, hover help); the text stays. */
+  setMode(mode: LanguageMode): void;
 }
 
 export function createEditor(
@@ -95,6 +97,7 @@ export function createEditor(
     view.dispatch({ effects: setBreakpoint.of({ pos: line.from, on }) });
     onBreakpoints(lines(view.state));
   };
+  const language = new Compartment();
   const view = new EditorView({
     parent,
     state: EditorState.create({
@@ -118,7 +121,7 @@ export function createEditor(
         currentLineField,
         syntaxHighlighting(defaultHighlightStyle),
         keymap.of([...extraKeys, ...defaultKeymap, ...historyKeymap]),
-        ...mode.extensions,
+        language.of([...mode.extensions]),
       ],
     }),
   });
@@ -151,5 +154,8 @@ export function createEditor(
         });
     },
     cursorLine: () => view.state.doc.lineAt(view.state.selection.main.head).number,
+    setMode(m) {
+      view.dispatch({ effects: language.reconfigure([...m.extensions]) });
+    },
   };
 }

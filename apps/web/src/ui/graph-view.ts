@@ -2,14 +2,20 @@
 // Kernel compiled to JavaScript: layered layout with labelled, routed edges), with
 // what the last move changed highlighted; clicking a node selects it.
 
-import ELKModule from 'elkjs/lib/elk.bundled.js';
-import type { ElkNode } from 'elkjs/lib/elk-api.js';
+import type { ELK as ElkApi, ElkNode } from 'elkjs/lib/elk-api.js';
+// The layout engine runs in its own worker (the page stays responsive while it lays out
+// a large graph); both it and the API are fetched on the first draw, not with the page.
+import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
 import type { Graph, GraphDiff } from '../logic/graph.js';
 
-// elk.bundled.js is CommonJS; its typings describe the ESM default export.
-const ELK = ((ELKModule as unknown as { default?: unknown }).default ??
-  ELKModule) as unknown as typeof import('elkjs/lib/elk-api.js').default;
-const elk = new ELK();
+let elkEngine: Promise<ElkApi> | null = null;
+const engine = (): Promise<ElkApi> =>
+  (elkEngine ??= import('elkjs/lib/elk-api.js').then((m) => {
+    // elk-api.js is CommonJS; its typings describe the ESM default export.
+    const mod = m as unknown as { default: { default?: unknown } };
+    const ELK = (mod.default.default ?? mod.default) as typeof import('elkjs/lib/elk-api.js').default;
+    return new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
+  }));
 const SVG = 'http://www.w3.org/2000/svg';
 const NODE_W = 116;
 const NODE_H = 34;
@@ -58,7 +64,7 @@ async function layout(g: Graph): Promise<Laid> {
         labels: [{ text: e.label, width: e.label.length * CHAR_W, height: 12 }],
       })),
   };
-  const result = await elk.layout(graph);
+  const result = await (await engine()).layout(graph);
   const positions = new Map<number, { x: number; y: number }>();
   for (const c of result.children ?? []) positions.set(Number(c.id), { x: c.x ?? 0, y: c.y ?? 0 });
   const edges: Laid['edges'] = new Map();
