@@ -11,7 +11,6 @@ import { GuestFault } from '@keyvm/core';
 import { INSTRUCTIONS, type Op, type Opcode } from '@keyvm/isa';
 import {
   badJump,
-  CHUNK,
   CONTINUE,
   fuelFor,
   Moved,
