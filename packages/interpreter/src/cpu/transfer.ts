@@ -15,21 +15,25 @@ import {
   type ObjectKind,
 } from '@keyvm/core';
 import type { Op } from '@keyvm/isa';
-import {
-  AVAILABLE,
-  CHUNK,
-  fuelFor,
-  isPlainSlot,
-  Moved,
-  RUNNING,
-  TRANSFER_EXTRA,
-  TRANSFER_GAS,
-  WAITING,
-  WAITING_WORD,
-} from './constants.js';
+import * as K from './constants.js';
 import type { DomainPages } from './pages.js';
 import { CpuScheduler } from './schedule.js';
 import type { TargetCache } from './state.js';
+
+// Module-local copies of the constants used on this hot path: V8 folds a module's own
+// constants into optimised code, but loads an imported binding through its cell at
+// each use (and a frozen object's property after it), as before the split.
+const AVAILABLE = K.AVAILABLE;
+const CHUNK = K.CHUNK;
+const fuelFor = K.fuelFor;
+const isPlainSlot = K.isPlainSlot;
+const Moved = K.Moved;
+const RUNNING = K.RUNNING;
+const TRANSFER_EXTRA = K.TRANSFER_EXTRA;
+const TRANSFER_GAS = K.TRANSFER_GAS;
+const WAITING = K.WAITING;
+const WAITING_WORD = K.WAITING_WORD;
+type Moved = K.Moved;
 
 export abstract class CpuTransfers extends CpuScheduler {
   /**
