@@ -402,14 +402,16 @@ function draw(v: View) {
   const took = v.elapsedMs !== null && !Number.isNaN(commandSent) ? performance.now() - commandSent : null;
   commandSent = Number.NaN;
   if (took !== null) document.body.dataset.moveMs = took.toFixed(1);
+  document.body.dataset.jit = v.jit ? 'on' : 'off';
   status(
     `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}` +
       (took !== null && took >= 100 ? ` · ${(took / 1000).toFixed(2)} s` : ''),
   );
   $('status').title =
-    took !== null
-      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker)`
-      : '';
+    (took !== null
+      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker); `
+      : '') +
+    (v.jit ? 'the machine compiles code (JIT)' : 'the machine interprets (its worker may not compile code)');
   editor.markLine(v.line);
   drawDisassembly(v);
   const d = v.domain;
@@ -489,6 +491,9 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       $('download').dataset.hash = r.hash;
       break;
     }
+    case 'violation':
+      console.error(`CSP violation in the machine worker: ${r.message}`);
+      break;
     case 'error':
       status(`error: ${r.message}`);
       $('fault').textContent = r.message;

@@ -58,7 +58,9 @@ export type Reply =
       readonly disassembly: readonly DisassemblyLine[];
       readonly fromSource: boolean;
     }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** A Content Security Policy violation inside the worker (the page logs it as an error). */
+  | { readonly type: 'violation'; readonly message: string };
 
 export interface DisassemblyLine {
   readonly pc: number;
@@ -138,4 +140,6 @@ export interface View {
   readonly pendingInput: readonly number[];
   /** Milliseconds the worker spent on the move this view ends (null for a view without one). */
   readonly elapsedMs: number | null;
+  /** Whether the machine compiles code (the JIT; its worker's policy allows it) or only interprets. */
+  readonly jit: boolean;
 }

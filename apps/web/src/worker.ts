@@ -13,6 +13,7 @@ import {
 import { Machine, type MachineOptions } from '@keyvm/interpreter';
 import { decodeStore, encodeStore, hashImage } from './image-io.js';
 import { Breakpoints, SourceLines } from './logic/breakpoints.js';
+import { evalAllowed } from './logic/eval-policy.js';
 import { type FaultSlot, faultSlot } from './logic/fault-slot.js';
 import { diffGraphs, type Graph, graphOf } from './logic/graph.js';
 import { type AdvanceResult, History, locate } from './logic/history.js';
@@ -29,8 +30,33 @@ import {
   type View,
 } from './protocol.js';
 
-/** Interpret only: the page runs under a CSP that refuses generated code. */
-const MACHINE_OPTIONS: MachineOptions = { jit: false };
+/**
+ * The JIT where this worker's own policy allows generated code (its server sends the
+ * worker script a policy with 'unsafe-eval'; a host without headers restricts nothing),
+ * else interpret only (identical results). Decided by reading the policy, not by trying
+ * `new Function`, which would report a CSP violation; settled before the first command.
+ */
+let MACHINE_OPTIONS: MachineOptions = { jit: false };
+const jitDecided: Promise<void> = (async () => {
+  let allowed = false;
+  try {
+    const res = await fetch(self.location.href, { method: 'HEAD', cache: 'no-store' });
+    allowed =
+      res.ok &&
+      evalAllowed(res.headers.get('content-security-policy')) &&
+      evalAllowed(res.headers.get('content-security-policy-report-only'));
+  } catch {
+    // Unreadable (offline, a policy refusing the fetch): interpret, which always works.
+  }
+  MACHINE_OPTIONS = { jit: allowed };
+})();
+
+// A policy violation inside the worker would otherwise show only in the worker's own
+// console: tell the page, which logs it as an error.
+self.addEventListener('securitypolicyviolation', (e) => {
+  const v = e as SecurityPolicyViolationEvent;
+  post({ type: 'violation', message: `${v.effectiveDirective} refused ${v.blockedURI || 'inline code'}` });
+});
 /**
  * Most share of a run's time its checkpoints may take: encoding an image is slow while the
  * encoder's code is still cold, so a long run spaces them out rather than pay for them.
@@ -81,6 +107,7 @@ self.onmessage = (event: MessageEvent<Request>) => {
 async function drain(): Promise<void> {
   busy = true;
   try {
+    await jitDecided;
     for (;;) {
       while (queue.length > 0) {
         const msg = queue.shift()!;
@@ -541,6 +568,7 @@ function postView(status: string, moved = true): void {
     programCodePage: s.programCodePage,
     pendingInput: m.pendingInput,
     elapsedMs: moved && !Number.isNaN(moveStarted) ? performance.now() - moveStarted : null,
+    jit: MACHINE_OPTIONS.jit !== false && m.jitRefused === undefined,
   };
   moveStarted = Number.NaN;
   post({ type: 'view', view });
