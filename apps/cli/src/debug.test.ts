@@ -54,7 +54,7 @@ describe('keyvm debug', () => {
         (await fetch(new URL(`/assets/${f}`, url))).headers.get('content-security-policy') ?? '';
       const worker = assets.filter((f) => /^worker-[\w-]+\.js$/.test(f));
       expect(worker).toHaveLength(1);
-      expect(await policyOf(worker[0]!)).toMatch(/script-src 'self' 'unsafe-eval'/);
+      expect(await policyOf(worker[0]!)).toMatch(/script-src 'self' 'unsafe-eval'.*connect-src 'none'/);
       for (const f of assets.filter((f) => f !== worker[0]))
         expect(await policyOf(f)).toContain("script-src 'self';");
       expect(await page.text()).toContain('KeyVM playground');

@@ -17,10 +17,10 @@ const CSP =
 /**
  * The machine worker's policy: a dedicated worker loaded from a URL is governed by the
  * policy of its own response, not the page's, so this lets the worker alone compile the
- * JIT's code (`new Function`); it may fetch same-origin (it reads its own headers) and
- * nothing else. The worker is Vite's `assets/worker-HASH.js` (elk's is elk-worker.*).
+ * JIT's code (`new Function`); it may load its own scripts and fetch nothing (the page
+ * reads the policy for it). The worker is Vite's `assets/worker-HASH.js` (elk's is elk-worker.*).
  */
-const WORKER_CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'self'; base-uri 'none'";
+const WORKER_CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'none'; base-uri 'none'";
 const WORKER_PATH = /^\/assets\/worker-[\w-]+\.js$/;
 
 const TYPES: Readonly<Record<string, string>> = {

@@ -31,6 +31,8 @@ export type Request =
   | { readonly type: 'load-image'; readonly bytes: Uint8Array; readonly name: string }
   | { readonly type: 'command'; readonly command: Command; readonly line?: number; readonly pc?: number }
   | { readonly type: 'pause' }
+  /** The page's reading of the worker's policy: whether it may compile code (sent first). */
+  | { readonly type: 'policy'; readonly jit: boolean }
   | { readonly type: 'breakpoints'; readonly lines: readonly number[]; readonly pcs: readonly number[] }
   | { readonly type: 'input'; readonly words: readonly number[] }
   | { readonly type: 'select'; readonly id: number; readonly offset?: number }

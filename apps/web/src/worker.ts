@@ -13,7 +13,6 @@ import {
 import { Machine, type MachineOptions } from '@keyvm/interpreter';
 import { decodeStore, encodeStore, hashImage } from './image-io.js';
 import { Breakpoints, SourceLines } from './logic/breakpoints.js';
-import { evalAllowed } from './logic/eval-policy.js';
 import { type FaultSlot, faultSlot } from './logic/fault-slot.js';
 import { diffGraphs, type Graph, graphOf } from './logic/graph.js';
 import { type AdvanceResult, History, locate } from './logic/history.js';
@@ -33,23 +32,17 @@ import {
 /**
  * The JIT where this worker's own policy allows generated code (its server sends the
  * worker script a policy with 'unsafe-eval'; a host without headers restricts nothing),
- * else interpret only (identical results). Decided by reading the policy, not by trying
- * `new Function`, which would report a CSP violation; settled before the first command.
+ * else interpret only (identical results). The page reads that policy and tells the worker
+ * in its first message ('policy'); no command runs before it.
  */
 let MACHINE_OPTIONS: MachineOptions = { jit: false };
-const jitDecided: Promise<void> = (async () => {
-  let allowed = false;
-  try {
-    const res = await fetch(self.location.href, { method: 'HEAD', cache: 'no-store' });
-    allowed =
-      res.ok &&
-      evalAllowed(res.headers.get('content-security-policy')) &&
-      evalAllowed(res.headers.get('content-security-policy-report-only'));
-  } catch {
-    // Unreadable (offline, a policy refusing the fetch): interpret, which always works.
-  }
-  MACHINE_OPTIONS = { jit: allowed };
-})();
+let decideJit: (jit: boolean) => void = () => {};
+const jitDecided = new Promise<void>((resolve) => {
+  decideJit = (jit) => {
+    MACHINE_OPTIONS = { jit };
+    resolve();
+  };
+});
 
 // A policy violation inside the worker would otherwise show only in the worker's own
 // console: tell the page, which logs it as an error.
@@ -98,6 +91,10 @@ self.onmessage = (event: MessageEvent<Request>) => {
   const msg = event.data;
   if (msg.type === 'pause') {
     pauseRequested = true;
+    return;
+  }
+  if (msg.type === 'policy') {
+    decideJit(msg.jit);
     return;
   }
   queue.push(msg);

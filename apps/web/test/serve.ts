@@ -13,10 +13,10 @@ export const STRICT_CSP =
 /**
  * The machine worker's policy: a dedicated worker loaded from a URL is governed by the
  * policy of its own response (the page's does not reach it), so this lets the worker, and
- * only it, compile the JIT's code; it may fetch same-origin (its own headers), nothing else.
+ * only it, compile the JIT's code; it may load its own scripts and fetch nothing.
  */
 export const WORKER_CSP =
-  "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'self'; base-uri 'none'";
+  "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'none'; base-uri 'none'";
 
 /** The built machine worker (`src/worker.ts`, named by Vite `worker-HASH.js`); not elk's. */
 export const WORKER_PATH = /^\/assets\/worker-[\w-]+\.js$/;
