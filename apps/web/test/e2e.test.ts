@@ -433,7 +433,9 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(worker).toHaveLength(1);
     const policy = async (path: string) =>
       (await fetch(new URL(path, base), { method: 'HEAD' })).headers.get('content-security-policy') ?? '';
-    expect(await policy(`assets/${worker[0]}`)).toMatch(/script-src 'self' 'unsafe-eval'.*connect-src 'none'/);
+    expect(await policy(`assets/${worker[0]}`)).toMatch(
+      /script-src 'self' 'unsafe-eval'.*connect-src 'none'/,
+    );
     const others = readdirSync(join(DIST, 'assets'))
       .filter((f) => f !== worker[0])
       .map((f) => `assets/${f}`);
