@@ -34,6 +34,7 @@ import { heavyCost } from './ops/cost.js';
 import { describeFault, describeKey } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands, underflowMessage } from './ops/operands.js';
+import { PageViews } from './page-views.js';
 import type { FaultInfo, StepHook } from './types.js';
 
 /** Gas per opcode, from the ISA table. */
@@ -167,6 +168,8 @@ interface DomainPages {
   readonly stackKey: Key;
   readonly code: DataPage;
   readonly stack: DataPage;
+  /** The pages and keys compiled code reaches through the domain's slots (made at first use). */
+  views: PageViews | null;
   /**
    * The resume key the transfer path last put in this domain's RESUME slot, and
    * `outsidePoint` then: while that has not moved, the slot holds the key's only
@@ -257,6 +260,8 @@ export class Cpu {
   jit: boolean | 'eager' = true;
   /** Registers handed to compiled code: ip, sp, fuel, stack size. */
   readonly #regs = new Int32Array(4);
+  /** The entered domain's pages and keys as compiled code reaches them (set with its pages). */
+  #views: PageViews | null = null;
   ip = 0;
   sp = 0;
   /**
@@ -397,6 +402,7 @@ export class Cpu {
     if (stack.runCache !== undefined) stack.changes++;
     this.code = code.words;
     this.stack = stack.words;
+    this.#views = pages.views ??= new PageViews(this.store, this.domain!, code, stack);
     if (code !== this.codePage || code.changes !== this.#compiledAt || stack !== this.stackPage) {
       this.stackPage = stack;
       // The code page's compiled form when it has one now: switching back and forth
@@ -440,6 +446,7 @@ export class Cpu {
       stackKey,
       code,
       stack,
+      views: null,
       resume: null,
       resumeAt: -1,
       timeKey: NULL_KEY,
@@ -1022,7 +1029,7 @@ export class Cpu {
     regs[1] = sp;
     regs[2] = fuel;
     regs[3] = stack.length;
-    this.compiled!(stack, regs);
+    this.compiled!(stack, regs, this.#views!);
   }
 
   /**

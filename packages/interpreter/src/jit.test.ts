@@ -2,10 +2,30 @@ import { DOMAIN_SLOTS, DomainSlot, type KeyPage, numberKey, PageType } from '@ke
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileCode, compiledFor, JIT_MAX_WORDS, JIT_WINDOW, warmupFor } from './jit.js';
+import {
+  compileCode,
+  compiledFor,
+  compiledWordsShared,
+  compiledWordsTotal,
+  JIT_CACHE_WORDS,
+  JIT_MAX_WORDS,
+  JIT_WINDOW,
+  warmupFor,
+} from './jit.js';
 import { Machine } from './machine.js';
+import type { PageViews } from './page-views.js';
 import { code, op } from './test-support.js';
 import { SEED, snapshot } from './testing.test-helpers.js';
+
+/** Views for compiled code run outside a machine: `pages` by slot, readable; `writable` slots also writable. */
+const viewsOf = (pages: Record<number, Int32Array> = {}, writable: number[] = []): PageViews =>
+  ({
+    read: (slot: number) => pages[slot] ?? null,
+    write: (slot: number) => (writable.includes(slot) ? (pages[slot] ?? null) : null),
+    keyType: () => -1,
+    numberKey: () => null,
+  }) as unknown as PageViews;
+const NO_VIEWS = viewsOf();
 
 const run = (
   words: Int32Array,
@@ -46,7 +66,7 @@ describe('compileCode', () => {
     const fn = compileCode(code(...op('SUB', 5, 3), 'DUP', 'MUL', 'HALT'))!;
     const stack = new Int32Array(8);
     const regs = Int32Array.from([0, 0, 100, 8]);
-    fn(stack, regs);
+    fn(stack, regs, NO_VIEWS);
     expect(Array.from(regs)).toEqual([7, 1, 95, 8]); // stopped at HALT (pc 7), 5 instructions run
     expect(Array.from(stack.subarray(0, 3))).toEqual([4, 0, 0]); // popped words are zero
   });
@@ -55,11 +75,11 @@ describe('compileCode', () => {
     const fn = compileCode(code(...op('DIV', 1, 0)))!;
     const stack = new Int32Array(8);
     const regs = Int32Array.from([0, 0, 100, 8]);
-    fn(stack, regs);
+    fn(stack, regs, NO_VIEWS);
     expect(Array.from(regs)).toEqual([4, 2, 98, 8]); // at DIV with both operands pushed
     regs.set([0, 0, 1, 8]);
     stack.fill(0);
-    fn(stack, regs);
+    fn(stack, regs, NO_VIEWS);
     expect(Array.from(regs)).toEqual([2, 1, 0, 8]); // fuel for one instruction only
   });
 
@@ -67,7 +87,7 @@ describe('compileCode', () => {
     const fn = compileCode(code(...op('SUB', -2147483648, -1), ...op('NEG', -5), 'HALT'))!;
     const stack = new Int32Array(8);
     const regs = Int32Array.from([0, 0, 100, 8]);
-    fn(stack, regs);
+    fn(stack, regs, NO_VIEWS);
     expect(Array.from(stack.subarray(0, 2))).toEqual([-2147483647, 5]);
   });
 });
@@ -114,13 +134,15 @@ describe('code pages compiled window by window', () => {
             const stack = new Int32Array(16);
             stack.set(initial);
             const regs = Int32Array.from([0, initial.length, fuel, 16]);
+            const data = Int32Array.from([5, 6, 7]);
+            const views = viewsOf({ 8: data, 5: words }, [8]);
             // From the start, then again from wherever it stopped (a heavy instruction
             // skipped over as the interpreter would step past it).
-            fn(stack, regs);
+            fn(stack, regs, views);
             const first = Array.from(regs);
             regs[0] = regs[0]! + 1;
-            fn(stack, regs);
-            return { first, regs: Array.from(regs), stack: Array.from(stack) };
+            fn(stack, regs, views);
+            return { first, regs: Array.from(regs), stack: Array.from(stack), data: Array.from(data) };
           });
           expect(ends[1]).toEqual(ends[0]);
         },
@@ -339,8 +361,35 @@ describe('PICK and PUT (frame access)', () => {
     const fn = compileCode(code('PUSH', 1, 'PUSH', 2, 'PICK', 1, 'PUT', 1, 'PICK', -1))!;
     const stack = new Int32Array(8);
     const regs = Int32Array.from([0, 0, 100, 8]);
-    fn(stack, regs);
+    fn(stack, regs, NO_VIEWS);
     expect([regs[0], regs[1]]).toEqual([8, 2]); // stopped at PICK -1
     expect([...stack.slice(0, 3)]).toEqual([1, 2, 0]);
+  });
+});
+
+describe('compiled code shared between machines', () => {
+  it('machines booted from the same program run one compiled function, compiled once', () => {
+    const countdown = ['PUSH', 1000, 'PUSH', 1, 'SUB', 'DUP', 'PUSH', 2, 'SWAP', 'JUMPIF'];
+    const words = code(...countdown, 'PUSH', 77, 'HALT');
+    const boot = () => Machine.boot({ code: words }, { jit: 'eager', devices: false });
+    const first = boot();
+    expect(first.run().status).toBe('halted');
+    const before = compiledWordsTotal();
+    const second = boot();
+    expect(second.run().status).toBe('halted');
+    expect(compiledWordsTotal()).toBe(before);
+    expect(snapshot(second)).toEqual(snapshot(first));
+  });
+
+  it(`keeps at most JIT_CACHE_WORDS (${JIT_CACHE_WORDS}) words of shared code, the least recently used dropped first`, () => {
+    const size = 4096;
+    for (let i = 0; i < (2 * JIT_CACHE_WORDS) / size + 2; i++) {
+      const words = new Int32Array(size).fill(Op.NOP);
+      words.set([Op.PUSH, i, Op.HALT], size - 3);
+      const m = Machine.boot({ code: words }, { jit: 'eager', devices: false });
+      expect(m.run().status).toBe('halted');
+      expect(compiledWordsShared()).toBeLessThanOrEqual(JIT_CACHE_WORDS + size);
+    }
+    expect(compiledWordsShared()).toBeGreaterThan(JIT_CACHE_WORDS / 2);
   });
 });

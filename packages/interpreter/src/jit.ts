@@ -1,20 +1,58 @@
-// A small JIT for the inline instructions. A code page compiles to one JS function
-// whose switch has a case per instruction offset, each falling through to the
-// next, so straight-line code runs without per-instruction dispatch. Every
-// instruction first checks its own preconditions (fuel, stack depth and room, a
-// non-zero divisor); when one fails, or at any heavy or unknown instruction, the
-// function stops at that instruction's offset and the interpreter takes over and
-// gives it its full semantics (fault, gas stop, heavy handler). So compiled code
-// cannot change a result: it only skips the dispatch for instructions that
-// certainly succeed. Generated text holds only numbers taken from the code page.
+// A small JIT for the inline instructions and the running domain's page access.
+// A code page compiles to one JS function whose switch has a case per instruction
+// offset, each falling through to the next, so straight-line code runs without
+// per-instruction dispatch. Every instruction first checks its own preconditions
+// (fuel, stack depth and room, a non-zero divisor, a page it may read or write
+// and an index inside it); when one fails, or at any other heavy or unknown
+// instruction, the function stops at that instruction's offset and the
+// interpreter takes over and gives it its full semantics (fault, gas stop, heavy
+// handler). So compiled code cannot change a result: it only skips the dispatch
+// for instructions that certainly succeed. Generated text holds only numbers
+// taken from the code page.
 import type { DataPage } from '@keyvm/core';
-import { instructionLength, Op } from '@keyvm/isa';
+import { INSTRUCTIONS, instructionLength, Op } from '@keyvm/isa';
+import type { PageViews } from './page-views.js';
 
 /**
  * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: instructions it may
- * run) on `stack` of regs[3] words; leaves the next ip, sp and fuel in regs.
+ * run) on `stack` of regs[3] words, reaching pages and keys through `views` (the
+ * running domain's); leaves the next ip, sp and fuel in regs.
  */
-export type CompiledCode = (stack: Int32Array, regs: Int32Array) => void;
+export type CompiledCode = (stack: Int32Array, regs: Int32Array, views: PageViews) => void;
+
+/**
+ * Heavy instructions compiled code runs when their page or key is at hand
+ * (`PageViews`): each must cost exactly 1 gas whatever its operands (no size gas,
+ * no meter settling; `jit.test.ts` checks the interpreter's `heavyCost` agrees), so
+ * the single fuel counter pays for them as for inline ones.
+ */
+export const COMPILED_HEAVY_OPS: readonly number[] = [
+  Op.PAGEREAD,
+  Op.PAGEWRITE,
+  Op.PAGESIZEGET,
+  Op.KEYTYPE,
+  Op.KEYNUM,
+];
+for (const op of COMPILED_HEAVY_OPS) {
+  const row = INSTRUCTIONS[op]!;
+  if (row.gas !== 1 || row.sizeGas) throw new Error(`internal: compiled ${row.name} must cost 1 gas`);
+}
+
+/** Slots below this, pushed as literals, get a local for their page in compiled code (read once per entry). */
+const LOCAL_SLOTS = 32;
+
+/**
+ * The expression for the words `which` access may use through the slot `slot` (an
+ * expression), or null: a literal slot's is looked up at its first use in a run
+ * and kept in a local (`locals` collects their names).
+ */
+const viewOf = (which: 'read' | 'write', slot: string, locals: Set<string>): string => {
+  const k = literalValue(slot);
+  if (k === undefined || k < 0 || k >= LOCAL_SLOTS) return `V.${which}(${slot})`;
+  const name = `${which === 'read' ? 'R' : 'W'}${k}`;
+  locals.add(name);
+  return `(${name}??=V.${which}(${k}))`;
+};
 
 /**
  * Words of code one compiled function covers. A larger code page compiles to one
@@ -71,6 +109,8 @@ const literalValue = (value: string | undefined): number | undefined => {
 function emit(code: Int32Array, pc: number): [string, number] | undefined {
   const op = code[pc]!;
   const stop = (cond: string) => `if(f<1||${cond}){ip=${pc};break}f--;`;
+  /** Out to the interpreter at this instruction, unless `cond`; then it is paid for. */
+  const unless = (cond: string) => `if(!(${cond})){ip=${pc};break}f--;`;
   const bin = BINARY[op];
   if (bin !== undefined) {
     const cond = op === Op.DIV ? 'sp<2||s[sp-1]===0' : 'sp<2';
@@ -114,6 +154,29 @@ function emit(code: Int32Array, pc: number): [string, number] | undefined {
     case Op.JUMPIF:
       return [
         `${stop(`sp<2||(s[sp-1]!==0&&(s[sp-2]>>>0)>${code.length})`)}sp-=2;{const c=s[sp+1],a=s[sp];s[sp]=0;s[sp+1]=0;if(c!==0){ip=a;continue}}`,
+        1,
+      ];
+    // Page and key access (see PageViews): operands as KeyVM's, first pushed first.
+    case Op.PAGEREAD: // slot index -- word
+      return [
+        `if(f<1||sp<2){ip=${pc};break}{const a=V.read(s[sp-2]),i=s[sp-1];${unless('a!==null&&(i>>>0)<a.length')}sp--;s[sp-1]=a[i];s[sp]=0;}`,
+        1,
+      ];
+    case Op.PAGEWRITE: // word slot index --
+      return [
+        `if(f<1||sp<3){ip=${pc};break}{const a=V.write(s[sp-2]),i=s[sp-1];${unless('a!==null&&(i>>>0)<a.length')}a[i]=s[sp-3];sp-=3;s[sp]=0;s[sp+1]=0;s[sp+2]=0;}`,
+        1,
+      ];
+    case Op.PAGESIZEGET: // slot -- size
+      return [
+        `if(f<1||sp<1){ip=${pc};break}{const a=V.read(s[sp-1]);${unless('a!==null')}s[sp-1]=a.length;}`,
+        1,
+      ];
+    case Op.KEYTYPE: // slot -- kind
+      return [`if(f<1||sp<1){ip=${pc};break}{const k=V.keyType(s[sp-1]);${unless('k>=0')}s[sp-1]=k;}`, 1];
+    case Op.KEYNUM: // slot -- word
+      return [
+        `if(f<1||sp<1){ip=${pc};break}{const k=V.numberKey(s[sp-1]);${unless('k!==null')}s[sp-1]=k.value;}`,
         1,
       ];
     default:
@@ -165,6 +228,7 @@ function fastBlock(
   code: Int32Array,
   start: number,
   most: number,
+  locals: Set<string>,
 ): { text: string; count: number } | undefined {
   const out: string[] = [];
   const st: string[] = []; // symbolic values above what the block consumed
@@ -220,12 +284,31 @@ function fastBlock(
     if (delta !== 0) parts.push(`sp+=${delta};`);
     return parts.join('');
   };
+  /**
+   * Leave the block before the instruction at `pc` when `cond` holds: the stack as
+   * before it, the `count` instructions run so far paid for, on from its own case
+   * (which leaves it to the interpreter). At the block's first instruction that case
+   * follows the block: out of it by its label, as going to the case would enter it again.
+   */
+  const exitIf = (cond: string): void => {
+    out.push(
+      count === 0
+        ? `if(${cond})break b${start};`
+        : `if(${cond}){${writeBack()}f-=${count};ip=${pc};continue L}`,
+    );
+  };
+  const temp = (expr: string): string => {
+    const t = `t${temps++}`;
+    out.push(`const ${t}=${expr};`);
+    return t;
+  };
   let end: string | undefined;
+  let looped = false; // the block ends by jumping back to its own start
   while (end === undefined) {
     const op = code[pc];
     // At the end of the code, or at the longest block: on from its own case.
     if (op === undefined || count >= most) {
-      end = `${writeBack()}ip=${pc};continue;`;
+      end = `${writeBack()}ip=${pc};continue L;`;
       break;
     }
     const bin = PURE_BINARY[op];
@@ -269,7 +352,7 @@ function fastBlock(
       !inCode(literalValue(st[st.length - (op === Op.JUMP ? 1 : 2)]), code.length)
     ) {
       // A target not known to be in the code: on to the jump's own case, which checks it.
-      end = `${writeBack()}ip=${pc};continue;`;
+      end = `${writeBack()}ip=${pc};continue L;`;
       break;
     } else if ((op === Op.PICK || op === Op.PUT) && emit(code, pc) !== undefined) {
       const k = code[pc + 1]!;
@@ -279,28 +362,73 @@ function fastBlock(
         poke(k, v);
       }
       pc += 2;
+    } else if (op === Op.PAGEREAD || op === Op.PAGEWRITE || op === Op.PAGESIZEGET) {
+      // Operands read in place first: leaving before the instruction leaves them there.
+      const index = op === Op.PAGESIZEGET ? '' : peek(0);
+      const slot = peek(op === Op.PAGESIZEGET ? 0 : 1);
+      const words = temp(viewOf(op === Op.PAGEWRITE ? 'write' : 'read', slot, locals));
+      if (op === Op.PAGESIZEGET) {
+        exitIf(`${words}===null`);
+        pop();
+        push(`${words}.length`);
+      } else {
+        exitIf(`${words}===null||(${index}>>>0)>=${words}.length`);
+        if (op === Op.PAGEREAD) {
+          pop();
+          pop();
+          push(`${words}[${index}]`);
+        } else {
+          out.push(`${words}[${index}]=${peek(2)};`);
+          pop();
+          pop();
+          pop();
+        }
+      }
+      pc++;
+    } else if (op === Op.KEYTYPE || op === Op.KEYNUM) {
+      const slot = peek(0);
+      if (op === Op.KEYTYPE) {
+        const kind = temp(`V.keyType(${slot})`);
+        exitIf(`${kind}<0`);
+        pop();
+        push(kind, true);
+      } else {
+        const key = temp(`V.numberKey(${slot})`);
+        exitIf(`${key}===null`);
+        pop();
+        push(`${key}.value`);
+      }
+      pc++;
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
-      end = `${writeBack()}ip=${addr};continue;`;
+      // A jump back to the block's own start goes round the block's loop, not through the dispatch.
+      end = `${writeBack()}${addr === String(start) ? `continue b${start}` : `ip=${addr};continue L`};`;
+      looped = addr === String(start);
       break;
     } else if (op === Op.JUMPIF) {
       const cond = pop();
       const addr = pop();
       count++;
-      end = `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue;`;
+      looped = addr === String(start);
+      end = looped
+        ? `${writeBack()}if(${cond}!==0)continue b${start};ip=${pc + 1};continue L;`
+        : `${writeBack()}ip=${cond}!==0?${addr}:${pc + 1};continue L;`;
       break;
     } else {
       // DIV, MOD (a divisor that may be zero): on to its own case. Heavy, unknown or a
       // truncated PUSH: straight out to the interpreter, as that case would go.
-      end = `${writeBack()}ip=${pc};${emit(code, pc) === undefined ? 'break' : 'continue'};`;
+      end = `${writeBack()}ip=${pc};${emit(code, pc) === undefined ? 'break L' : 'continue L'};`;
       break;
     }
     count++;
   }
   if (count < 2) return undefined;
   const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
-  return { text: `if(${guard}){f-=${count};${out.join('')}${end}}`, count };
+  const body = `if(${guard}){${out.join('')}f-=${count};${end}}`;
+  // A loop of one block runs as a JS loop: its back edge skips the dispatch switch. When
+  // its guard fails, out of the loop to the per-instruction code of its first instruction.
+  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count };
 }
 
 /** Whether a jump target is known and inside a code page of `size` words (its end included). */
@@ -338,7 +466,7 @@ export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode
   const scan = scanCode(code);
   if (code.length <= window) return compileRange(code, scan, 0, code.length);
   const windows: (CompiledCode | undefined)[] = new Array(Math.ceil(code.length / window)).fill(undefined);
-  return (stack, regs) => {
+  return (stack, regs, views) => {
     for (;;) {
       const ip = regs[0]!;
       if (ip < 0 || ip >= code.length) return; // off the code: the interpreter's to see
@@ -348,7 +476,7 @@ export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode
         fn = compileRange(code, scan, w * window, Math.min(code.length, (w + 1) * window));
         windows[w] = fn;
       }
-      fn(stack, regs);
+      fn(stack, regs, views);
       // It stopped in its window (at what the interpreter runs), or ran out of fuel,
       // or left the code; else it went on into another window.
       const next = regs[0]!;
@@ -366,7 +494,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   // Strict, so a call with no receiver does not look up the global object for it.
   const body: string[] = [
     '"use strict";let ip=r[0],sp=r[1],f=r[2];const n=r[3];',
-    'for(;;){switch(ip){default:break;',
+    'L:for(;;){switch(ip){default:break;',
   ];
   const { isStart, pushed } = scan;
   // The first instruction that starts at `from` or after: `from` itself, or after the
@@ -376,10 +504,12 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   // Instructions the fast blocks may hold in all: compiling stays in proportion to the
   // window (past it, the rest of the window has per-instruction code only).
   let budget = 4 * (to - from) + 64;
+  // Locals for the pages of literal slots (`viewOf`), looked up at their first use in each run.
+  const locals = new Set<string>();
   while (pc < to) {
     body.push(`case ${pc}:`);
     if (leader || (pushed[pc] === 1 && isStart[pc] === 1)) {
-      const fast = budget >= 2 ? fastBlock(code, pc, Math.min(MAX_BLOCK, budget)) : undefined;
+      const fast = budget >= 2 ? fastBlock(code, pc, Math.min(MAX_BLOCK, budget), locals) : undefined;
       if (fast !== undefined) {
         body.push(fast.text);
         budget -= fast.count;
@@ -402,7 +532,8 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   // Falling off the last instruction: on to the next window, or off the code, where
   // the interpreter sees the IP leave it.
   body.push(`ip=${Math.min(pc, code.length)};break;`, '}break;}', 'r[0]=ip;r[1]=sp;r[2]=f;');
-  return new Function('s', 'r', body.join('\n')) as CompiledCode;
+  if (locals.size > 0) body.splice(1, 0, `let ${[...locals].join(',')};`);
+  return new Function('s', 'r', 'V', body.join('\n')) as CompiledCode;
 }
 
 /**
@@ -457,11 +588,8 @@ export function compiledFor(page: DataPage, ran: number, eager = false): Compile
   if (entry.fn !== undefined) return entry.fn;
   entry.ran += ran;
   if (!eager && entry.ran < warmupFor(page.words.length)) return null;
-  entry.fn = compileCode(page.words);
-  if (entry.fn !== null) {
-    wordsCompiled += page.words.length;
-    keepCompiled(page, entry);
-  }
+  entry.fn = sharedCode(page.words);
+  if (entry.fn !== null) keepCompiled(page, entry);
   return entry.fn;
 }
 
@@ -476,6 +604,41 @@ export function compiledNow(page: DataPage): CompiledCode | null {
   return entry !== undefined && entry.changes === page.changes && typeof entry.fn === 'function'
     ? entry.fn
     : null;
+}
+
+/**
+ * Compiled code by the words it was compiled from, the most recently made last, and
+ * the words they hold in all (at most JIT_CACHE_WORDS but for the newest). Machines
+ * booted from the same program (or pages with the same code) share one function: V8
+ * optimises it once, and it keeps its optimised code across machines and major GCs,
+ * where a function made anew for each machine ran its first run unoptimised.
+ * Compiled code depends on nothing but the words, so sharing never changes a result.
+ */
+const shared = new Map<string, { readonly fn: CompiledCode | null; readonly words: number }>();
+let sharedWords = 0;
+
+/** `compileCode(words)`, or the function compiled before from the same words. */
+function sharedCode(words: Int32Array): CompiledCode | null {
+  // Code the JIT will not compile is not worth a key (a 16M-word page would make a huge one).
+  if (words.length === 0 || words.length > JIT_MAX_WORDS) return null;
+  const key = words.join(',');
+  const known = shared.get(key);
+  if (known !== undefined) {
+    // Most recently used last: what a running program uses is dropped last.
+    shared.delete(key);
+    shared.set(key, known);
+    return known.fn;
+  }
+  const fn = compileCode(words);
+  wordsCompiled += words.length;
+  shared.set(key, { fn, words: words.length });
+  sharedWords += words.length;
+  for (const [k, old] of shared) {
+    if (sharedWords <= JIT_CACHE_WORDS || k === key) break;
+    shared.delete(k);
+    sharedWords -= old.words;
+  }
+  return fn;
 }
 
 /**
@@ -517,6 +680,9 @@ function keepCompiled(page: DataPage, entry: CacheEntry): void {
 let wordsCompiled = 0;
 /** Words of code compiled since the process started (for tests: compiling stays in proportion to the gas). */
 export const compiledWordsTotal = (): number => wordsCompiled;
+
+/** Words of code whose compiled form is kept for sharing (for tests: never above JIT_CACHE_WORDS but for the newest). */
+export const compiledWordsShared = (): number => sharedWords;
 
 /** Words of code compiled and kept now (for tests: never above JIT_CACHE_WORDS but for the newest page). */
 export const compiledWordsKept = (): number => compiledWords;

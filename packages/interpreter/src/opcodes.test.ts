@@ -1217,7 +1217,7 @@ describe('metered instructions', () => {
       ...op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.TIME, 2),
       ...op('METERREAD', FREE),
     ];
-    const share = Math.floor((1000 - 100 - 6) / 2); // the NOPs and the five PUSHes and ATTENUATE paid first
+    const share = Math.floor((1000 - 100 - 5 - 2) / 2); // the NOPs, the five PUSHes and ATTENUATE (2) paid first
     const ends = [{}, { borrowLimit: 7 }, { quantum: 3 }].map((options) => {
       const m = boot(program, { time: 1000, ...options });
       let r = m.run({ maxSteps: 40 });
