@@ -1,7 +1,7 @@
 // `keyvm debug FILE` through the real spawned command: serves the built playground on
 // loopback, prints the URL, serves FILE for the page to open; bad input is refused.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -36,19 +36,34 @@ describe('keyvm debug', () => {
     expect(r.stderr).toMatch(/file path/);
   });
 
-  it.skipIf(!existsSync(SITE))('serves the playground and FILE on 127.0.0.1 under a strict CSP', async () => {
-    child = spawn(process.execPath, [BIN, 'debug', HELLO], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const url = await firstLine(child);
-    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#open=__keyvm\/open&kind=source&name=/);
-    const page = await fetch(url);
-    expect(page.status).toBe(200);
-    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect(await page.text()).toContain('KeyVM playground');
-    const file = await fetch(new URL('/__keyvm/open', url));
-    expect(await file.text()).toContain('Hello, KeyVM!');
-    expect((await fetch(new URL('/../../package.json', url))).status).toBe(404);
-    const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
-    child.kill('SIGINT');
-    expect(await exited).toBe(0);
-  });
+  it.skipIf(!existsSync(SITE))(
+    'serves the playground and FILE on 127.0.0.1 under a strict CSP (the JIT for the worker only)',
+    async () => {
+      child = spawn(process.execPath, [BIN, 'debug', HELLO], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const url = await firstLine(child);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#open=__keyvm\/open&kind=source&name=/);
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self';");
+      expect(page.headers.get('content-security-policy')).not.toContain('unsafe-eval');
+      // The machine worker's script alone may compile code (the JIT); elk's worker and the rest may not.
+      const assets = readdirSync(join(REPO, 'apps', 'web', 'dist', 'assets')).filter((f) =>
+        f.endsWith('.js'),
+      );
+      const policyOf = async (f: string) =>
+        (await fetch(new URL(`/assets/${f}`, url))).headers.get('content-security-policy') ?? '';
+      const worker = assets.filter((f) => /^worker-[\w-]+\.js$/.test(f));
+      expect(worker).toHaveLength(1);
+      expect(await policyOf(worker[0]!)).toMatch(/script-src 'self' 'unsafe-eval'.*connect-src 'none'/);
+      for (const f of assets.filter((f) => f !== worker[0]))
+        expect(await policyOf(f)).toContain("script-src 'self';");
+      expect(await page.text()).toContain('KeyVM playground');
+      const file = await fetch(new URL('/__keyvm/open', url));
+      expect(await file.text()).toContain('Hello, KeyVM!');
+      expect((await fetch(new URL('/../../package.json', url))).status).toBe(404);
+      const exited = new Promise<number | null>((resolve) => child!.once('exit', resolve));
+      child.kill('SIGINT');
+      expect(await exited).toBe(0);
+    },
+  );
 });

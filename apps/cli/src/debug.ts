@@ -10,9 +10,18 @@ import { disassembleProgram } from '@keyvm/assembler';
 import { CliError, ExitCode, usageError } from './errors.js';
 import { loadInput } from './io.js';
 
-/** The playground's own policy: no inline or generated scripts. */
+/** The playground page's own policy: no inline or generated scripts. */
 const CSP =
   "default-src 'self'; script-src 'self'; worker-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/**
+ * The machine worker's policy: a dedicated worker loaded from a URL is governed by the
+ * policy of its own response, not the page's, so this lets the worker alone compile the
+ * JIT's code (`new Function`); it may load its own scripts and fetch nothing (the page
+ * reads the policy for it). The worker is Vite's `assets/worker-HASH.js` (elk's is elk-worker.*).
+ */
+const WORKER_CSP = "default-src 'none'; script-src 'self' 'unsafe-eval'; connect-src 'none'; base-uri 'none'";
+const WORKER_PATH = /^\/assets\/worker-[\w-]+\.js$/;
 
 const TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
@@ -57,7 +66,7 @@ export async function debugCommand(file: string, flags: DebugFlags): Promise<Exi
       return;
     }
     const headers = {
-      'content-security-policy': CSP,
+      'content-security-policy': WORKER_PATH.test(path) ? WORKER_CSP : CSP,
       'x-content-type-options': 'nosniff',
       'cache-control': 'no-store',
     };

@@ -1,6 +1,8 @@
 // The playground page: wires the editor, the controls and the panes to the machine
 // worker, which owns the machine; the page only sends requests and draws views.
+
 import { unpackImage } from './image-io.js';
+import { evalAllowed } from './logic/eval-policy.js';
 import {
   type Budgets,
   type Command,
@@ -15,6 +17,7 @@ import {
 import { assemblyMode, type LanguageMode } from './ui/assembly-language.js';
 import { createEditor } from './ui/editor.js';
 import { drawGraph } from './ui/graph-view.js';
+import workerUrl from './worker.ts?worker&url';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -25,8 +28,26 @@ const EXAMPLES = import.meta.glob(['../../../examples/*.ism', '../../../examples
   eager: true,
 }) as Record<string, string>;
 
-const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+const worker = new Worker(workerUrl, { type: 'module' });
 const send = (r: Request, transfer: Transferable[] = []) => worker.postMessage(r, transfer);
+
+// Whether the worker may compile code (the JIT) is read from the policy its script is served
+// with (a dedicated worker gets its own response's policy), not tried with `new Function`,
+// which would report a CSP violation where eval is refused. The page reads it so that the
+// worker itself needs no network access; unreadable means interpret (identical results).
+void (async () => {
+  let jit = false;
+  try {
+    const res = await fetch(workerUrl, { method: 'HEAD', cache: 'no-store' });
+    jit =
+      res.ok &&
+      evalAllowed(res.headers.get('content-security-policy')) &&
+      evalAllowed(res.headers.get('content-security-policy-report-only'));
+  } catch {
+    // Offline or refused: interpret.
+  }
+  send({ type: 'policy', jit });
+})();
 
 let current: View | null = null;
 let disassembly: readonly DisassemblyLine[] = [];
@@ -402,14 +423,16 @@ function draw(v: View) {
   const took = v.elapsedMs !== null && !Number.isNaN(commandSent) ? performance.now() - commandSent : null;
   commandSent = Number.NaN;
   if (took !== null) document.body.dataset.moveMs = took.toFixed(1);
+  document.body.dataset.jit = v.jit ? 'on' : 'off';
   status(
     `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}` +
       (took !== null && took >= 100 ? ` · ${(took / 1000).toFixed(2)} s` : ''),
   );
   $('status').title =
-    took !== null
-      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker)`
-      : '';
+    (took !== null
+      ? `the last move took ${took.toFixed(0)} ms (${v.elapsedMs!.toFixed(0)} ms in the worker); `
+      : '') +
+    (v.jit ? 'the machine compiles code (JIT)' : 'the machine interprets (its worker may not compile code)');
   editor.markLine(v.line);
   drawDisassembly(v);
   const d = v.domain;
@@ -489,6 +512,9 @@ worker.onmessage = (e: MessageEvent<Reply>) => {
       $('download').dataset.hash = r.hash;
       break;
     }
+    case 'violation':
+      console.error(`CSP violation in the machine worker: ${r.message}`);
+      break;
     case 'error':
       status(`error: ${r.message}`);
       $('fault').textContent = r.message;

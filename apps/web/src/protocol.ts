@@ -31,6 +31,8 @@ export type Request =
   | { readonly type: 'load-image'; readonly bytes: Uint8Array; readonly name: string }
   | { readonly type: 'command'; readonly command: Command; readonly line?: number; readonly pc?: number }
   | { readonly type: 'pause' }
+  /** The page's reading of the worker's policy: whether it may compile code (sent first). */
+  | { readonly type: 'policy'; readonly jit: boolean }
   | { readonly type: 'breakpoints'; readonly lines: readonly number[]; readonly pcs: readonly number[] }
   | { readonly type: 'input'; readonly words: readonly number[] }
   | { readonly type: 'select'; readonly id: number; readonly offset?: number }
@@ -58,7 +60,9 @@ export type Reply =
       readonly disassembly: readonly DisassemblyLine[];
       readonly fromSource: boolean;
     }
-  | { readonly type: 'error'; readonly message: string };
+  | { readonly type: 'error'; readonly message: string }
+  /** A Content Security Policy violation inside the worker (the page logs it as an error). */
+  | { readonly type: 'violation'; readonly message: string };
 
 export interface DisassemblyLine {
   readonly pc: number;
@@ -138,4 +142,6 @@ export interface View {
   readonly pendingInput: readonly number[];
   /** Milliseconds the worker spent on the move this view ends (null for a view without one). */
   readonly elapsedMs: number | null;
+  /** Whether the machine compiles code (the JIT; its worker's policy allows it) or only interprets. */
+  readonly jit: boolean;
 }

@@ -29,8 +29,27 @@ import {
   type View,
 } from './protocol.js';
 
-/** Interpret only: the page runs under a CSP that refuses generated code. */
-const MACHINE_OPTIONS: MachineOptions = { jit: false };
+/**
+ * The JIT where this worker's own policy allows generated code (its server sends the
+ * worker script a policy with 'unsafe-eval'; a host without headers restricts nothing),
+ * else interpret only (identical results). The page reads that policy and tells the worker
+ * in its first message ('policy'); no command runs before it.
+ */
+let MACHINE_OPTIONS: MachineOptions = { jit: false };
+let decideJit: (jit: boolean) => void = () => {};
+const jitDecided = new Promise<void>((resolve) => {
+  decideJit = (jit) => {
+    MACHINE_OPTIONS = { jit };
+    resolve();
+  };
+});
+
+// A policy violation inside the worker would otherwise show only in the worker's own
+// console: tell the page, which logs it as an error.
+self.addEventListener('securitypolicyviolation', (e) => {
+  const v = e as SecurityPolicyViolationEvent;
+  post({ type: 'violation', message: `${v.effectiveDirective} refused ${v.blockedURI || 'inline code'}` });
+});
 /**
  * Most share of a run's time its checkpoints may take: encoding an image is slow while the
  * encoder's code is still cold, so a long run spaces them out rather than pay for them.
@@ -74,6 +93,10 @@ self.onmessage = (event: MessageEvent<Request>) => {
     pauseRequested = true;
     return;
   }
+  if (msg.type === 'policy') {
+    decideJit(msg.jit);
+    return;
+  }
   queue.push(msg);
   if (!busy) void drain();
 };
@@ -81,6 +104,7 @@ self.onmessage = (event: MessageEvent<Request>) => {
 async function drain(): Promise<void> {
   busy = true;
   try {
+    await jitDecided;
     for (;;) {
       while (queue.length > 0) {
         const msg = queue.shift()!;
@@ -541,6 +565,7 @@ function postView(status: string, moved = true): void {
     programCodePage: s.programCodePage,
     pendingInput: m.pendingInput,
     elapsedMs: moved && !Number.isNaN(moveStarted) ? performance.now() - moveStarted : null,
+    jit: MACHINE_OPTIONS.jit !== false && m.jitRefused === undefined,
   };
   moveStarted = Number.NaN;
   post({ type: 'view', view });

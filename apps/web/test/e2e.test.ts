@@ -421,6 +421,48 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     expect(await page.locator('#page-rows span').count()).toBeLessThan(1000);
   });
 
+  it('runs the machine with the JIT: only the worker script may compile code, the page may not', async () => {
+    await open(`${base}#src=${b64url(HELLO)}`);
+    await statusAt(0);
+    await click('run');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+    expect(await page.getAttribute('body', 'data-jit')).toBe('on');
+    expect(await page.getAttribute('#status', 'title')).toContain('JIT');
+    // The policies as served: 'unsafe-eval' for the machine worker's script alone.
+    const worker = readdirSync(join(DIST, 'assets')).filter((f) => /^worker-[\w-]+\.js$/.test(f));
+    expect(worker).toHaveLength(1);
+    const policy = async (path: string) =>
+      (await fetch(new URL(path, base), { method: 'HEAD' })).headers.get('content-security-policy') ?? '';
+    expect(await policy(`assets/${worker[0]}`)).toMatch(
+      /script-src 'self' 'unsafe-eval'.*connect-src 'none'/,
+    );
+    const others = readdirSync(join(DIST, 'assets'))
+      .filter((f) => f !== worker[0])
+      .map((f) => `assets/${f}`);
+    for (const path of ['', 'index.html', ...others]) {
+      expect(await policy(path)).toContain("script-src 'self';");
+      expect(await policy(path)).not.toContain('unsafe-eval');
+    }
+    expect(readFileSync(join(DIST, 'index.html'), 'utf8')).not.toContain('unsafe-eval');
+  });
+
+  it.each([
+    ['interprets, silently, where the worker too is refused eval', 'strict', 'off'],
+    ['compiles on a static host that sends no policy header (the page keeps its meta tag)', 'none', 'on'],
+  ] as const)('%s (the same results)', async (_, policies, jit) => {
+    const other = await serveStatic(DIST, { policies });
+    try {
+      await open(`${other.url}#src=${b64url(HELLO)}`);
+      await statusAt(0);
+      await click('run');
+      await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('halted'));
+      expect(await page.getAttribute('body', 'data-jit')).toBe(jit);
+      expect(await page.textContent('#console')).toBe(cli('run', join(REPO, 'examples', 'hello.ism')).stdout);
+    } finally {
+      other.server.close();
+    }
+  });
+
   it('ran under the strict CSP without errors or violations', () => {
     expect(problems).toEqual([]);
   });

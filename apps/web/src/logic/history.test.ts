@@ -168,6 +168,21 @@ describe('checkpoints', () => {
     expect(() => new History({ origin: boot(loop), maxCheckpointShare: 0 })).toThrow(/share/);
   });
 
+  it('space out by as much as the measured cost asks at once (at most 16x a time)', () => {
+    let now = 0;
+    const clock = () => now++;
+    // Four checkpoints cost 4 ticks against 3 ticks of running: 85x a share of 1/64.
+    const dear = new History({ origin: boot(loop), interval: 10, maxCheckpointShare: 1 / 64, clock });
+    dear.advance(200);
+    expect(dear.interval).toBe(160);
+    expect(dear.checkpointPositions).toEqual([0, 10, 20, 30, 160]);
+    // 4 ticks against 3 at a share of 1/2: 2.7x, so 4x.
+    const some = new History({ origin: boot(loop), interval: 10, maxCheckpointShare: 0.5, clock });
+    some.advance(45);
+    expect(some.interval).toBe(40);
+    expect(dear.seek(25)).toBe(25);
+  });
+
   it('keep the origin even when it alone is over the budget', () => {
     const h = new History({ origin: boot(loop), interval: 5, budgetBytes: 1 });
     h.advance(100);

@@ -280,7 +280,11 @@ export class History {
       this.#checkpointMs += this.#clock() - t0;
       // Judged over a few checkpoints at least, so one slow one (a cold start) does not count alone.
       if (++this.#taken >= 4 && this.#checkpointMs > this.#share * this.#runMs) {
-        this.#interval *= 2;
+        // Spaced out at once by as much as the measured cost asks, up to 16x a time (a power
+        // of two, so the checkpoints taken stay on the new grid): with cheap steps (the
+        // JIT) doubling at a time would pay for many dear checkpoints on the way.
+        const over = this.#checkpointMs / Math.max(this.#share * this.#runMs, Number.MIN_VALUE);
+        this.#interval *= 2 ** Math.min(4, Math.max(1, Math.ceil(Math.log2(over))));
         this.#runMs = this.#checkpointMs = this.#taken = 0;
       }
     }
