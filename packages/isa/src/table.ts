@@ -130,10 +130,10 @@ const row = <
  * - 1: instructions compiled inline (stack, arithmetic, compare, JUMP/JUMPIF, PAGEREAD,
  *   PAGEWRITE, PAGESIZEGET, KEYTYPE, KEYNUM: jit.ts asserts they cost exactly 1), and
  *   HALT, which runs at most once per domain (MAKEDOMAIN pays for it).
- * - 16 (PAGETYPE, METERKEEPER): the floor of a heavy instruction. Leaving compiled
- *   code for the interpreter and coming back costs ~100-130 ns whatever it does
- *   (~95-110x at 1 gas).
- * - 24 CALL, CALLW, RETURN, METERREAD, METERSET; 32 COPYKEY, NUMKEY; 40 ATTENUATE;
+ * - 16 (PAGETYPE): the floor of a heavy instruction. Leaving compiled code for the
+ *   interpreter and coming back costs ~100-130 ns whatever it does (~95-110x at 1 gas).
+ * - 24 CALL, CALLW, RETURN, METERREAD, METERSET, METERKEEPER (it swept ~24-46x at 16);
+ *   32 COPYKEY, NUMKEY; 40 ATTENUATE;
  *   48 SEVER, CREATEMETER, DESTROY, DEVICE: a heavy exit plus a new key object, a
  *   domain switch, a device's transcript, or a settle of the meter chain (which also
  *   costs 1 per meter of the chain, `SETTLES` in the interpreter).
@@ -196,7 +196,7 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 48, name: 'CREATEMETER', pops: 3, pushes: 0, operands: { dst: 'slot', parent: 'slot', amount: 'amount' }, effect: 'dst parent amount --', doc: 'Create a child of the meter in `parent` holding `amount` (-1 unlimited, still bounded by its ancestors); a controlling key to it goes to `dst`. The domain\'s MEMORY meter pays 32 words for it.', family: 'meter', gas: 48 }),
   row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter', gas: 24 }),
   row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, operands: { slot: 'slot', amount: 'amount' }, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter', gas: 24 }),
-  row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, operands: { meter: 'slot', keeper: 'slot' }, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter', gas: 16 }),
+  row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, operands: { meter: 'slot', keeper: 'slot' }, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter', gas: 24 }),
   row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, operands: { slot: 'slot', op: 'op', arg: 'word' }, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; the operations are listed under Devices in docs/isa.md.', family: 'device', gas: 48 }),
   row({ code: 53, name: 'PICK', immediates: 1, pops: 0, pushes: 1, effect: '-- x', doc: 'Push a copy of the word k below the top (the immediate k; PICK 0 is DUP): a compiled function\'s arguments and locals, read from its frame on the stack.', family: 'stack' }),
   row({ code: 54, name: 'PUT', immediates: 1, pops: 1, pushes: 0, operands: { a: 'word' }, effect: 'a --', doc: 'Pop a and store it over the word k below the new top (the immediate k; PUT 0 is NIP): assignment to a compiled function\'s argument or local.', family: 'stack' }),
