@@ -128,7 +128,7 @@ describe.concurrent('run: outcomes and exit codes', () => {
     const r = await keyvm(['run', HELLO]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('Hello, KeyVM!\n');
-    expect(r.stderr).toMatch(/^halted after 277 steps, 291 gas; stack \[14\]\n$/);
+    expect(r.stderr).toMatch(/^halted after 277 steps, 935 gas; stack \[14\]\n$/);
   });
 
   it('--json keeps at most --output-limit characters of output and counts the rest', async () => {
@@ -285,7 +285,7 @@ describe.concurrent('run: outcomes and exit codes', () => {
     const r = await keyvm(['run', HELLO, '--stats'], { env: { NO_COLOR: '' } });
     expect(r.stdout).toBe('Hello, KeyVM!\n');
     expect(r.stderr).toMatch(/^steps\s+277$/m);
-    expect(r.stderr).toMatch(/^gas used\s+291$/m);
+    expect(r.stderr).toMatch(/^gas used\s+935$/m);
     expect(r.stderr).toMatch(/instructions\/s/);
     expect(r.stderr).not.toContain('\x1b[');
   });
@@ -635,11 +635,11 @@ describe.concurrent('inspect, graph and ops', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`sha256   ${hash}`);
     expect(r.stdout).toMatch(/^format {3}version 1, [\d,]+ bytes$/m);
-    expect(r.stdout).toMatch(/^kernel {3}root #\d+, active -, run queue \[\], steps 7,126/m);
+    expect(r.stdout).toMatch(/^kernel {3}root #\d+, active -, run queue \[\], steps 7,145/m);
     expect(r.stdout).toMatch(/^ {2}#\d+ \(root\) {2}halted, ip \d+, sp 1, stack \[4\]$/m);
     expect(r.stdout).toMatch(/faulted, ip \d+, sp 4, stack \[0 666 8 0\]/);
     expect(r.stdout).toMatch(/ 8 DATA {7}read-only-page#\d+v0/);
-    expect(r.stdout).toMatch(/time \(child of #1\): 3,475 left/);
+    expect(r.stdout).toMatch(/time \(child of #1\): 15,025 left/);
     expect(r.stdout).toMatch(/^devices \(3\)$/m);
   });
 
@@ -715,7 +715,7 @@ describe.concurrent('inspect, graph and ops', () => {
       gas: number;
     }[];
     expect(json).toHaveLength(INSTRUCTIONS.length);
-    expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: 2, sizeGas: false });
+    expect(json[52]).toMatchObject({ code: 52, name: 'DEVICE', gas: INSTRUCTIONS[52]!.gas, sizeGas: false });
     expect(json[10]).toMatchObject({ name: 'CREATEPAGE', gas: INSTRUCTIONS[10]!.gas, sizeGas: true });
     expect(json[20]).toMatchObject({
       name: 'PAGEWRITE',

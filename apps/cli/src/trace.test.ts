@@ -74,7 +74,7 @@ describe.concurrent('--trace=jsonl', () => {
     expect(r.code).toBe(0);
     const out = lines(r.stdout);
     expect(out.length).toBe(278);
-    expect(out.at(-1)).toEqual({ status: 'halted', steps: 277, gasUsed: 291 });
+    expect(out.at(-1)).toEqual({ status: 'halted', steps: 277, gasUsed: 935 });
     expect(r.stderr).toMatch(/^Hello, KeyVM!\nhalted after 277 steps/);
   });
 });

@@ -33,7 +33,7 @@ const EXPECTED: Record<string, { output: string; stack?: number[] }> = {
       'child:  looking past the end of my read-only page...',
       'keeper: the child faulted with code 7 - answering its caller',
       'parent: the call came back with fault code 7',
-      "parent: the child's meter has 3246 left; the secret is still 42",
+      "parent: the child's meter has 14513 left; the secret is still 42",
       '',
     ].join('\n'),
     stack: [7],

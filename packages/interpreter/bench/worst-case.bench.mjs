@@ -292,6 +292,86 @@ row('control', 'YIELD among 20,000 halted domains', many(20_000, [Op.HALT], yiel
   );
 }
 
+// Heavy instructions at the table's floor: each leaves compiled code for the
+// interpreter and comes back, whatever small work it does. Loops of one such
+// instruction with as little compiled work around it as possible.
+row('page', 'PAGETYPE', () => boot(loop([], [...P(DomainSlot.DATA), Op.PAGETYPE, Op.DROP])), 5_000_000);
+row(
+  'key',
+  'COPYKEY a page key',
+  () => boot(loop([], [...P(DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.DATA), Op.COPYKEY])),
+  5_000_000,
+);
+row(
+  'meter',
+  'METERKEEPER nobody on a child meter',
+  () =>
+    boot(loop(P(FREE, DomainSlot.TIME, -1).concat(Op.CREATEMETER), [...P(FREE, FREE + 1), Op.METERKEEPER])),
+  5_000_000,
+);
+row(
+  'meter',
+  'METERREAD 1 meter deep',
+  () => boot(loop([], [...P(DomainSlot.TIME), Op.METERREAD, Op.DROP])),
+  5_000_000,
+);
+row(
+  'key',
+  'KEYTYPE + KEYNUM, JIT off',
+  () =>
+    boot(
+      loop(P(FREE, 7).concat(Op.NUMKEY), [...P(FREE), Op.KEYTYPE, ...P(FREE), Op.KEYNUM, Op.DROP, Op.DROP]),
+      { jit: false },
+    ),
+  5_000_000,
+);
+row('control', 'PUSH + JUMP loop, JIT off', () => boot(loop([], []), { jit: false }), 5_000_000);
+row(
+  'page',
+  'PAGEREAD, JIT off',
+  () => boot(loop([], [...P(DomainSlot.DATA, 3), Op.PAGEREAD, Op.DROP]), { jit: false }),
+  5_000_000,
+);
+{
+  // DEVICE: the clock (deterministic: reads the step count), and input's pending count.
+  const dev = (slot, op) => () =>
+    Machine.boot({ code: loop([], [...P(slot, op, 0), Op.DEVICE, Op.DROP]) }, { quantum: 1 << 30 });
+  row('device', 'DEVICE clock now', dev(14, 0), 5_000_000);
+  row('device', 'DEVICE input pending', dev(13, 1), 5_000_000);
+}
+{
+  // FORK: the root starts 30,000 available domains in turn (their gate keys in a key
+  // page in slot 20, the index in DATA[0]); they queue behind it and never run.
+  const n = 30_000;
+  const build = () => {
+    // biome-ignore format: one instruction per group
+    const code = loop([], [
+      ...P(DomainSlot.SELF, FREE, 20, DomainSlot.DATA, 0), Op.PAGEREAD, Op.COPYKEY,
+      ...P(FREE, FREE), Op.FORK,
+      ...P(DomainSlot.DATA, 0), Op.PAGEREAD, ...P(1), Op.ADD, ...P(DomainSlot.DATA, 0), Op.PAGEWRITE,
+    ]);
+    const m = boot(code);
+    const store = m.store;
+    const root = store.object(m.rootDomain);
+    const mem = root.slots[DomainSlot.MEMORY];
+    const codeKey = store.createPage(PageType.data, mem, 1);
+    store.dataPage(codeKey, true).words.set([Op.HALT]);
+    const holder = store.createPage(PageType.keys, mem, n);
+    const gates = store.keyPage(holder, true).slots;
+    for (let i = 0; i < n; i++) {
+      const pageKey = store.createPage(PageType.keys, mem, 28);
+      const slots = store.keyPage(pageKey, true).slots;
+      slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME];
+      slots[DomainSlot.CODE] = codeKey;
+      slots[DomainSlot.STACK] = store.createPage(PageType.data, mem, 4);
+      gates[i] = store.makeDomain(pageKey);
+    }
+    root.slots[20] = holder;
+    return m;
+  };
+  row('control', 'FORK 30,000 domains in turn', build, 800_000);
+}
+
 console.log(
   'host ns per gas, worst case per family, vs the countdown loop timed beside each (target <= 50x):',
 );

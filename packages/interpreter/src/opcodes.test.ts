@@ -1217,7 +1217,8 @@ describe('metered instructions', () => {
       ...op('ATTENUATE', DomainSlot.SELF, FREE, DomainSlot.SELF, DomainSlot.TIME, 2),
       ...op('METERREAD', FREE),
     ];
-    const share = Math.floor((1000 - 100 - 5 - 2) / 2); // the NOPs, the five PUSHes and ATTENUATE (2) paid first
+    // The NOPs, the five PUSHes and ATTENUATE (its table gas, plus 1 for the one meter it settles) paid first.
+    const share = Math.floor((1000 - 100 - 5 - INSTRUCTIONS[Op.ATTENUATE].gas - 1) / 2);
     const ends = [{}, { borrowLimit: 7 }, { quantum: 3 }].map((options) => {
       const m = boot(program, { time: 1000, ...options });
       let r = m.run({ maxSteps: 40 });
@@ -1248,7 +1249,8 @@ describe('metered instructions', () => {
 
   it('CREATEPAGE and PAGESIZESET without their operands fault stack-underflow, whatever the top word', () => {
     for (const name of ['CREATEPAGE', 'PAGESIZESET'] as const) {
-      for (const time of [100, undefined]) {
+      // Enough time for the base price (and the PUSH), far too little for the size.
+      for (const time of [INSTRUCTIONS[Op[name]].gas + 10, undefined]) {
         const m = boot(['PUSH', 5_000_000, name], time === undefined ? {} : { time });
         expectFaultAtomic(m, 'stack-underflow');
       }

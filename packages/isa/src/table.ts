@@ -120,7 +120,26 @@ const row = <
     keyvm: r.keyvm ?? false,
   }) as const;
 
-/** The instruction table, indexed by opcode. */
+/**
+ * The instruction table, indexed by opcode.
+ *
+ * Prices (the `gas` column) follow host time: in packages/interpreter/bench/worst-case.bench.mjs
+ * each instruction's worst case we can construct, in host ns per gas, stays within 50x
+ * of the compiled countdown loop (aimed at ~25x, since figures swing ~2x on a loaded
+ * machine). The JIT runs a one-block loop as a JS loop (~0.25 ns per gas), so:
+ * - 1: instructions compiled inline (stack, arithmetic, compare, JUMP/JUMPIF, PAGEREAD,
+ *   PAGEWRITE, PAGESIZEGET, KEYTYPE, KEYNUM: jit.ts asserts they cost exactly 1), and
+ *   HALT, which runs at most once per domain (MAKEDOMAIN pays for it).
+ * - 16 (PAGETYPE): the floor of a heavy instruction. Leaving compiled code for the
+ *   interpreter and coming back costs ~100-130 ns whatever it does (~95-110x at 1 gas).
+ * - 24 CALL, CALLW, RETURN, METERREAD, METERSET, METERKEEPER (it swept ~24-46x at 16);
+ *   32 COPYKEY, NUMKEY; 40 ATTENUATE;
+ *   48 SEVER, CREATEMETER, DESTROY, DEVICE: a heavy exit plus a new key object, a
+ *   domain switch, a device's transcript, or a settle of the meter chain (which also
+ *   costs 1 per meter of the chain, `SETTLES` in the interpreter).
+ * - 64 CREATEPAGE and 128 PAGESIZESET (plus `SIZE_GAS` for the size), 80 YIELD (among
+ *   many halted domains), 128 FORK, 192 MAKEDOMAIN: allocation, GC and scheduling.
+ */
 // biome-ignore format: one row per instruction reads as a table
 export const INSTRUCTIONS = Object.freeze([
   // --- The original KeyVM's 21 instructions, at KeyVM's numbers. ---
@@ -134,13 +153,13 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 7, name: 'OR', pops: 2, pushes: 1, operands: { a: 'word', b: 'word' }, effect: 'a b -- a|b', doc: 'Bitwise or.', family: 'arith', keyvm: true }),
   row({ code: 8, name: 'XOR', pops: 2, pushes: 1, operands: { a: 'word', b: 'word' }, effect: 'a b -- a^b', doc: 'Bitwise exclusive or.', family: 'arith', keyvm: true }),
   row({ code: 9, name: 'NOT', pops: 1, pushes: 1, operands: { a: 'word' }, effect: 'a -- ~a', doc: 'Bitwise not.', family: 'arith', keyvm: true }),
-  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, operands: { slot: 'slot', type: 'type', meter: 'slot', size: 'size' }, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true, sizeGas: true, gas: 32 }),
-  row({ code: 11, name: 'PAGETYPE', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- type', doc: 'Type of the page whose key is in `slot`: 0 data, 1 keys.', family: 'page', keyvm: true }),
-  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, operands: { slot: 'slot', size: 'size' }, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true, gas: 32 }),
+  row({ code: 10, name: 'CREATEPAGE', pops: 4, pushes: 0, operands: { slot: 'slot', type: 'type', meter: 'slot', size: 'size' }, effect: 'slot type meter size --', doc: 'Create a page of `type` (0 data, 1 keys) and `size` words/slots, charged to the memory meter in slot `meter`; its key goes to `slot`.', family: 'page', keyvm: true, sizeGas: true, gas: 64 }),
+  row({ code: 11, name: 'PAGETYPE', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- type', doc: 'Type of the page whose key is in `slot`: 0 data, 1 keys.', family: 'page', keyvm: true, gas: 16 }),
+  row({ code: 12, name: 'PAGESIZESET', pops: 2, pushes: 0, operands: { slot: 'slot', size: 'size' }, effect: 'slot size --', doc: 'Resize the page in `slot` (needs a read-write key); growth is charged to and shrinking refunded to the page\'s memory meter.', family: 'page', keyvm: true, sizeGas: true, gas: 128 }),
   row({ code: 13, name: 'PAGESIZEGET', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- size', doc: 'Size in words (data page) or slots (key page) of the page in `slot`.', family: 'page', keyvm: true }),
-  row({ code: 14, name: 'CALL', pops: 2, pushes: 0, operands: { target: 'slot', msg: 'slot' }, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true, gas: 12 }),
-  row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, operands: { dpage: 'slot', didx: 'index', spage: 'slot', sidx: 'index' }, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true }),
-  row({ code: 16, name: 'ATTENUATE', pops: 5, pushes: 0, operands: { dpage: 'slot', didx: 'index', spage: 'slot', sidx: 'index', option: 'option' }, effect: 'dpage didx spage sidx option --', doc: 'Like COPYKEY but weakens the key: option 0 copies, 1 makes a page key read-only or a meter key use-only, n>=2 on a meter key makes a child meter holding 1/n of what it has now (the domain\'s MEMORY meter pays 32 words for it).', family: 'key', keyvm: true, gas: 2 }),
+  row({ code: 14, name: 'CALL', pops: 2, pushes: 0, operands: { target: 'slot', msg: 'slot' }, effect: 'target msg --', doc: 'Call the domain whose gate key is in `target`, handing it the key in `msg` (to its RECV) and a fresh resume key (to its RESUME); wait until resumed.', family: 'control', keyvm: true, gas: 24 }),
+  row({ code: 15, name: 'COPYKEY', pops: 4, pushes: 0, operands: { dpage: 'slot', didx: 'index', spage: 'slot', sidx: 'index' }, effect: 'dpage didx spage sidx --', doc: 'Copy the key at index `sidx` of the key page in slot `spage` to index `didx` of the key page in slot `dpage` (read-write key needed on the destination).', family: 'key', keyvm: true, gas: 32 }),
+  row({ code: 16, name: 'ATTENUATE', pops: 5, pushes: 0, operands: { dpage: 'slot', didx: 'index', spage: 'slot', sidx: 'index', option: 'option' }, effect: 'dpage didx spage sidx option --', doc: 'Like COPYKEY but weakens the key: option 0 copies, 1 makes a page key read-only or a meter key use-only, n>=2 on a meter key makes a child meter holding 1/n of what it has now (the domain\'s MEMORY meter pays 32 words for it).', family: 'key', keyvm: true, gas: 40 }),
   row({ code: 17, name: 'JUMP', pops: 1, pushes: 0, operands: { addr: 'addr' }, effect: 'addr --', doc: 'Continue at word offset `addr`; faults bad-jump when `addr` is outside the code page (its size, the end, is allowed).', family: 'control', keyvm: true }),
   row({ code: 18, name: 'JUMPIF', pops: 2, pushes: 0, operands: { addr: 'addr', cond: 'word' }, effect: 'addr cond --', doc: 'Continue at `addr` when `cond` is non-zero; a taken jump outside the code page faults bad-jump, as JUMP.', family: 'control', keyvm: true }),
   row({ code: 19, name: 'PAGEREAD', pops: 2, pushes: 1, operands: { slot: 'slot', index: 'index' }, effect: 'slot index -- word', doc: 'Read word `index` of the data page in `slot`.', family: 'page', keyvm: true }),
@@ -164,21 +183,21 @@ export const INSTRUCTIONS = Object.freeze([
   row({ code: 35, name: 'SHL', pops: 2, pushes: 1, operands: { a: 'word', n: 'word' }, effect: 'a n -- a<<n', doc: 'Shift left by n mod 32.', family: 'arith' }),
   row({ code: 36, name: 'SHR', pops: 2, pushes: 1, operands: { a: 'word', n: 'word' }, effect: 'a n -- a>>n', doc: 'Arithmetic (sign-keeping) shift right by n mod 32.', family: 'arith' }),
   row({ code: 37, name: 'SHRU', pops: 2, pushes: 1, operands: { a: 'word', n: 'word' }, effect: 'a n -- a>>>n', doc: 'Logical shift right by n mod 32.', family: 'arith' }),
-  row({ code: 38, name: 'CALLW', pops: 3, pushes: 1, operands: { target: 'slot', msg: 'slot', word: 'word' }, effect: 'target msg word -- reply', doc: 'CALL that also passes `word` (pushed on the callee\'s stack) and, when resumed, pushes the reply word.', family: 'control', gas: 12 }),
-  row({ code: 39, name: 'RETURN', pops: 3, pushes: 0, operands: { resume: 'slot', key: 'slot', word: 'word' }, effect: 'resume key word --', doc: 'Resume the domain whose resume key is in slot `resume`, handing it the key in slot `key` and `word`; this domain becomes available for the next call. Every copy of the resume key is void afterwards.', family: 'control', gas: 12 }),
-  row({ code: 40, name: 'FORK', pops: 2, pushes: 0, operands: { target: 'slot', msg: 'slot' }, effect: 'target msg --', doc: 'Start the available domain in `target` with the key in `msg`, without waiting; it is queued after the running domains.', family: 'control', gas: 16 }),
-  row({ code: 41, name: 'YIELD', pops: 0, pushes: 0, effect: '--', doc: 'Let the next runnable domain run; this one goes to the back of the queue.', family: 'control', gas: 40 }),
+  row({ code: 38, name: 'CALLW', pops: 3, pushes: 1, operands: { target: 'slot', msg: 'slot', word: 'word' }, effect: 'target msg word -- reply', doc: 'CALL that also passes `word` (pushed on the callee\'s stack) and, when resumed, pushes the reply word.', family: 'control', gas: 24 }),
+  row({ code: 39, name: 'RETURN', pops: 3, pushes: 0, operands: { resume: 'slot', key: 'slot', word: 'word' }, effect: 'resume key word --', doc: 'Resume the domain whose resume key is in slot `resume`, handing it the key in slot `key` and `word`; this domain becomes available for the next call. Every copy of the resume key is void afterwards.', family: 'control', gas: 24 }),
+  row({ code: 40, name: 'FORK', pops: 2, pushes: 0, operands: { target: 'slot', msg: 'slot' }, effect: 'target msg --', doc: 'Start the available domain in `target` with the key in `msg`, without waiting; it is queued after the running domains.', family: 'control', gas: 128 }),
+  row({ code: 41, name: 'YIELD', pops: 0, pushes: 0, effect: '--', doc: 'Let the next runnable domain run; this one goes to the back of the queue.', family: 'control', gas: 80 }),
   row({ code: 42, name: 'KEYTYPE', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- kind', doc: 'Kind of the key in `slot` (0 null, 1 number, 2 page, 3 read-only page, 4 domain, 5 resume, 6 meter, 7 device); a void key reads as 0.', family: 'key' }),
-  row({ code: 43, name: 'SEVER', pops: 1, pushes: 0, operands: { slot: 'slot' }, effect: 'slot --', doc: 'Revoke: every outstanding key to the object in `slot` (a read-write page key or a controlling meter key) becomes void; `slot` gets a fresh key.', family: 'key', gas: 16 }),
-  row({ code: 44, name: 'DESTROY', pops: 1, pushes: 0, operands: { slot: 'slot' }, effect: 'slot --', doc: 'Free the page in `slot` (read-write key needed): its memory is refunded and every key to it becomes void.', family: 'page', gas: 32 }),
-  row({ code: 45, name: 'MAKEDOMAIN', pops: 2, pushes: 0, operands: { dst: 'slot', src: 'slot' }, effect: 'dst src --', doc: 'Turn the key page in `src` (read-write key, laid out as a domain) into an available domain; its gate key goes to `dst`.', family: 'domain', gas: 64 }),
-  row({ code: 46, name: 'NUMKEY', pops: 2, pushes: 0, operands: { slot: 'slot', word: 'word' }, effect: 'slot word --', doc: 'Put a number key carrying `word` into `slot`.', family: 'key', gas: 2 }),
+  row({ code: 43, name: 'SEVER', pops: 1, pushes: 0, operands: { slot: 'slot' }, effect: 'slot --', doc: 'Revoke: every outstanding key to the object in `slot` (a read-write page key or a controlling meter key) becomes void; `slot` gets a fresh key.', family: 'key', gas: 48 }),
+  row({ code: 44, name: 'DESTROY', pops: 1, pushes: 0, operands: { slot: 'slot' }, effect: 'slot --', doc: 'Free the page in `slot` (read-write key needed): its memory is refunded and every key to it becomes void.', family: 'page', gas: 48 }),
+  row({ code: 45, name: 'MAKEDOMAIN', pops: 2, pushes: 0, operands: { dst: 'slot', src: 'slot' }, effect: 'dst src --', doc: 'Turn the key page in `src` (read-write key, laid out as a domain) into an available domain; its gate key goes to `dst`.', family: 'domain', gas: 192 }),
+  row({ code: 46, name: 'NUMKEY', pops: 2, pushes: 0, operands: { slot: 'slot', word: 'word' }, effect: 'slot word --', doc: 'Put a number key carrying `word` into `slot`.', family: 'key', gas: 32 }),
   row({ code: 47, name: 'KEYNUM', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- word', doc: 'The word carried by the number key in `slot`.', family: 'key' }),
-  row({ code: 48, name: 'CREATEMETER', pops: 3, pushes: 0, operands: { dst: 'slot', parent: 'slot', amount: 'amount' }, effect: 'dst parent amount --', doc: 'Create a child of the meter in `parent` holding `amount` (-1 unlimited, still bounded by its ancestors); a controlling key to it goes to `dst`. The domain\'s MEMORY meter pays 32 words for it.', family: 'meter', gas: 16 }),
-  row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter', gas: 4 }),
-  row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, operands: { slot: 'slot', amount: 'amount' }, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter', gas: 4 }),
-  row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, operands: { meter: 'slot', keeper: 'slot' }, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter' }),
-  row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, operands: { slot: 'slot', op: 'op', arg: 'word' }, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; the operations are listed under Devices in docs/isa.md.', family: 'device', gas: 2 }),
+  row({ code: 48, name: 'CREATEMETER', pops: 3, pushes: 0, operands: { dst: 'slot', parent: 'slot', amount: 'amount' }, effect: 'dst parent amount --', doc: 'Create a child of the meter in `parent` holding `amount` (-1 unlimited, still bounded by its ancestors); a controlling key to it goes to `dst`. The domain\'s MEMORY meter pays 32 words for it.', family: 'meter', gas: 48 }),
+  row({ code: 49, name: 'METERREAD', pops: 1, pushes: 1, operands: { slot: 'slot' }, effect: 'slot -- remaining', doc: 'What the meter in `slot` has left (-1 when unlimited, clamped to 2^31-1).', family: 'meter', gas: 24 }),
+  row({ code: 50, name: 'METERSET', pops: 2, pushes: 0, operands: { slot: 'slot', amount: 'amount' }, effect: 'slot amount --', doc: 'Set what the meter in `slot` has left (controlling key needed; -1 unlimited).', family: 'meter', gas: 24 }),
+  row({ code: 51, name: 'METERKEEPER', pops: 2, pushes: 0, operands: { meter: 'slot', keeper: 'slot' }, effect: 'meter keeper --', doc: 'Make the domain in slot `keeper` (or nobody, for a null key) the keeper of the meter in slot `meter` (controlling key needed).', family: 'meter', gas: 24 }),
+  row({ code: 52, name: 'DEVICE', pops: 3, pushes: 1, operands: { slot: 'slot', op: 'op', arg: 'word' }, effect: 'slot op arg -- result', doc: 'Invoke the device whose key is in `slot` with operation `op` and argument `arg`; the operations are listed under Devices in docs/isa.md.', family: 'device', gas: 48 }),
   row({ code: 53, name: 'PICK', immediates: 1, pops: 0, pushes: 1, effect: '-- x', doc: 'Push a copy of the word k below the top (the immediate k; PICK 0 is DUP): a compiled function\'s arguments and locals, read from its frame on the stack.', family: 'stack' }),
   row({ code: 54, name: 'PUT', immediates: 1, pops: 1, pushes: 0, operands: { a: 'word' }, effect: 'a --', doc: 'Pop a and store it over the word k below the new top (the immediate k; PUT 0 is NIP): assignment to a compiled function\'s argument or local.', family: 'stack' }),
 ] as const);
