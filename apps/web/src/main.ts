@@ -16,7 +16,7 @@ import {
 } from './protocol.js';
 import { assemblyMode, type LanguageMode } from './ui/assembly-language.js';
 import { createEditor } from './ui/editor.js';
-import { drawGraph } from './ui/graph-view.js';
+import { drawGraph, warmGraphEngine } from './ui/graph-view.js';
 import workerUrl from './worker.ts?worker&url';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -478,8 +478,13 @@ function draw(v: View) {
       : '';
   showPage(v.page);
   $('graph-count').textContent = `${v.graph.nodes.length} objects, ${v.graph.edges.length} keys`;
-  void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then(() => {
+  void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then((drawn) => {
+    if (!drawn) return; // a newer view overtook this one
     document.body.dataset.drawn = String(v.position);
+    // Once the page shows, compile the layout engine's code in the background (bounded).
+    void warmGraphEngine().then(() => {
+      document.body.dataset.graphWarm = 'true';
+    });
   });
 }
 
