@@ -102,6 +102,13 @@ export class Store {
    */
   epoch = 0;
   /**
+   * Counts the points where this store may have changed other than by an
+   * interpreter's inline instructions and one-step transfers (the interpreter's
+   * `cpu/state.ts` says what it lets it keep). Not state: every machine running on
+   * this store counts here, so none relies on a point another has passed.
+   */
+  outsidePoint = 0;
+  /**
    * Called after `makeDomain` turns a key page into a domain, with that page (its IP
    * slot holds the pc the domain will be entered at, its CODE slot its code). Not
    * state and not saved: it lets a debugger remember what each domain was made from.

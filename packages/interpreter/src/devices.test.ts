@@ -3,7 +3,7 @@
 import { DomainSlot, KeyKind, numberKey, ObjectKind } from '@keyvm/core';
 import { DEVICES, INSTRUCTIONS, Op } from '@keyvm/isa';
 import { describe, expect, it } from 'vitest';
-import { OUTPUT_LIMIT } from './cpu.js';
+import { OUTPUT_LIMIT } from './cpu/constants.js';
 import { DEVICE_TABLE, DeviceOp, DeviceType } from './devices.js';
 import { evaluate } from './evaluate.js';
 import { BootSlot, Machine } from './machine.js';

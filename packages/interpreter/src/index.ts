@@ -1,6 +1,6 @@
 // Public API of @keyvm/interpreter: the machine, its results, devices, evaluate and
 // the (transparent) prove / verify of the Anoma provable-VM interface.
-export { OUTPUT_LIMIT } from './cpu.js';
+export { OUTPUT_LIMIT } from './cpu/constants.js';
 export { DEVICE_TABLE, type DeviceHost, DeviceOp, DeviceType } from './devices.js';
 export { EVALUATE_MEMORY, type EvaluateOptions, type Evaluation, evaluate } from './evaluate.js';
 export { JIT_CACHE_WORDS } from './jit.js';

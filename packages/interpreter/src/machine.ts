@@ -17,7 +17,8 @@ import {
   UNLIMITED,
 } from '@keyvm/core';
 import { INSTRUCTIONS } from '@keyvm/isa';
-import { BORROW_LIMIT, Cpu, Stop } from './cpu.js';
+import { BORROW_LIMIT, Stop } from './cpu/constants.js';
+import { Cpu } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
 import { codeGenerationRefusal } from './jit.js';
 import type { MachineApi } from './machine-api.js';

@@ -1,7 +1,7 @@
 // Control instructions that move between domains: CALL, CALLW, RETURN, FORK,
 // YIELD, HALT. KeyKOS semantics: CALL hands the callee a fresh one-shot resume key
 // to the caller; RETURN through it wakes the caller; using it voids every copy.
-// CALL, CALLW and RETURN are on the switch path: literal layout numbers (see cpu.ts).
+// CALL, CALLW and RETURN are on the switch path: literal layout numbers (see cpu/transfer.ts).
 import {
   type DomainSlot,
   type DomainState,
@@ -12,7 +12,8 @@ import {
   NULL_KEY,
 } from '@keyvm/core';
 import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
-import { type Cpu, Next } from '../cpu.js';
+import { Next } from '../cpu/constants.js';
+import type { Cpu } from '../cpu.js';
 import { ownSlot, slotKey, takeOperands } from './operands.js';
 
 // Where each instruction's operands sit, read from the table's operands column
@@ -106,7 +107,7 @@ export function yieldOp(cpu: Cpu): Next {
   cpu.ip += 1;
   cpu.suspend();
   cpu.enqueue(me);
-  cpu.store.kernel.active = 0;
+  cpu.idle();
   return Next.switched;
 }
 

@@ -4,7 +4,8 @@
 // asking the host (and paid alike, so a replay ends in the same state).
 import { type Device, DomainState, fail, MEMORY_CHARGES, type Meter, Resource } from '@keyvm/core';
 import { INSTRUCTIONS, Op, operandPositions } from '@keyvm/isa';
-import { type Cpu, Next } from '../cpu.js';
+import { Next } from '../cpu/constants.js';
+import type { Cpu } from '../cpu.js';
 import { DeviceOp, DeviceType } from '../devices.js';
 import { memoryOf } from './meter.js';
 import { complete, ownSlot, restoreOperands, takeOperands } from './operands.js';
@@ -82,18 +83,17 @@ export function deviceOp(cpu: Cpu, gas: number): Next {
       // counts and the step clock do not depend on when input arrived, and replay agrees.
       const me = cpu.domain!;
       restoreOperands(cpu);
-      cpu.gasLeft += gas;
-      cpu.lastSteps--;
+      cpu.undoInstruction(gas);
       cpu.setState(me, DomainState.blocked);
       cpu.suspend();
       cpu.enqueue(me);
-      cpu.store.kernel.active = 0;
+      cpu.idle();
       return Next.switched;
     }
     case DeviceType.clock: {
       if (op !== DeviceOp.now) fail('bad-argument', `the clock has no operation ${op}`);
       const clock = cpu.host.clock;
-      const now = clock ? hostWord(cpu, device, clock)! : cpu.store.kernel.steps + cpu.lastSteps;
+      const now = clock ? hostWord(cpu, device, clock)! : cpu.stepClock();
       complete(cpu, now);
       return Next.continue;
     }

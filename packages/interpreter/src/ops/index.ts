@@ -1,7 +1,8 @@
 // Dispatch of the heavy instructions to their family handlers. Every opcode has a
 // case here or inline in the CPU loop; a new opcode without one does not compile.
 import { assertNever, INSTRUCTIONS, Op, type Opcode } from '@keyvm/isa';
-import { type Cpu, Next } from '../cpu.js';
+import { Next } from '../cpu/constants.js';
+import type { Cpu } from '../cpu.js';
 import { forkOp, haltOp, yieldOp } from './control.js';
 import { deviceOp } from './device.js';
 import { attenuate, copyKey, keyNum, keyType, makeDomain, numKey, sever } from './key.js';
