@@ -62,6 +62,9 @@ export class Cpu extends CpuTransfers {
     let reload: Reload = Reload.none;
     let stop: Stop | typeof CONTINUE = Stop.steps;
     let fault: GuestFault | null = null;
+    // Set by a case that leaves its instruction to the slow path (a heavy one, or an
+    // access the page views refused).
+    let heavy = false;
     const regs = this.regs;
     if (this.compiled !== null) {
       this.runCompiled(stack, ip, sp, fuel);
@@ -431,20 +434,90 @@ export class Cpu extends CpuTransfers {
           reload = Reload.all;
           break;
         }
-        default: {
-          // Off the code, a bad opcode or a heavy instruction: the slow path, with
-          // the registers and counters synchronised through the fields.
-          fuel++;
-          this.ip = ip;
-          this.sp = sp;
-          this.lastSteps = stepsBase + (fuel0 - fuel);
-          this.gasLeft = gasBase - (fuel0 - fuel);
-          this.warm(mark - fuel);
-          stop = this.#slowPath(op, limit);
-          if (stop !== CONTINUE) return stop;
-          reload = Reload.all;
+        // Page and key access through the domain's own slots, as compiled code runs it
+        // (PageViews): inline when the view answers, else (a refused slot or key, an
+        // index out of range, too few operands) the slow path below runs its heavy
+        // handler, faults included. Each costs 1 gas, like the inline ones.
+        case 19 satisfies typeof Op.PAGEREAD: {
+          // slot index -- word
+          const words = sp >= 2 ? this.views!.read(stack[sp - 2]!) : null;
+          const i = stack[sp - 1]!;
+          if (words !== null && i >>> 0 < words.length) {
+            sp--;
+            stack[sp - 1] = words[i]!;
+            stack[sp] = 0;
+            ip++;
+            continue;
+          }
+          heavy = true;
           break;
         }
+        case 20 satisfies typeof Op.PAGEWRITE: {
+          // word slot index --
+          const words = sp >= 3 ? this.views!.write(stack[sp - 2]!) : null;
+          const i = stack[sp - 1]!;
+          if (words !== null && i >>> 0 < words.length) {
+            words[i] = stack[sp - 3]!;
+            sp -= 3;
+            stack[sp] = 0;
+            stack[sp + 1] = 0;
+            stack[sp + 2] = 0;
+            ip++;
+            continue;
+          }
+          heavy = true;
+          break;
+        }
+        case 13 satisfies typeof Op.PAGESIZEGET: {
+          // slot -- size
+          const words = sp >= 1 ? this.views!.read(stack[sp - 1]!) : null;
+          if (words !== null) {
+            stack[sp - 1] = words.length;
+            ip++;
+            continue;
+          }
+          heavy = true;
+          break;
+        }
+        case 42 satisfies typeof Op.KEYTYPE: {
+          // slot -- kind
+          const kind = sp >= 1 ? this.views!.keyType(stack[sp - 1]!) : -1;
+          if (kind >= 0) {
+            stack[sp - 1] = kind;
+            ip++;
+            continue;
+          }
+          heavy = true;
+          break;
+        }
+        case 47 satisfies typeof Op.KEYNUM: {
+          // slot -- word
+          const key = sp >= 1 ? this.views!.numberKey(stack[sp - 1]!) : null;
+          if (key !== null) {
+            stack[sp - 1] = key.value;
+            ip++;
+            continue;
+          }
+          heavy = true;
+          break;
+        }
+        default:
+          heavy = true;
+          break;
+      }
+      if (heavy) {
+        heavy = false;
+        // Off the code, a bad opcode or a heavy instruction: the slow path, with
+        // the registers and counters synchronised through the fields.
+        fuel++;
+        this.ip = ip;
+        this.sp = sp;
+        this.lastSteps = stepsBase + (fuel0 - fuel);
+        this.gasLeft = gasBase - (fuel0 - fuel);
+        this.warm(mark - fuel);
+        stop = this.#slowPath(op, limit);
+        if (stop !== CONTINUE) return stop;
+        reload = Reload.all;
       }
       if (reload !== Reload.none) {
         // Go on from the fields: registers and pages, and the counters unless they go on.
