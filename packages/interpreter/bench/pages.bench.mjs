@@ -6,26 +6,10 @@ import { loadavg } from 'node:os';
 import { Op } from '@keyvm/isa';
 import { getQuickJS } from 'quickjs-emscripten';
 import { Machine } from '../dist/index.js';
+import { bestInterleaved } from './timing.mjs';
 
 const load = () => loadavg()[0].toFixed(2);
 console.log(`load average at start: ${load()} (other processes slow every figure)`);
-
-/**
- * The best time of each of `fs` over `rounds` rounds, each round timing every one
- * once in turn (after one warm-up each): a busy spell slows a round of each.
- */
-const bestInterleaved = (rounds, ...fs) => {
-  for (const f of fs) f();
-  const min = fs.map(() => Number.POSITIVE_INFINITY);
-  for (let r = 0; r < rounds; r++) {
-    fs.forEach((f, i) => {
-      const t0 = process.hrtime.bigint();
-      f();
-      min[i] = Math.min(min[i], Number(process.hrtime.bigint() - t0));
-    });
-  }
-  return min; // nanoseconds
-};
 
 /** `code` with labels: 'name:' defines one, ':name' pushes its address. */
 const assemble = (items) => {

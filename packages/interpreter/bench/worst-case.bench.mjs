@@ -276,21 +276,19 @@ row('control', 'YIELD among 20,000 halted domains', many(20_000, [Op.HALT], yiel
   };
   row('control', `CALL + RETURN, callee ${LIMITS.maxMeterDepth} meters deep`, build, 5_000_000);
 }
-{
-  // MAKEDOMAIN on fresh key pages.
-  row(
-    'domain',
-    'CREATEPAGE 28 slots + MAKEDOMAIN',
-    () =>
-      boot(
-        loop(
-          [],
-          [...P(FREE, PageType.keys, DomainSlot.MEMORY, 28), Op.CREATEPAGE, ...P(17, FREE), Op.MAKEDOMAIN],
-        ),
+// MAKEDOMAIN on fresh key pages.
+row(
+  'domain',
+  'CREATEPAGE 28 slots + MAKEDOMAIN',
+  () =>
+    boot(
+      loop(
+        [],
+        [...P(FREE, PageType.keys, DomainSlot.MEMORY, 28), Op.CREATEPAGE, ...P(17, FREE), Op.MAKEDOMAIN],
       ),
-    5_000_000,
-  );
-}
+    ),
+  5_000_000,
+);
 
 // Heavy instructions at the table's floor: each leaves compiled code for the
 // interpreter and comes back, whatever small work it does. Loops of one such

@@ -441,7 +441,7 @@ export class Cpu extends CpuTransfers {
         case 19 satisfies typeof Op.PAGEREAD: {
           // slot index -- word
           const words = sp >= 2 ? this.views!.read(stack[sp - 2]!) : null;
-          const i = stack[sp - 1]!;
+          const i = words !== null ? stack[sp - 1]! : -1;
           if (words !== null && i >>> 0 < words.length) {
             sp--;
             stack[sp - 1] = words[i]!;
@@ -455,7 +455,7 @@ export class Cpu extends CpuTransfers {
         case 20 satisfies typeof Op.PAGEWRITE: {
           // word slot index --
           const words = sp >= 3 ? this.views!.write(stack[sp - 2]!) : null;
-          const i = stack[sp - 1]!;
+          const i = words !== null ? stack[sp - 1]! : -1;
           if (words !== null && i >>> 0 < words.length) {
             words[i] = stack[sp - 3]!;
             sp -= 3;
