@@ -114,6 +114,17 @@ describe('graph layout input', () => {
     expect(input.edges!.find((e) => e.id === groupEdgeId(group!))?.targets).toEqual([group!.id]);
   });
 
+  it("keeps a domain's named slots out of groups", () => {
+    // Five more data pages in the domain's own slots 15-19: grouped; its code, stack and data
+    // pages (named slots 5, 7, 8) keep their own edges.
+    const src = [15, 16, 17, 18, 19].map((slot) => `CREATEPAGE ${slot} 0 1 4`).join('\n');
+    const g = graphAfter(`${src}\nHALT`);
+    const [group, ...more] = groupLeaves(g).groups;
+    expect(more).toEqual([]);
+    expect(group!.edges.map((e) => e.slot)).toEqual([15, 16, 17, 18, 19]);
+    expect(group!.title).toBe('5 data pages, slots 15-19');
+  });
+
   it('leaves small machines ungrouped (every key its own labelled edge)', () => {
     const g = graphAfter('CREATEPAGE 15 0 1 4\nCOPYKEY 2 16 2 15\nHALT');
     expect(groupLeaves(g).groups).toEqual([]);
