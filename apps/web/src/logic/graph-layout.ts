@@ -143,9 +143,12 @@ export function groupLeaves(g: Graph, min = GROUP_MIN): Grouping {
   return { groups, groupOfNode, groupOfEdge };
 }
 
-/** The graph's shape (what the layout depends on): node ids, edge endpoints and label lengths. */
+/**
+ * The graph's shape (what the layout depends on): node ids and kinds, edge endpoints, rights and
+ * label lengths (kinds and rights decide the groups).
+ */
 export const shapeKey = (g: Graph): string =>
-  `${g.nodes.map((n) => n.id).join(',')}|${g.edges.map((e) => `${e.id}>${e.to}:${e.label.length}`).join(',')}`;
+  `${g.nodes.map((n) => `${n.id}${n.kind}`).join(',')}|${g.edges.map((e) => `${e.id}>${e.to}:${e.rights}${e.severed ? '!' : ''}${e.label.length}`).join(',')}`;
 
 const labelOf = (text: string) => [{ text, width: text.length * CHAR_W, height: 12 }];
 /** The id of a group's one edge in ELK's input and output. */
@@ -243,9 +246,9 @@ export function readLayout(result: ElkNode): Laid {
 }
 
 /**
- * A machine-like graph of about `size` objects (a domain, its meter chain, a key page holding
- * data pages, a few of them pointing onwards) for warming the layout engine: it exercises the
- * same phases as a real capability graph (several layers, fan-out, labels, long edges).
+ * A machine-like graph of `size` objects (a domain, its meter chain, a chain of key pages holding
+ * data pages, a few of them pointing back) for warming the layout engine: it exercises the same
+ * phases as a real capability graph (several layers, groups of leaves, labels, long edges).
  */
 export function warmUpGraph(size: number): Graph {
   const nodes: GraphNode[] = [];
@@ -271,10 +274,12 @@ export function warmUpGraph(size: number): Graph {
   edge(1, 2, -1);
   edge(0, 3, 1);
   edge(0, 0, 2);
+  // A chain of key pages (every seventh object), each holding the next six objects: data pages
+  // (a group when five or more are leaves) and the next key page; some pages point back.
   for (let id = 4; id < Math.max(size, 8); id++) {
-    node(id, 'data');
-    edge(id % 7 === 0 ? id - 1 : 3, id, id);
-    if (id % 11 === 0) edge(id, 0, 1000 + id);
+    node(id, id % 7 === 3 ? 'keys' : 'data');
+    edge(3 + 7 * Math.floor((id - 4) / 7), id, id);
+    if (id % 11 === 0 && id % 7 !== 3) edge(id, 0, 1000 + id);
   }
   return { nodes, edges };
 }
