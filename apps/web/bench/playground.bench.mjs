@@ -79,8 +79,8 @@ const machines = [
   ['tree', treeLines],
 ];
 // ELK with the page's own input and options: cold (a fresh engine that has laid out only a
-// small graph, as the page's first draw does), then after the page's warm-up (6 rounds of 60
-// machine-like objects), then warm.
+// small graph, as the page's first draw does), then after the page's warm-up (6 rounds of 16
+// to 60 machine-like objects), then warm.
 const layoutMs = async (elk, graph) => {
   const t = performance.now();
   await elk.layout(elkGraph(graph));
@@ -99,7 +99,7 @@ for (const [name, source] of machines) {
   const warmedElk = new ELK();
   await layoutMs(warmedElk, warmUpGraph(8));
   t0 = performance.now();
-  for (let i = 0; i < 6; i++) await layoutMs(warmedElk, warmUpGraph(60));
+  for (const size of [16, 24, 36, 48, 60, 60]) await layoutMs(warmedElk, warmUpGraph(size));
   const warmUpMs = ms(t0);
   const afterWarmUpMs = await layoutMs(warmedElk, g);
   const warm = [];

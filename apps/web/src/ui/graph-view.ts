@@ -90,24 +90,23 @@ async function layout(g: Graph, grouping: Grouping, gen: number): Promise<Laid |
 /**
  * ELK is Java compiled to JavaScript; its first large layout runs on cold code and takes
  * several times as long as later ones. After the first draw, warm the worker with a few
- * machine-like graphs of 60 objects (a group of leaves among them), one at a time, pausing
- * whenever a real draw waits, so that a real request waits for at most one small round.
- * Resolves when warm.
+ * machine-like graphs (a chain of key pages with groups of leaves), one at a time, pausing
+ * whenever a real draw waits, so that a real request waits for at most one round. The rounds
+ * grow (16 to 60 objects): the first ones run coldest, and are the likeliest to be under way
+ * when the user clicks at once. Resolves when warm.
  */
-const WARM_ROUNDS = 6;
-const WARM_SIZE = 60;
+const WARM_SIZES = [16, 24, 36, 48, 60, 60];
 let warming: Promise<void> | null = null;
 export const warmGraphEngine = (): Promise<void> =>
   (warming ??= (async () => {
-    const g = elkGraph(warmUpGraph(WARM_SIZE));
     const api = await engine();
-    for (let round = 0; round < WARM_ROUNDS; ) {
+    for (let round = 0; round < WARM_SIZES.length; ) {
       await new Promise((r) => setTimeout(r, 0));
       if (waitingDraws > 0 || busy) {
         await inFlight;
         continue;
       }
-      await occupy(api.layout(structuredClone(g))).catch(() => undefined);
+      await occupy(api.layout(elkGraph(warmUpGraph(WARM_SIZES[round]!)))).catch(() => undefined);
       round++;
     }
   })());
