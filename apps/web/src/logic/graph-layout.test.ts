@@ -18,8 +18,11 @@ import {
 import {
   elkGraph,
   GROUP_MIN,
+  GROUP_TITLE_H,
   GROUPED_H,
+  type Grouping,
   groupEdgeId,
+  groupGrid,
   groupLeaves,
   LAYOUT_OPTIONS,
   NODE_H,
@@ -42,9 +45,11 @@ BIG.push('HALT');
 const ELK = ((elkBundled as unknown as { default?: unknown }).default ??
   elkBundled) as typeof elkBundled.default;
 
-/** The ids of the nodes of ELK's input, a group's members included. */
-const elkNodeIds = (n: ElkNode): string[] =>
-  (n.children ?? []).flatMap((c) => (c.children ? elkNodeIds(c) : [c.id]));
+/** The objects in ELK's input: its nodes, a group's members in place of the group. */
+const elkNodeIds = (n: ElkNode, grouping: Grouping): string[] => {
+  const byId = new Map(grouping.groups.map((gr) => [gr.id, gr]));
+  return (n.children ?? []).flatMap((c) => byId.get(c.id)?.edges.map((e) => String(e.to)) ?? [c.id]);
+};
 
 const graphAfter = (src: string) => {
   const m = Machine.boot(assemble(src));
@@ -91,7 +96,7 @@ describe('graph layout input', () => {
       expect(elkGraph(g).edges).toHaveLength(
         g.edges.length - grouping.groupOfEdge.size + grouping.groups.length,
       );
-      // The warm-up exercises the box layout of a group too, as a real fan-out does.
+      // The warm-up has groups too, as real fan-outs do.
       expect(grouping.groups.length > 1).toBe(size >= 60);
       // Several layers (a chain and a cycle back to the domain), not only a star.
       expect(g.edges.some((e) => e.to === 0 && e.from !== 0)).toBe(size >= 11);
@@ -112,10 +117,14 @@ describe('graph layout input', () => {
     const input = elkGraph(g, grouping);
     expect(input.children).toHaveLength(210 - 199 + 1);
     expect(input.edges).toHaveLength(g.edges.length - 199 + 1);
-    expect(elkNodeIds(input).sort()).toEqual(g.nodes.map((n) => String(n.id)).sort());
+    expect(elkNodeIds(input, grouping).sort()).toEqual(g.nodes.map((n) => String(n.id)).sort());
     const box = input.children!.find((c) => c.id === group!.id)!;
-    expect(box.children!.map((c) => Number(c.id))).toEqual(group!.edges.map((e) => e.to));
-    expect(box.children!.every((c) => c.height === GROUPED_H && c.width === NODE_W)).toBe(true);
+    const grid = groupGrid(199);
+    expect([box.width, box.height]).toEqual([grid.width, grid.height]);
+    // About twice as wide as tall: 13 columns of 16 rows.
+    expect(grid.cols).toBe(13);
+    expect(grid.width / grid.height).toBeGreaterThan(1.5);
+    expect(grid.width / grid.height).toBeLessThan(2.5);
     expect(input.edges!.find((e) => e.id === groupEdgeId(group!))?.targets).toEqual([group!.id]);
   });
 
@@ -139,7 +148,7 @@ describe('graph layout input', () => {
   it('lays the 200-object machine out readably: members inside their group, in rows, in slot order', async () => {
     const g = graphAfter(BIG.join('\n'));
     const grouping = groupLeaves(g);
-    const laid = readLayout(await new ELK().layout(elkGraph(g, grouping)));
+    const laid = readLayout(await new ELK().layout(elkGraph(g, grouping)), grouping);
     for (const n of g.nodes) expect(laid.positions.has(n.id)).toBe(true);
     const box = laid.groups.get(grouping.groups[0]!.id)!;
     const members = grouping.groups[0]!.edges.map((e) => laid.positions.get(e.to)!);
@@ -253,7 +262,7 @@ describe('graph layout input', () => {
         expect(grouping.groupOfEdge.size).toBe(grouping.groups.reduce((n, gr) => n + gr.edges.length, 0));
         // ELK's input: every object exactly once, every drawn key an edge or in a group.
         const input = elkGraph(g, grouping);
-        expect(elkNodeIds(input).sort()).toEqual(g.nodes.map((n) => String(n.id)).sort());
+        expect(elkNodeIds(input, grouping).sort()).toEqual(g.nodes.map((n) => String(n.id)).sort());
         const ungrouped = drawn.filter((e) => !grouping.groupOfEdge.has(e.id)).map((e) => e.id);
         expect(input.edges!.map((e) => e.id)).toEqual([...ungrouped, ...grouping.groups.map(groupEdgeId)]);
       }),
@@ -272,6 +281,30 @@ describe('graph layout input', () => {
     const code = g.edges.find((e) => e.slot === 5)!;
     expect(slotText(code)).toBe('5 CODE');
     expect(slotText({ ...code, label: '17 read-only (severed)', slot: 17, rights: 'read-only' })).toBe('17');
+  });
+
+  it('fits any number of members in its grid, in reading order, without overlap (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 5000 }), (n) => {
+        const grid = groupGrid(n);
+        const cells = Array.from({ length: n }, (_, i) => grid.cell(i));
+        for (const [i, c] of cells.entries()) {
+          expect(c.x).toBeGreaterThan(0);
+          expect(c.y).toBeGreaterThan(GROUP_TITLE_H);
+          expect(c.x + NODE_W).toBeLessThan(grid.width);
+          expect(c.y + GROUPED_H).toBeLessThan(grid.height);
+          const next = cells[i + 1];
+          // The next cell is to the right on the same row, or starts a lower row: no overlap.
+          if (next)
+            expect((next.y === c.y && next.x >= c.x + NODE_W) || next.y >= c.y + GROUPED_H).toBe(true);
+        }
+        if (n >= 8) {
+          expect(grid.width / grid.height).toBeGreaterThan(1);
+          expect(grid.width / grid.height).toBeLessThan(4);
+        }
+      }),
+      { seed: SEED, numRuns: 200 },
+    );
   });
 
   it('keeps node sizes for ungrouped objects', () => {

@@ -34,11 +34,11 @@ export const LAYOUT_OPTIONS: Readonly<Record<string, string>> = {
  * A fan-out of leaves is packed into a group: at least GROUP_MIN keys in one key page (a
  * domain's named slots aside), each to an object that no other key reaches and that holds no
  * key itself (a data page, a device, an empty key page), of one kind, with the same rights. The
- * group is one node of the layered layout, joined to the key page by one edge, and ELK's box
- * layout packs its members in slot order into rows; each member shows its key's slot. Without
- * this, 200 data pages in one key page make one layer: a 10,400-pixel column, 200 label dummies,
- * most of ELK's time. Measured (bench, Node, warm): a chain of 33 key pages holding 5 data pages
- * each lays out in ~120 ms grouped at 5, ~300 ms at 8 (no group), and reads as well.
+ * group is one node of the layered layout, joined to the key page by one edge, its members in
+ * rows in slot order (groupGrid); each member shows its key's slot. Without this, 200 data pages
+ * in one key page make one layer: a 10,400-pixel column, 200 label dummies, most of ELK's time.
+ * Measured (bench, Node, warm): a chain of 33 key pages holding 5 data pages each lays out in
+ * ~120 ms grouped at 5, ~300 ms at 8 (no group), and reads as well.
  */
 export const GROUP_MIN = 5;
 /** A grouped leaf is a line taller than a node: the slot of the key to it. */
@@ -46,14 +46,37 @@ export const GROUPED_H = 46;
 /** Room above a group's members for its title. */
 export const GROUP_TITLE_H = 22;
 
-export const GROUP_OPTIONS: Readonly<Record<string, string>> = {
-  'elk.algorithm': 'box',
-  'elk.box.packingMode': 'SIMPLE',
-  'elk.interactive': 'true',
-  'elk.aspectRatio': '2',
-  'elk.spacing.nodeNode': '8',
-  'elk.padding': `[top=${GROUP_TITLE_H + 4},left=8,bottom=8,right=8]`,
-};
+const GROUP_GAP = 8;
+const GROUP_TOP = GROUP_TITLE_H + 4;
+/** Width over height a group aims at. */
+const GROUP_ASPECT = 2;
+
+/**
+ * A group's members are equal boxes in slot order, so they sit in a grid of `cols` columns, about
+ * GROUP_ASPECT times as wide as tall; member `i` is at `cell(i)` from the group's corner. (ELK's
+ * `box` algorithm, as a compound node's layout, drew the same grid at ~25% more ELK time through
+ * its hierarchy handling: 84 vs 61 ms for the 32 groups of the bench's tree, warm, in Node.)
+ */
+export function groupGrid(members: number): {
+  readonly cols: number;
+  readonly width: number;
+  readonly height: number;
+  readonly cell: (i: number) => Point;
+} {
+  const cellW = NODE_W + GROUP_GAP;
+  const cellH = GROUPED_H + GROUP_GAP;
+  const cols = Math.max(
+    1,
+    Math.min(members, Math.round(Math.sqrt((members * GROUP_ASPECT * cellH) / cellW))),
+  );
+  const rows = Math.ceil(members / cols);
+  return {
+    cols,
+    width: GROUP_GAP + cols * cellW,
+    height: GROUP_TOP + rows * cellH,
+    cell: (i) => ({ x: GROUP_GAP + (i % cols) * cellW, y: GROUP_TOP + Math.floor(i / cols) * cellH }),
+  };
+}
 
 export interface LeafGroup {
   readonly id: string;
@@ -155,9 +178,9 @@ const labelOf = (text: string) => [{ text, width: text.length * CHAR_W, height: 
 export const groupEdgeId = (group: LeafGroup): string => `${group.id}>`;
 
 /**
- * ELK's input for `g`: nodes, and groups in place of their first member, each a compound node
- * packed by the box layout; edges to objects not in the graph are left out, a group's keys are
- * one edge to the group.
+ * ELK's input for `g`: nodes, and groups in place of their first member, each one node the size
+ * of its grid; edges to objects not in the graph are left out, a group's keys are one edge to
+ * the group.
  */
 export function elkGraph(g: Graph, grouping: Grouping = groupLeaves(g)): ElkNode {
   const ids = new Set(g.nodes.map((n) => n.id));
@@ -165,18 +188,10 @@ export function elkGraph(g: Graph, grouping: Grouping = groupLeaves(g)): ElkNode
   for (const n of g.nodes) {
     const group = grouping.groupOfNode.get(n.id);
     if (group === undefined) children.push({ id: String(n.id), width: NODE_W, height: NODE_H });
-    else if (group.edges[0]!.to === n.id)
-      children.push({
-        id: group.id,
-        layoutOptions: { ...GROUP_OPTIONS },
-        // Box layout sorts by priority (higher first): slot order.
-        children: group.edges.map((e, i) => ({
-          id: String(e.to),
-          width: NODE_W,
-          height: GROUPED_H,
-          layoutOptions: { 'elk.priority': String(group.edges.length - i) },
-        })),
-      });
+    else if (group.edges[0]!.to === n.id) {
+      const grid = groupGrid(group.edges.length);
+      children.push({ id: group.id, width: grid.width, height: grid.height });
+    }
   }
   return {
     id: 'root',
@@ -222,16 +237,22 @@ export interface Laid {
   readonly height: number;
 }
 
-/** Read ELK's laid-out `result` back: a group's members are placed relative to the group. */
-export function readLayout(result: ElkNode): Laid {
+/** Read ELK's laid-out `result` for `grouping` back: a group's members go in its grid. */
+export function readLayout(result: ElkNode, grouping: Grouping): Laid {
   const positions = new Map<number, Point>();
   const groups = new Map<string, Box>();
+  const byId = new Map(grouping.groups.map((group) => [group.id, group]));
   for (const c of result.children ?? []) {
     const x = c.x ?? 0;
     const y = c.y ?? 0;
-    if (c.children?.length) {
+    const group = byId.get(c.id);
+    if (group) {
       groups.set(c.id, { x, y, width: c.width ?? 0, height: c.height ?? 0 });
-      for (const m of c.children) positions.set(Number(m.id), { x: x + (m.x ?? 0), y: y + (m.y ?? 0) });
+      const grid = groupGrid(group.edges.length);
+      group.edges.forEach((e, i) => {
+        const at = grid.cell(i);
+        positions.set(e.to, { x: x + at.x, y: y + at.y });
+      });
     } else positions.set(Number(c.id), { x, y });
   }
   const edges = new Map<string, { points: Point[]; label?: Point }>();

@@ -78,7 +78,7 @@ async function layout(g: Graph, grouping: Grouping, gen: number): Promise<Laid |
     if (gen !== drawGen) return null;
     if (cached?.key === key) return cached.laid;
   }
-  const laid = occupy(loadedEngine!.layout(elkGraph(g, grouping)).then(readLayout));
+  const laid = occupy(loadedEngine!.layout(elkGraph(g, grouping)).then((r) => readLayout(r, grouping)));
   const entry = { key, laid };
   cached = entry;
   laid.catch(() => {
