@@ -152,7 +152,49 @@ console.log(
   `countdown loop (${L.toLocaleString('en')} iterations x 6 instructions): keyvm ${(tLoop / L).toFixed(2)} ns/iter, plain JS ${(tLoopJs / L).toFixed(2)}: ${(tLoop / tLoopJs).toFixed(1)}x (target <= 5x)   load ${load()}`,
 );
 
-// --- 4. the first run after a forced full GC against the steady state (best of the others).
+// --- 4. NUMKEY and METERREAD: ns per instruction, compiled against interpreted (jit: false),
+// each measured as a loop with it less the same loop with DROPs in its place. With the JIT
+// off the dispatch loop runs them inline through the same views (the heavy handler only
+// for what those refuse).
+const K = 1_000_000;
+const keyLoop = (body) =>
+  assemble(['PUSH', K, 'loop:', ...body, 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF', 'HALT']);
+const keyLoops = {
+  // NUMKEY slot word: the loop counter into general slot 12 (a new key object for most
+  // words: only 0..1023 are shared), and a small word (the shared key).
+  numkey: keyLoop(['PUSH', 12, 'PICK', 1, 'NUMKEY']),
+  numkeyBase: keyLoop(['PUSH', 12, 'PICK', 1, 'DROP', 'DROP']),
+  numkeySmall: keyLoop(['PUSH', 12, 'PUSH', 5, 'NUMKEY']),
+  numkeySmallBase: keyLoop(['PUSH', 12, 'PUSH', 5, 'DROP', 'DROP']),
+  // METERREAD of the domain's own TIME meter (a limited prime meter: read less the unsettled borrow).
+  meterread: keyLoop(['PUSH', 0, 'METERREAD', 'DROP']),
+  meterreadBase: keyLoop(['PUSH', 0, 'DROP', 'NOP']),
+};
+const vmKeys = (code, jit) => () => {
+  const m = Machine.boot({ code }, { devices: false, quantum: 1 << 30, jit, time: 2 ** 40 });
+  const r = m.run();
+  if (r.status !== 'halted') throw new Error(`bad key loop ${JSON.stringify(r)}`);
+};
+const keyTimes = bestInterleaved(
+  5,
+  ...[true, false].flatMap((jit) => Object.values(keyLoops).map((code) => vmKeys(code, jit))),
+);
+const [nkOn, nkBaseOn, nsOn, nsBaseOn, mrOn, mrBaseOn, nkOff, nkBaseOff, nsOff, nsBaseOff, mrOff, mrBaseOff] =
+  keyTimes.map((t) => t / K);
+const perOp = (name, on, baseOn, off, baseOff, gas) => {
+  const [c, i] = [on - baseOn, off - baseOff];
+  console.log(
+    `  ${name}: compiled ${c.toFixed(1)} ns, interpreted ${i.toFixed(1)} ns: ${(i / c).toFixed(1)}x faster compiled; ` +
+      `compiled ${(c / gas).toFixed(2)} ns per gas (${gas} gas), a compiled countdown instruction ${(tLoop / L / 6).toFixed(2)} ns`,
+  );
+};
+console.log(`NUMKEY and METERREAD, ns per instruction (loops of ${K.toLocaleString('en')}, best of 5):`);
+perOp('NUMKEY (the loop counter)', nkOn, nkBaseOn, nkOff, nkBaseOff, 32);
+perOp('NUMKEY (a small word)', nsOn, nsBaseOn, nsOff, nsBaseOff, 32);
+perOp('METERREAD (own meter)', mrOn, mrBaseOn, mrOff, mrBaseOff, 24);
+console.log(`  load ${load()}`);
+
+// --- 5. the first run after a forced full GC against the steady state (best of the others).
 if (typeof global.gc !== 'function') {
   console.log('first run after GC: skipped (run node with --expose-gc)');
 } else {
