@@ -47,7 +47,8 @@ for (const op of COMPILED_HEAVY_OPS) {
  * NUMKEY (its table gas, no size gas) and METERREAD (its table gas plus the running
  * meter's depth, `PageViews.meterCost`). Each needs that much fuel or leaves to the
  * interpreter (which checks gas and steps exactly), and counts what it took beyond
- * one unit in `x` (regs[4]). They end fast blocks: the per-instruction code runs them.
+ * one unit in `x` (regs[4]). Fast blocks hold them too: NUMKEY's units in the block's
+ * guard, METERREAD's checked where it runs.
  */
 export const COMPILED_METERED_OPS: readonly number[] = [Op.NUMKEY, Op.METERREAD];
 const NUMKEY_GAS = INSTRUCTIONS[Op.NUMKEY].gas;
@@ -56,6 +57,8 @@ if (INSTRUCTIONS[Op.NUMKEY].sizeGas || INSTRUCTIONS[Op.METERREAD].sizeGas)
 
 /** Where NUMKEY's code drops the pages compiled code keeps in locals for general slots (filled in at the end). */
 const FORGET_PAGES = '/*forget-pages*/';
+/** In a fast block, its fuel units (filled in when the block is done). */
+const BLOCK_UNITS = '/*block-units*/';
 
 /** Slots below this, pushed as literals, get a local for their page in compiled code (read once per entry). */
 const LOCAL_SLOTS = 32;
@@ -260,13 +263,17 @@ function fastBlock(
   start: number,
   most: number,
   locals: Set<string>,
-): { text: string; count: number } | undefined {
+): { text: string; count: number; metered: boolean } | undefined {
   const out: string[] = [];
   const st: string[] = []; // symbolic values above what the block consumed
   let consumed = 0; // words taken from below the entry stack pointer
   let peak = 0; // highest depth above the entry stack pointer
   let temps = 0;
   let count = 0;
+  // Fuel units beyond one per instruction the block takes for certain (NUMKEY's); a
+  // METERREAD's, known only when it runs, are taken where it runs (`f-=c-1`).
+  let extra = 0;
+  let metered = false; // it has NUMKEY or METERREAD (which may lie past the window: the function needs `x` and `u`)
   let pc = start;
   let deepest = 0; // most words below the entry stack pointer the block touches
   /** The word `k` below the top, as an expression. */
@@ -317,15 +324,17 @@ function fastBlock(
   };
   /**
    * Leave the block before the instruction at `pc` when `cond` holds: the stack as
-   * before it, the `count` instructions run so far paid for, on from its own case
+   * before it, the `count` instructions run so far paid for (and `extra`), on from its own case
    * (which leaves it to the interpreter). At the block's first instruction that case
    * follows the block: out of it by its label, as going to the case would enter it again.
    */
+  /** Pay `n` instructions and `more` units beyond them (those no steps: `x`). */
+  const pay = (n: number, more: number): string => `f-=${n + more};${more > 0 ? `x+=${more};` : ''}`;
   const exitIf = (cond: string): void => {
     out.push(
       count === 0
         ? `if(${cond})break b${start};`
-        : `if(${cond}){${writeBack()}f-=${count};ip=${pc};continue L}`,
+        : `if(${cond}){${writeBack()}${pay(count, extra)}ip=${pc};continue L}`,
     );
   };
   const temp = (expr: string): string => {
@@ -430,6 +439,31 @@ function fastBlock(
         push(`${key}.value`);
       }
       pc++;
+    } else if (op === Op.NUMKEY) {
+      // slot word --: written by the views when they may (else out, the stack as before).
+      const word = peek(0);
+      const slot = peek(1);
+      exitIf(`!V.numKey(${slot},${word})`);
+      pop();
+      pop();
+      out.push(FORGET_PAGES);
+      extra += NUMKEY_GAS - 1;
+      metered = true;
+      pc++;
+    } else if (op === Op.METERREAD) {
+      // slot -- remaining: its gas is known only now. The guard promised the whole block's
+      // units; with this one's beyond its 1 there must still be that many.
+      const slot = peek(0);
+      const c = temp('V.meterCost()');
+      exitIf(`f<${BLOCK_UNITS}+${c}-1`);
+      // Gas used from the borrow: what the block's earlier instructions took, and this one.
+      const v = temp(`V.meterRead(${slot},u-f+${count + extra}+${c})`);
+      exitIf(`${v}===${METER_REFUSED}`);
+      out.push(`f-=${c}-1;x+=${c}-1;`);
+      metered = true;
+      pop();
+      push(v, true);
+      pc++;
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
@@ -455,11 +489,11 @@ function fastBlock(
     count++;
   }
   if (count < 2) return undefined;
-  const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
-  const body = `if(${guard}){${out.join('')}f-=${count};${end}}`;
+  const guard = `f>=${count + extra}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
+  const body = `if(${guard}){${out.join('').replaceAll(BLOCK_UNITS, String(count + extra))}${pay(count, extra)}${end}}`;
   // A loop of one block runs as a JS loop: its back edge skips the dispatch switch. When
   // its guard fails, out of the loop to the per-instruction code of its first instruction.
-  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count };
+  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count, metered };
 }
 
 /** Whether a jump target is known and inside a code page of `size` words (its end included). */
@@ -554,20 +588,14 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
       if (fast !== undefined) {
         body.push(fast.text);
         budget -= fast.count;
+        if (fast.metered) metered = true;
       }
     }
     const op = code[pc];
     const compiled = emit(code, pc);
     // Blocks start after a jump, after what the interpreter runs, and after DIV/MOD (where a
     // fast block stops because the divisor may be zero).
-    leader =
-      op === Op.JUMP ||
-      op === Op.JUMPIF ||
-      op === Op.DIV ||
-      op === Op.MOD ||
-      op === Op.NUMKEY ||
-      op === Op.METERREAD ||
-      compiled === undefined;
+    leader = op === Op.JUMP || op === Op.JUMPIF || op === Op.DIV || op === Op.MOD || compiled === undefined;
     if (op === Op.NUMKEY || op === Op.METERREAD) metered = true;
     if (compiled === undefined) {
       // Heavy, unknown or truncated: the interpreter runs it, then comes back.
