@@ -174,6 +174,14 @@ const keyLoops = [
     ['PUSH', 12, 'PICK', 1, 'DROP', 'DROP'],
   ],
   ['NUMKEY (a small word)', 32, ['PUSH', 12, 'PUSH', 5, 'NUMKEY'], ['PUSH', 12, 'PUSH', 5, 'DROP', 'DROP']],
+  // The same into RECV: the views take no special slot, so this is the heavy handler's cost
+  // (as every NUMKEY's was before it was compiled), compiled code leaving for it and back.
+  [
+    'NUMKEY into RECV (the handler)',
+    32,
+    ['PUSH', 9, 'PUSH', 5, 'NUMKEY'],
+    ['PUSH', 9, 'PUSH', 5, 'DROP', 'DROP'],
+  ],
   // METERREAD of the domain's own TIME meter (a limited prime meter: what it has less the unsettled borrow).
   ['METERREAD (own meter)', 24, ['PUSH', 0, 'METERREAD', 'DROP'], ['PUSH', 0, 'DROP', 'NOP']],
 ];
