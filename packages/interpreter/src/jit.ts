@@ -533,7 +533,8 @@ export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode
   const windows: (CompiledCode | undefined)[] = new Array(Math.ceil(code.length / window)).fill(undefined);
   return (stack, regs, views) => {
     // Each window's function reads the unsettled gas at its entry and leaves its own extra units.
-    const usedAtZero = regs[5]! + regs[2]!;
+    const used = regs[5]!;
+    const usedAtZero = used + regs[2]!;
     let extra = 0;
     for (;;) {
       const ip = regs[0]!;
@@ -554,7 +555,7 @@ export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode
       if (regs[2]! < 1 || next < 0 || next >= code.length || Math.floor(next / window) === w) break;
     }
     regs[4] = extra;
-    regs[5] = usedAtZero - regs[2]!;
+    regs[5] = used; // an input: left as it came, as one function leaves it
   };
 }
 
