@@ -318,27 +318,63 @@ function text(tag: string, content: string, cls?: string) {
   return e;
 }
 
-function drawDisassembly(v: View | null) {
-  const list = $('disasm');
-  list.replaceChildren(
+/** The disassembly's items by pc, built once per load (a view only moves the pc's mark). */
+let disasmItems = new Map<number, HTMLLIElement>();
+let disasmBuiltFor: readonly DisassemblyLine[] | null = null;
+let disasmPc: HTMLLIElement | null = null;
+let disasmScroll = 0;
+/** The breakpoints marked in the list (a view redraws the marks only when they changed). */
+let disasmBreakpoints = '';
+
+function buildDisassembly() {
+  disasmBuiltFor = disassembly;
+  disasmItems = new Map();
+  disasmPc = null;
+  disasmBreakpoints = [...pcBreakpoints].join();
+  $('disasm').replaceChildren(
     ...disassembly.map((d) => {
       const li = text('li', `${String(d.pc).padStart(4, '0')}: ${d.text}`) as HTMLLIElement;
       li.dataset.pc = String(d.pc);
-      if (v?.location && v.location.codePage === v.programCodePage && v.location.pc === d.pc)
-        li.className = 'pc';
       if (pcBreakpoints.has(d.pc)) li.classList.add('bp');
-      if (!fromSource)
-        li.addEventListener('click', () => {
-          if (pcBreakpoints.has(d.pc)) pcBreakpoints.delete(d.pc);
-          else pcBreakpoints.add(d.pc);
-          sendBreakpoints();
-          drawDisassembly(current);
-        });
+      disasmItems.set(d.pc, li);
       return li;
     }),
   );
-  list.querySelector('li.pc')?.scrollIntoView({ block: 'nearest' });
 }
+
+function drawDisassembly(v: View | null) {
+  if (disasmBuiltFor !== disassembly) buildDisassembly();
+  const bps = [...pcBreakpoints].join();
+  if (bps !== disasmBreakpoints) {
+    for (const [pc, li] of disasmItems) li.classList.toggle('bp', pcBreakpoints.has(pc));
+    disasmBreakpoints = bps;
+  }
+  const at =
+    v?.location && v.location.codePage === v.programCodePage ? disasmItems.get(v.location.pc) : undefined;
+  if (at !== disasmPc) {
+    disasmPc?.classList.remove('pc');
+    at?.classList.add('pc');
+    disasmPc = at ?? null;
+  }
+  // Scrolled in the next frame, with the frame's layout: scrolling now would force a layout of
+  // the whole page in the middle of drawing the view.
+  if (disasmScroll === 0)
+    disasmScroll = requestAnimationFrame(() => {
+      disasmScroll = 0;
+      disasmPc?.scrollIntoView({ block: 'nearest' });
+    });
+}
+
+// A flat program's disassembly sets breakpoints by click (one listener for the list).
+$('disasm').addEventListener('click', (e) => {
+  if (fromSource) return;
+  const pc = Number((e.target as Element).closest<HTMLElement>('li[data-pc]')?.dataset.pc ?? Number.NaN);
+  if (Number.isNaN(pc)) return;
+  if (pcBreakpoints.has(pc)) pcBreakpoints.delete(pc);
+  else pcBreakpoints.add(pc);
+  sendBreakpoints();
+  drawDisassembly(current);
+});
 
 // ---- the page pane: a virtual list (only the rows in sight are drawn, from a window of
 // cells the worker sends; a 16M-word page scrolls like a short one) ------------------------
@@ -429,6 +465,18 @@ function draw(v: View) {
   commandSent = Number.NaN;
   if (took !== null) document.body.dataset.moveMs = took.toFixed(1);
   document.body.dataset.jit = v.jit ? 'on' : 'off';
+  // The graph first: when its shape changed, its layout is posted to ELK's worker now, and ELK
+  // lays it out there while this thread draws the other panes; the SVG follows when it is done.
+  void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then((drawn) => {
+    if (!drawn) return; // a newer view overtook this one
+    document.body.dataset.drawn = String(v.position);
+    // The page clock from the click to this graph drawn (the bench's run-to-drawn figure).
+    if (!Number.isNaN(sent)) document.body.dataset.drawnMs = (performance.now() - sent).toFixed(0);
+    // Once the page shows, compile the layout engine's code in the background (bounded).
+    void warmGraphEngine().then(() => {
+      document.body.dataset.graphWarm = 'true';
+    });
+  });
   status(
     `step ${v.position} · ${v.status}${v.checkpoints ? ` · ${v.checkpoints} checkpoints every ${v.interval}` : ''}` +
       (took !== null && took >= 100 ? ` · ${(took / 1000).toFixed(2)} s` : ''),
@@ -484,16 +532,6 @@ function draw(v: View) {
   showPage(v.page);
   $('graph-count').textContent = `${v.graph.nodes.length} objects, ${v.graph.edges.length} keys`;
   document.body.dataset.panesMs = (performance.now() - drawStart).toFixed(0);
-  void drawGraph($('graph'), v.graph, v.diff, v.page.id, (id) => select(id)).then((drawn) => {
-    if (!drawn) return; // a newer view overtook this one
-    document.body.dataset.drawn = String(v.position);
-    // The page clock from the click to this graph drawn (the bench's run-to-drawn figure).
-    if (!Number.isNaN(sent)) document.body.dataset.drawnMs = (performance.now() - sent).toFixed(0);
-    // Once the page shows, compile the layout engine's code in the background (bounded).
-    void warmGraphEngine().then(() => {
-      document.body.dataset.graphWarm = 'true';
-    });
-  });
 }
 
 worker.onmessage = (e: MessageEvent<Reply>) => {

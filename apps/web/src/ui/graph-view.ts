@@ -6,66 +6,82 @@ import type { ELK as ElkApi } from 'elkjs/lib/elk-api.js';
 // The layout engine runs in its own worker (the page stays responsive while it lays out
 // a large graph); both it and the API are fetched on the first draw, not with the page.
 import elkWorkerUrl from 'elkjs/lib/elk-worker.min.js?url';
-import type { Graph, GraphDiff } from '../logic/graph.js';
-import { elkGraph, NODE_H, NODE_W, shapeKey, warmUpGraph } from '../logic/graph-layout.js';
+import type { Graph, GraphDiff, GraphEdge } from '../logic/graph.js';
+import {
+  elkGraph,
+  GROUPED_H,
+  type Grouping,
+  groupEdgeId,
+  groupLeaves,
+  type Laid,
+  NODE_H,
+  NODE_W,
+  readLayout,
+  shapeKey,
+  slotText,
+  warmUpGraph,
+} from '../logic/graph-layout.js';
 
 let elkEngine: Promise<ElkApi> | null = null;
+/** The engine once loaded: a layout is then posted to its worker synchronously. */
+let loadedEngine: ElkApi | null = null;
 const engine = (): Promise<ElkApi> =>
   (elkEngine ??= import('elkjs/lib/elk-api.js').then((m) => {
     // elk-api.js is CommonJS; its typings describe the ESM default export.
     const mod = m as unknown as { default: { default?: unknown } };
     const ELK = (mod.default.default ?? mod.default) as typeof import('elkjs/lib/elk-api.js').default;
-    return new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
+    loadedEngine = new ELK({ workerFactory: () => new Worker(elkWorkerUrl) });
+    return loadedEngine;
   }));
 const SVG = 'http://www.w3.org/2000/svg';
 
-interface Laid {
-  readonly positions: Map<number, { x: number; y: number }>;
-  readonly edges: Map<string, { points: { x: number; y: number }[]; label?: { x: number; y: number } }>;
-  readonly width: number;
-  readonly height: number;
-}
-
 /** The last shape laid out: a step that changes no node or key (only contents) reuses it. */
 let cached: { readonly key: string; readonly laid: Promise<Laid> } | null = null;
-/** What the ELK worker is doing now (a layout or a warm-up round); requests queue behind it. */
+/** Whether the ELK worker is doing something (a layout or a warm-up round), and that job. */
+let busy = false;
 let inFlight: Promise<unknown> = Promise.resolve();
 /** Draws waiting for the worker; the warm-up yields to them. */
 let waitingDraws = 0;
 /** Bumped by each draw: a draw overtaken by a newer one neither lays out nor draws. */
 let drawGen = 0;
 
-async function runLayout(g: Graph): Promise<Laid> {
-  const result = await (await engine()).layout(elkGraph(g));
-  const positions = new Map<number, { x: number; y: number }>();
-  for (const c of result.children ?? []) positions.set(Number(c.id), { x: c.x ?? 0, y: c.y ?? 0 });
-  const edges: Laid['edges'] = new Map();
-  for (const e of result.edges ?? []) {
-    const s = e.sections?.[0];
-    if (!s) continue;
-    const points = [s.startPoint, ...(s.bendPoints ?? []), s.endPoint];
-    const l = e.labels?.[0];
-    edges.set(e.id, l ? { points, label: { x: l.x ?? 0, y: (l.y ?? 0) + 9 } } : { points });
-  }
-  return { positions, edges, width: result.width ?? 0, height: result.height ?? 0 };
+/** Hand `job` to the (idle) ELK worker: it is busy until the job settles. */
+function occupy<T>(job: Promise<T>): Promise<T> {
+  busy = true;
+  inFlight = job.then(
+    () => {
+      busy = false;
+    },
+    () => {
+      busy = false;
+    },
+  );
+  return job;
 }
 
-/** Lay `g` out, or reuse the layout of the same shape; null when a newer draw overtook this one. */
-async function layout(g: Graph, gen: number): Promise<Laid | null> {
+/**
+ * Lay `g` out, or reuse the layout of the same shape; null when a newer draw overtook this one.
+ * When the engine is loaded and idle the request is posted before this returns, so ELK works in
+ * its worker while the page draws the other panes.
+ */
+async function layout(g: Graph, grouping: Grouping, gen: number): Promise<Laid | null> {
   const key = shapeKey(g);
   if (cached?.key === key) return cached.laid;
-  waitingDraws++;
-  try {
-    await inFlight;
-  } finally {
-    waitingDraws--;
+  if (busy || loadedEngine === null) {
+    waitingDraws++;
+    try {
+      await engine();
+      while (busy) await inFlight;
+    } finally {
+      waitingDraws--;
+    }
+    if (gen !== drawGen) return null;
+    if (cached?.key === key) return cached.laid;
   }
-  if (gen !== drawGen) return null;
-  if (cached?.key === key) return cached.laid;
-  const laid = runLayout(g);
+  const laid = occupy(loadedEngine!.layout(elkGraph(g, grouping)).then((r) => readLayout(r, grouping)));
   const entry = { key, laid };
   cached = entry;
-  inFlight = laid.catch(() => {
+  laid.catch(() => {
     if (cached === entry) cached = null;
   });
   return laid;
@@ -73,29 +89,24 @@ async function layout(g: Graph, gen: number): Promise<Laid | null> {
 
 /**
  * ELK is Java compiled to JavaScript; its first large layout runs on cold code and takes
- * about twice as long as later ones. After the first draw, warm the worker with a few
- * machine-like graphs of 60 objects, one at a time, pausing whenever a real draw waits, so
- * that a real request waits for at most one small round. Resolves when warm.
+ * several times as long as later ones. After the first draw, warm the worker with a few
+ * machine-like graphs (a chain of key pages with groups of leaves), one at a time, pausing
+ * whenever a real draw waits, so that a real request waits for at most one round. The rounds
+ * grow (16 to 60 objects): the first ones run coldest, and are the likeliest to be under way
+ * when the user clicks at once. Resolves when warm.
  */
-const WARM_ROUNDS = 6;
-const WARM_SIZE = 60;
+const WARM_SIZES = [16, 24, 36, 48, 60, 60];
 let warming: Promise<void> | null = null;
 export const warmGraphEngine = (): Promise<void> =>
   (warming ??= (async () => {
-    const g = elkGraph(warmUpGraph(WARM_SIZE));
-    for (let round = 0; round < WARM_ROUNDS; ) {
+    const api = await engine();
+    for (let round = 0; round < WARM_SIZES.length; ) {
       await new Promise((r) => setTimeout(r, 0));
-      if (waitingDraws > 0) {
+      if (waitingDraws > 0 || busy) {
         await inFlight;
         continue;
       }
-      const api = await engine();
-      const done = api.layout(structuredClone(g)).then(
-        () => undefined,
-        () => undefined,
-      );
-      inFlight = done;
-      await done;
+      await occupy(api.layout(elkGraph(warmUpGraph(WARM_SIZES[round]!)))).catch(() => undefined);
       round++;
     }
   })());
@@ -119,7 +130,8 @@ export async function drawGraph(
 ): Promise<boolean> {
   const gen = ++drawGen;
   const t0 = performance.now();
-  const laid = await layout(g, gen);
+  const grouping = groupLeaves(g);
+  const laid = await layout(g, grouping, gen);
   if (!laid || gen !== drawGen) return false;
   const t1 = performance.now();
   const changedNodes = new Set([...diff.addedNodes, ...diff.changedNodes]);
@@ -140,41 +152,78 @@ export async function drawGraph(
   defs.append(marker);
   svg.append(defs);
   const root = el('g', { transform: 'translate(10,10)' });
-  for (const e of g.edges) {
-    const r = laid.edges.get(e.id);
-    if (!r) continue;
-    const cls = ['edge', e.rights];
-    if (e.readOnly) cls.push('read-only');
-    if (e.severed) cls.push('severed');
-    if (changedEdges.has(e.id)) cls.push('changed');
-    const group = el('g', { class: cls.join(' '), 'data-edge': e.id });
+  const keyClass = (
+    base: string,
+    k: { rights: string; readOnly: boolean; severed: boolean },
+    changed: boolean,
+  ) =>
+    [base, k.rights, k.readOnly ? 'read-only' : '', k.severed ? 'severed' : '', changed ? 'changed' : '']
+      .filter(Boolean)
+      .join(' ');
+  const line = (id: string, cls: string, label: string, attrs: Record<string, string>) => {
+    const r = laid.edges.get(id);
+    if (!r) return;
+    const group = el('g', { class: cls, ...attrs });
     group.append(
       el('path', { d: `M${r.points.map((p) => `${p.x},${p.y}`).join(' L')}`, 'marker-end': 'url(#arrow)' }),
     );
     if (r.label) {
       const t = el('text', { x: r.label.x, y: r.label.y });
-      t.textContent = e.label;
+      t.textContent = label;
       group.append(t);
     }
     root.append(group);
+  };
+  // A group's frame first (its members are drawn over it), then the edges, then the nodes.
+  for (const group of grouping.groups) {
+    const box = laid.groups.get(group.id);
+    if (!box) continue;
+    const frame = el('g', { class: `group frame ${group.kind}`, transform: `translate(${box.x},${box.y})` });
+    frame.append(el('rect', { width: box.width, height: box.height, rx: 6 }));
+    const title = el('text', { x: 8, y: 16 });
+    title.textContent = group.title;
+    frame.append(title);
+    root.append(frame);
+    const changed = group.edges.some((e) => changedEdges.has(e.id));
+    line(groupEdgeId(group), keyClass('group-edge bundle', group, changed), group.label, {
+      'data-group': group.id,
+    });
   }
+  for (const e of g.edges)
+    if (!grouping.groupOfEdge.has(e.id))
+      line(e.id, keyClass('edge', e, changedEdges.has(e.id)), e.label, { 'data-edge': e.id });
+  const grouped = new Map<number, GraphEdge>();
+  for (const group of grouping.groups) for (const e of group.edges) grouped.set(e.to, e);
   for (const n of g.nodes) {
     const p = laid.positions.get(n.id);
     if (!p) continue;
     const cls = ['node', n.kind];
     if (changedNodes.has(n.id)) cls.push('changed');
     if (n.id === selected) cls.push('selected');
+    const key = grouped.get(n.id);
     const group = el('g', { class: cls.join(' '), transform: `translate(${p.x},${p.y})`, 'data-node': n.id });
-    group.append(el('rect', { width: NODE_W, height: NODE_H, rx: 4 }));
+    group.append(el('rect', { width: NODE_W, height: key ? GROUPED_H : NODE_H, rx: 4 }));
     const t1 = el('text', { x: 6, y: 14 });
     t1.textContent = n.label;
     const t2 = el('text', { x: 6, y: 27 });
     t2.textContent = n.detail;
     group.append(t1, t2);
-    group.addEventListener('click', () => onSelect(n.id));
+    if (key) {
+      // The key to a grouped leaf: its slot, inside the leaf (the group's edge carries the rights).
+      const tag = el('g', { class: keyClass('edge', key, changedEdges.has(key.id)), 'data-edge': key.id });
+      const t3 = el('text', { x: 6, y: 40 });
+      t3.textContent = `slot ${slotText(key)}`;
+      tag.append(t3);
+      group.append(tag);
+    }
     root.append(group);
   }
   svg.append(root);
+  // One listener for every node (not one each).
+  svg.addEventListener('click', (ev) => {
+    const node = (ev.target as Element).closest('[data-node]');
+    if (node) onSelect(Number(node.getAttribute('data-node')));
+  });
   host.replaceChildren(svg);
   // For the bench: the last draw's wait for its layout (queue included) and its SVG, in ms.
   document.body.dataset.graphMs = `${(t1 - t0).toFixed(0)} ${(performance.now() - t1).toFixed(0)}`;
