@@ -540,15 +540,15 @@ function postView(status: string, moved = true): void {
   const here = locate(m);
   const domainId = here?.domain ?? m.store.kernel.root;
   const d = domainId && m.store.object(domainId) ? m.domain(domainId) : null;
-  const graph = graphOf(m.store);
-  const diff = diffGraphs(moved ? (s.previousGraph ?? graph) : graph, graph);
-  if (moved) s.previousGraph = graph;
-  const last = h.last;
   const namer = domainNamer(s.names?.info());
   const nameOf = (id: number): string | null => {
     const name = namer(id);
     return name === undefined ? null : shownName(name);
   };
+  const graph = graphOf(m.store, nameOf);
+  const diff = diffGraphs(moved ? (s.previousGraph ?? graph) : graph, graph);
+  if (moved) s.previousGraph = graph;
+  const last = h.last;
   let fault: View['fault'] = null;
   if (last.fault) {
     const f = last.fault;

@@ -245,6 +245,11 @@ describe.skipIf(!haveChromium)('playground in Chromium', () => {
     );
     const fault = (await page.textContent('#fault')) ?? '';
     expect(fault).toMatch(/in domain worker #\d+, line 13/);
+    // The graph names the domains too.
+    await page.waitForFunction(() =>
+      document.getElementById('graph')?.textContent?.includes('domain worker #'),
+    );
+    expect(await page.locator('#graph .node', { hasText: 'domain main #' }).count()).toBe(1);
     const at = Number(/^step (\d+) /.exec((await page.textContent('#status')) ?? '')![1]);
     // Back before the fault: the machine is rebuilt from a checkpoint and replayed,
     // and the domain made on the way is named again.

@@ -22,6 +22,20 @@ describe('graphOf', () => {
     expect(g.edges.filter((e) => e.from === root).map((e) => e.slot)).toEqual([0, 1, 2, 5, 7, 8, 12, 13, 14]);
   });
 
+  it('names domains by the names it is given, and only domains', () => {
+    const m = boot('HALT');
+    const root = m.rootDomain;
+    const g = graphOf(m.store, (id) => (id === root ? 'main' : null));
+    expect(g.nodes.find((n) => n.id === root)?.label).toBe(`domain main #${root}`);
+    expect(graphOf(m.store).nodes.find((n) => n.id === root)?.label).toBe(`domain #${root}`);
+    const asked: number[] = [];
+    graphOf(m.store, (id) => {
+      asked.push(id);
+      return null;
+    });
+    expect(asked).toEqual([root]);
+  });
+
   it('tells read-only keys, severed keys and meter parents apart', () => {
     const m = boot(`
       CREATEPAGE 15 0 1 4

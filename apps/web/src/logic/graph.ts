@@ -10,7 +10,7 @@ export interface GraphNode {
   /** Object id; a key to an object that no longer exists points at a 'gone' node with its old id. */
   readonly id: number;
   readonly kind: NodeKind;
-  /** Short name, e.g. `domain #4`, `data #2 (256 w)`, `meter #1 time`. */
+  /** Short name, e.g. `domain #4` (`domain worker #4` when named), `data #2 (256 w)`, `meter #1 time`. */
   readonly label: string;
   /** A second line: state, size, what a meter has left, a device's type. */
   readonly detail: string;
@@ -59,6 +59,9 @@ export const FINGERPRINT_WORDS = 4096;
 const resourceName = (r: number): string => (r === 0 ? 'time' : r === 1 ? 'memory' : `resource ${r}`);
 const remainingText = (n: number): string => (n === Number.POSITIVE_INFINITY ? 'unlimited' : `${n} left`);
 
+/** A name and a space, or '' without one. */
+const named = (name: string | null): string => (name === null ? '' : `${name} `);
+
 function foldWords(words: Int32Array): number {
   let h = 0x811c9dc5;
   const n = Math.min(words.length, FINGERPRINT_WORDS);
@@ -66,8 +69,11 @@ function foldWords(words: Int32Array): number {
   return h >>> 0;
 }
 
-/** The capability graph of a store, nodes in id order, edges in (from, slot) order. */
-export function graphOf(store: Store): Graph {
+/**
+ * The capability graph of a store, nodes in id order, edges in (from, slot) order.
+ * `nameOf` gives a domain's source name as shown (`domain worker #9`), or null.
+ */
+export function graphOf(store: Store, nameOf: (domain: number) => string | null = () => null): Graph {
   const nodes: GraphNode[] = [];
   const edges: GraphEdge[] = [];
   const gone = new Set<number>();
@@ -89,7 +95,7 @@ export function graphOf(store: Store): Graph {
         nodes.push({
           id: o.id,
           kind: o.isDomain ? 'domain' : 'keys',
-          label: `${o.isDomain ? 'domain' : 'keys'} #${o.id}`,
+          label: o.isDomain ? `domain ${named(nameOf(o.id))}#${o.id}` : `keys #${o.id}`,
           detail: o.isDomain ? stateName : `${o.size} slots`,
           fingerprint: `${o.version}:${o.size}:${stateName}:${o.slots.map((k) => `${k.kind}.${k.target}.${k.version}.${k.value}`).join(',')}`,
         });
