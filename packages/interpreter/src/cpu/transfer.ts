@@ -140,9 +140,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
-    const gate = slots[a0]!;
-    if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return Moved.no;
-    const next = this.#targetOf(gate, this.callTarget);
+    const next = this.#callee(caller, slots[a0]!);
     if (next === undefined) return Moved.no;
     const ns = next.slots;
     if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
@@ -205,8 +203,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
     const resume = slots[a0]!;
-    if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return Moved.no;
-    const next = this.#targetOf(resume, this.returnTarget);
+    const next = this.#caller(me, resume);
     if (next === undefined || next.resumeGen !== resume.value) return Moved.no;
     const ns = next.slots;
     const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
@@ -281,8 +278,43 @@ export abstract class CpuTransfers extends CpuScheduler {
       moved = Moved.newBorrow;
     }
     this.timeKey = entry.timeKey;
-    this.usePages(entry);
+    this.switchPages(entry);
     return moved;
+  }
+
+  /**
+   * The live domain the gate key `gate` in `caller`'s slot designates, or undefined.
+   * Within one `Store.outsidePoint` point nothing is severed or destroyed (see
+   * `CpuState.storeMayChange`), so the same key object designates the same live
+   * domain: the caller's run-cache entry remembers the last one for the point.
+   */
+  #callee(caller: KeyPage, gate: Key): KeyPage | undefined {
+    const own = caller.runCache as DomainPages | undefined;
+    const point = this.store.outsidePoint;
+    if (own !== undefined && own.callKey === gate && own.callAt === point) return own.callDomain!;
+    if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return undefined;
+    const next = this.#targetOf(gate, this.callTarget);
+    if (next !== undefined && own !== undefined) {
+      own.callKey = gate;
+      own.callDomain = next;
+      own.callAt = point;
+    }
+    return next;
+  }
+
+  /** `#callee` for RETURN: the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
+  #caller(me: KeyPage, resume: Key): KeyPage | undefined {
+    const own = me.runCache as DomainPages | undefined;
+    const point = this.store.outsidePoint;
+    if (own !== undefined && own.returnKey === resume && own.returnAt === point) return own.returnDomain!;
+    if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return undefined;
+    const next = this.#targetOf(resume, this.returnTarget);
+    if (next !== undefined && own !== undefined) {
+      own.returnKey = resume;
+      own.returnDomain = next;
+      own.returnAt = point;
+    }
+    return next;
   }
 
   /**
