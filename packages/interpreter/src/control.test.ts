@@ -869,8 +869,11 @@ describe('the domains a CALL and a RETURN reach, remembered by each domain', () 
     expect(m.run().status).toBe('halted');
     const root = rootPage(m);
     const links = (p: KeyPage) => {
-      const e = p.runCache as { callDomain: KeyPage | null; returnDomain: KeyPage | null };
-      return { call: e.callDomain, ret: e.returnDomain };
+      const e = p.runCache as {
+        callEntry: { domain: KeyPage } | null;
+        returnEntry: { domain: KeyPage } | null;
+      };
+      return { call: e.callEntry?.domain ?? null, ret: e.returnEntry?.domain ?? null };
     };
     expect(links(root)).toEqual({ call: pages[0], ret: null });
     pages.forEach((p, i) => {

@@ -35,6 +35,8 @@ import { EMPTY, numberSlot } from './constants.js';
  * compiled code is read through the code page, never kept here).
  */
 export interface DomainPages {
+  /** The domain whose entry this is. */
+  readonly domain: KeyPage;
   readonly epoch: number;
   readonly codeKey: Key;
   readonly stackKey: Key;
@@ -54,16 +56,17 @@ export interface DomainPages {
   meter: Meter | null;
   checkedAt: number;
   /**
-   * The gate key this domain last CALLed through and the domain it designated, at
-   * `Store.outsidePoint` `callAt`; the resume key it last RETURNed through and its
-   * domain, at `returnAt` (see `CpuTransfers.#callee`, `#caller`). Each domain keeps
-   * its own, so a chain of any length finds its neighbours without a look-up.
+   * The gate key this domain last CALLed through and the checked entry of the domain
+   * it designated, at `Store.outsidePoint` `callAt`; the resume key it last RETURNed
+   * through and its domain's entry, at `returnAt` (see `CpuTransfers.#callee`,
+   * `#caller`). Each domain keeps its own, so a chain of any length finds its
+   * neighbours without a look-up.
    */
   callKey: Key | null;
-  callDomain: KeyPage | null;
+  callEntry: DomainPages | null;
   callAt: number;
   returnKey: Key | null;
-  returnDomain: KeyPage | null;
+  returnEntry: DomainPages | null;
   returnAt: number;
 }
 
@@ -239,6 +242,7 @@ export abstract class CpuPages extends CpuCompiled {
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
     const stack = this.stackOf(page, 'run');
     return {
+      domain: page,
       epoch,
       codeKey,
       stackKey,
@@ -251,10 +255,10 @@ export abstract class CpuPages extends CpuCompiled {
       meter: null,
       checkedAt: -1,
       callKey: null,
-      callDomain: null,
+      callEntry: null,
       callAt: -1,
       returnKey: null,
-      returnDomain: null,
+      returnEntry: null,
       returnAt: -1,
     };
   }

@@ -140,13 +140,12 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
-    const next = this.#callee(caller, slots[a0]!);
-    if (next === undefined) return Moved.no;
+    const entry = this.#callee(caller, slots[a0]!);
+    if (entry === undefined) return Moved.no;
+    const next = entry.domain;
     const ns = next.slots;
     if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
       return Moved.no;
-    const entry = this.entryOf(next);
-    if (entry === undefined) return Moved.no;
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
@@ -203,14 +202,14 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
     const resume = slots[a0]!;
-    const next = this.#caller(me, resume);
-    if (next === undefined || next.resumeGen !== resume.value) return Moved.no;
+    const entry = this.#caller(me, resume);
+    if (entry === undefined) return Moved.no;
+    const next = entry.domain;
+    if (next.resumeGen !== resume.value) return Moved.no;
     const ns = next.slots;
     const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
     const push = state === (6 satisfies typeof DomainState.waitingWord);
     if (state !== (2 satisfies typeof DomainState.waiting) && !push) return Moved.no;
-    const entry = this.entryOf(next);
-    if (entry === undefined) return Moved.no;
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
@@ -283,38 +282,42 @@ export abstract class CpuTransfers extends CpuScheduler {
   }
 
   /**
-   * The live domain the gate key `gate` in `caller`'s slot designates, or undefined.
-   * Within one `Store.outsidePoint` point nothing is severed or destroyed (see
-   * `CpuState.storeMayChange`), so the same key object designates the same live
-   * domain: the caller's run-cache entry remembers the last one for the point.
+   * The checked run-cache entry (`entryOf`) of the live domain the gate key `gate`
+   * in `caller`'s slot designates, or undefined. Within one `Store.outsidePoint`
+   * point nothing is severed or destroyed and no entry is replaced or goes stale
+   * (see `CpuState.storeMayChange`), so the same key object designates the same
+   * live domain with the same entry: the caller's own entry remembers the last one
+   * for the point.
    */
-  #callee(caller: KeyPage, gate: Key): KeyPage | undefined {
+  #callee(caller: KeyPage, gate: Key): DomainPages | undefined {
     const own = caller.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
-    if (own !== undefined && own.callKey === gate && own.callAt === point) return own.callDomain!;
+    if (own !== undefined && own.callKey === gate && own.callAt === point) return own.callEntry!;
     if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return undefined;
     const next = this.#targetOf(gate, this.callTarget);
-    if (next !== undefined && own !== undefined) {
+    const entry = next === undefined ? undefined : this.entryOf(next);
+    if (entry !== undefined && own !== undefined) {
       own.callKey = gate;
-      own.callDomain = next;
+      own.callEntry = entry;
       own.callAt = point;
     }
-    return next;
+    return entry;
   }
 
-  /** `#callee` for RETURN: the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
-  #caller(me: KeyPage, resume: Key): KeyPage | undefined {
+  /** `#callee` for RETURN: the entry of the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
+  #caller(me: KeyPage, resume: Key): DomainPages | undefined {
     const own = me.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
-    if (own !== undefined && own.returnKey === resume && own.returnAt === point) return own.returnDomain!;
+    if (own !== undefined && own.returnKey === resume && own.returnAt === point) return own.returnEntry!;
     if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return undefined;
     const next = this.#targetOf(resume, this.returnTarget);
-    if (next !== undefined && own !== undefined) {
+    const entry = next === undefined ? undefined : this.entryOf(next);
+    if (entry !== undefined && own !== undefined) {
       own.returnKey = resume;
-      own.returnDomain = next;
+      own.returnEntry = entry;
       own.returnAt = point;
     }
-    return next;
+    return entry;
   }
 
   /**
