@@ -6,10 +6,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assemble, PREDEFINED } from '@keyvm/assembler';
 import { DomainSlot, Store } from '@keyvm/core';
-import { attachDebugInfo, encodeImage, imageDebugInfo, MAX_DEBUG_BYTES, stateLength } from '@keyvm/image';
+import {
+  attachDebugInfo,
+  encodeImage,
+  imageDebugInfo,
+  MAX_DEBUG_BYTES,
+  stateLength,
+  withDebugInfo,
+} from '@keyvm/image';
 import { BootSlot } from '@keyvm/interpreter';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { withDebugInfo } from './debug-info.js';
 import { assertBuilt, keyvm, keyvmJson, tempDir } from './spawn.test-helpers.js';
 
 const dir = tempDir();

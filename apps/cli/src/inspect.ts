@@ -1,7 +1,7 @@
 // `keyvm inspect IMAGE`: what an image holds — header, hash, kernel registers,
 // domains and their slots, the meter tree, pages and devices — for people or as JSON.
 
-import { escapeText } from '@keyvm/assembler';
+import { escapeText, shownName } from '@keyvm/assembler';
 import {
   DomainSlot,
   describeKey,
@@ -12,17 +12,18 @@ import {
   ObjectKind,
   UNLIMITED,
 } from '@keyvm/core';
-import { type ImageDebugInfo, imageHash, readImageHeader } from '@keyvm/image';
-import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
-import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
 import {
   domainNamer,
-  faultSourceFields,
+  type ImageDebugInfo,
+  imageHash,
   isLanguageDebug,
   locateFault,
   programOfDomain,
-  shownName,
-} from './debug-info.js';
+  readImageHeader,
+} from '@keyvm/image';
+import { DEVICE_TABLE, Machine, type MachineApi } from '@keyvm/interpreter';
+import { type BoundedWords, batchLines, boundedWords, flatWords, jsonPieces } from './bounded.js';
+import { faultSourceFields } from './debug-info.js';
 import { ExitCode } from './errors.js';
 import { colourFor, loadInputOf, paint } from './io.js';
 import { withFunctionName } from './lang.js';

@@ -11,7 +11,7 @@ import {
   MAX_SOURCE_LENGTH,
   SOURCE_EXTENSION,
 } from '@keyvm/compiler';
-import type { FaultSource } from './debug-info.js';
+import type { FaultSource } from '@keyvm/image';
 import { ExitCode, malformed, usageError } from './errors.js';
 import { displayName, readText, writeOutput } from './io.js';
 

@@ -5,7 +5,20 @@ import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { disassembleInstruction, type Program, WORD_MAX, WORD_MIN } from '@keyvm/assembler';
 import { DomainSlot, ObjectKind, UNLIMITED } from '@keyvm/core';
-import { encodeImage, type ImageDebugInfo, imageHash } from '@keyvm/image';
+import {
+  bootDebugInfo,
+  DomainRecorder,
+  domainLabel,
+  encodeImage,
+  type FaultSource,
+  type ImageDebugInfo,
+  imageHash,
+  isLanguageDebug,
+  liveDebugInfo,
+  locateFault,
+  programOfDomain,
+  withDebugInfo,
+} from '@keyvm/image';
 import {
   type BootOptions,
   Machine,
@@ -18,19 +31,7 @@ import {
 } from '@keyvm/interpreter';
 import { stackTopText, VIEW_ENDS } from './bounded.js';
 import { ConsoleSink } from './console-sink.js';
-import {
-  bootDebugInfo,
-  DomainRecorder,
-  domainLabel,
-  type FaultSource,
-  faultSourceFields,
-  faultText,
-  isLanguageDebug,
-  liveDebugInfo,
-  locateFault,
-  programOfDomain,
-  withDebugInfo,
-} from './debug-info.js';
+import { faultSourceFields, faultText } from './debug-info.js';
 import { CliError, ExitCode, ioError, malformed, usageError } from './errors.js';
 import { InputFeed } from './input-feed.js';
 import { METER_CAP } from './input-limits.js';

@@ -417,6 +417,9 @@ function drawPage() {
   }
 }
 
+/** A domain's source name (as shown: escaped by the worker) and a space; '' when not known. */
+const named = (name: string | null): string => (name === null ? '' : `${name} `);
+
 function draw(v: View) {
   current = v;
   // How long the move took, from the click to its view (the worker's share in the title).
@@ -439,7 +442,7 @@ function draw(v: View) {
   drawDisassembly(v);
   const d = v.domain;
   $('registers').textContent = d
-    ? `domain #${d.id}  ip ${d.ip}  sp ${d.sp}  state ${d.state}${v.line ? `  line ${v.line}` : ''}`
+    ? `domain ${named(d.name)}#${d.id}  ip ${d.ip}  sp ${d.sp}  state ${d.state}${v.line ? `  line ${v.line}` : ''}`
     : 'no domain';
   $('stack').replaceChildren(...v.stack.map((w) => text('li', String(w))));
   const table = $('slots');
@@ -471,7 +474,7 @@ function draw(v: View) {
   );
   $('console').textContent = v.output;
   $('fault').textContent = v.fault
-    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in domain #${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}${v.fault.slot !== null ? `, slot ${v.fault.slot}` : ''}: ${v.fault.message}` +
+    ? `fault ${v.fault.code} (${v.fault.number}) at pc ${v.fault.pc} in ${v.fault.rootDomain ? 'the root domain' : 'domain'} ${named(v.fault.domainName)}#${v.fault.domain}${v.fault.line ? `, line ${v.fault.line}` : ''}${v.fault.slot !== null ? `, slot ${v.fault.slot}` : ''}: ${v.fault.message}` +
       (v.fault.slotOperands.length
         ? `\noperands: ${v.fault.slotOperands.map((o) => `${o.operand} ${o.value}${o.name ? ` (${o.name})` : ''}`).join(', ')}`
         : '')

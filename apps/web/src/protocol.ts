@@ -107,6 +107,15 @@ export interface FaultView {
   readonly message: string;
   readonly pc: number;
   readonly domain: number;
+  /**
+   * The domain's source name: the code label it was made to start at (the root domain:
+   * pc 0), or the `domain` declaration of a .kl program, as shown (a debug section,
+   * which an image can shape, may give any text: quoted and escaped as the CLI does);
+   * null when not known.
+   */
+  readonly domainName: string | null;
+  /** Whether it is the root domain (the one the machine booted). */
+  readonly rootDomain: boolean;
   /** Source line of the faulting instruction, when it ran from the program's code. */
   readonly line: number | null;
   /** The slot the fault is about (derived from the instruction's operands), or null. */
@@ -124,6 +133,8 @@ export interface View {
   readonly line: number | null;
   readonly domain: {
     readonly id: number;
+    /** Its source name, as FaultView's `domainName`. */
+    readonly name: string | null;
     readonly ip: number;
     readonly sp: number;
     readonly state: string;

@@ -1,6 +1,6 @@
 // The machine worker: owns the History (the machine, checkpoints, replay) so the page
 // never freezes; runs long moves in slices, reports progress and stops on 'pause'.
-import { assemble, disassemble } from '@keyvm/assembler';
+import { assemble, disassemble, shownName } from '@keyvm/assembler';
 import {
   DOMAIN_STATE_NAMES,
   DomainSlot,
@@ -10,6 +10,15 @@ import {
   MeterRights,
   ObjectKind,
 } from '@keyvm/core';
+import {
+  bootDebugInfo,
+  DomainRecorder,
+  domainNamer,
+  type ImageDebugInfo,
+  imageDebugInfo,
+  liveDebugInfo,
+  withDebugInfo,
+} from '@keyvm/image';
 import { Machine, type MachineOptions } from '@keyvm/interpreter';
 import { decodeStore, encodeStore, hashImage } from './image-io.js';
 import { Breakpoints, SourceLines } from './logic/breakpoints.js';
@@ -78,6 +87,12 @@ interface Session {
   /** Indices the last move changed in the selected page (kept while scrolling). */
   lastChanged: readonly number[];
   origin: () => Machine;
+  /**
+   * What each domain was made from, recorded on every machine the history runs (the
+   * debug information of the program or image, plus the domains made since): domains
+   * are named by the source label they start at, as the CLI names them.
+   */
+  names: DomainRecorder | null;
 }
 
 let session: Session | null = null;
@@ -177,11 +192,17 @@ function start(
   lines: SourceLines | null,
   disassembly: DisassemblyLine[],
   fromSource: boolean,
+  debug: ImageDebugInfo | undefined,
 ) {
+  let names: DomainRecorder | null = null;
   const history = new History({
     origin,
     machineOptions: MACHINE_OPTIONS,
     maxCheckpointShare: CHECKPOINT_SHARE,
+    onMachine: (m) => {
+      if (names === null) names = new DomainRecorder(m.store, debug);
+      else names.attach(m.store);
+    },
   });
   const here = locate(history.machine);
   const root = history.machine.store.kernel.root;
@@ -200,6 +221,7 @@ function start(
     previousCells: null,
     lastChanged: [],
     origin,
+    names,
   };
   post({ type: 'loaded', disassembly, fromSource });
   warmPending = session;
@@ -231,19 +253,21 @@ async function handle(msg: Request): Promise<void> {
       const lines = new SourceLines(program.sourceMap);
       const probe = origin();
       const here = locate(probe);
-      start(origin, lines, here ? disassemblyOf(probe, here.codePage) : [], true);
+      const debug = bootDebugInfo(probe.store, program, msg.source);
+      start(origin, lines, here ? disassemblyOf(probe, here.codePage) : [], true, debug);
       postView('paused');
       return;
     }
     case 'load-image': {
       const store = decodeStore(msg.bytes); // checked once here; later decodes are of the same bytes
+      const debug = liveDebugInfo(store, imageDebugInfo(msg.bytes)); // a bad section is refused, as by the CLI
       const probe = new Machine(store, MACHINE_OPTIONS);
       const bytes = msg.bytes.slice();
       const origin = () => new Machine(decodeStore(bytes), MACHINE_OPTIONS);
       const here = locate(probe);
       const root = probe.store.kernel.root;
       const code = here?.codePage ?? (root ? probe.domain(root).slots[DomainSlot.CODE]?.target : 0) ?? 0;
-      start(origin, null, disassemblyOf(probe, code), false);
+      start(origin, null, disassemblyOf(probe, code), false, debug);
       postView('paused');
       return;
     }
@@ -282,7 +306,9 @@ async function handle(msg: Request): Promise<void> {
     }
     case 'download': {
       const s = need();
-      const bytes = encodeStore(s.history.machine.store);
+      // With the debug section the CLI saves, so that `keyvm resume` names domains too.
+      const store = s.history.machine.store;
+      const bytes = withDebugInfo(encodeStore(store), liveDebugInfo(store, s.names?.info()));
       post({ type: 'image', bytes, hash: hashImage(bytes) }, [bytes.buffer]);
       return;
     }
@@ -518,6 +544,11 @@ function postView(status: string, moved = true): void {
   const diff = diffGraphs(moved ? (s.previousGraph ?? graph) : graph, graph);
   if (moved) s.previousGraph = graph;
   const last = h.last;
+  const namer = domainNamer(s.names?.info());
+  const nameOf = (id: number): string | null => {
+    const name = namer(id);
+    return name === undefined ? null : shownName(name);
+  };
   let fault: View['fault'] = null;
   if (last.fault) {
     const f = last.fault;
@@ -536,6 +567,8 @@ function postView(status: string, moved = true): void {
       message: f.message,
       pc: f.pc,
       domain: f.domain,
+      domainName: nameOf(f.domain),
+      rootDomain: f.domain === m.store.kernel.root,
       line: page === s.programCodePage && s.lines ? (s.lines.lineOf(f.pc) ?? null) : null,
     };
   }
@@ -551,7 +584,15 @@ function postView(status: string, moved = true): void {
           : status,
     location: here,
     line: here && here.codePage === s.programCodePage && s.lines ? (s.lines.lineOf(here.pc) ?? null) : null,
-    domain: d ? { id: d.id, ip: d.ip, sp: d.sp, state: DOMAIN_STATE_NAMES[d.state] ?? d.stateName } : null,
+    domain: d
+      ? {
+          id: d.id,
+          name: nameOf(d.id),
+          ip: d.ip,
+          sp: d.sp,
+          state: DOMAIN_STATE_NAMES[d.state] ?? d.stateName,
+        }
+      : null,
     stack: d ? m.stack(d.id) : [],
     slots: d ? slotsOf(m, d.id) : [],
     meters: metersOf(m),

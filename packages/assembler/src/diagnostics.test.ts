@@ -5,6 +5,7 @@ import {
   type AssemblyErrorCode,
   assemble,
   MAX_SHOWN_DIAGNOSTICS,
+  shownName,
 } from './index.js';
 
 /** Assembles a source that must fail and returns its error. */
@@ -358,5 +359,16 @@ describe('a flood of errors', () => {
     expect(lines.at(-1)).toBe('... and 150 more errors (250 in all)');
     expect(e.format(Number.POSITIVE_INFINITY).split('\n')).toHaveLength(3 * 250);
     expect(e.message).toContain(e.format());
+  });
+});
+
+describe('shownName', () => {
+  it('shows identifiers as they are and anything else quoted, escaped and cut', () => {
+    expect(shownName('worker')).toBe('worker');
+    expect(shownName('a.b$c_1')).toBe('a.b$c_1');
+    expect(shownName('two words')).toBe('"two words"');
+    expect(shownName('say "hi" \\ \x1b[31m')).toBe('"say \\"hi\\" \\\\ \\x1B[31m"');
+    expect(shownName('')).toBe('""');
+    expect(shownName('y'.repeat(65))).toBe(`"${'y'.repeat(64)}…"`);
   });
 });

@@ -81,6 +81,22 @@ export function escapeText(text: string, keepTabs = false): string {
   return out;
 }
 
+/** A name as an identifier may be written (shown as it is by shownName). */
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_.$]{0,63}$/;
+/** The most characters of a name shown: longer ones are cut with `…`. */
+const NAME_SHOWN = 64;
+/**
+ * A name from outside (a debug section's label, which a hostile image can shape) as
+ * shown in a message: an identifier as it is; anything else quoted, escaped and cut.
+ */
+export function shownName(name: string): string {
+  if (IDENTIFIER.test(name)) return name;
+  const chars = [...name];
+  const cut = chars.length > NAME_SHOWN ? `${chars.slice(0, NAME_SHOWN).join('')}…` : name;
+  // Quotes and backslashes first, so that escapeText's own escapes stay apart from them.
+  return `"${escapeText(cut.replace(/["\\]/g, '\\$&'))}"`;
+}
+
 /** Text for a message: escaped, and cut in the middle when longer than `max` characters. */
 export function clip(text: string, max = 60): string {
   if (text.length <= max) return escapeText(text);

@@ -10,6 +10,7 @@ export {
   excerpt as excerptLine,
   formatDiagnostic,
   MAX_SHOWN_DIAGNOSTICS,
+  shownName,
 } from './diagnostics.js';
 export {
   type DisassembledInstruction,

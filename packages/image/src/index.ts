@@ -39,6 +39,21 @@ export {
   stateLength,
 } from './debug.js';
 export {
+  bootDebugInfo,
+  type DebugSource,
+  DomainRecorder,
+  domainLabel,
+  domainNamer,
+  type FaultSource,
+  isLanguageDebug,
+  liveDebugInfo,
+  locateFault,
+  MAX_KEPT_SOURCE,
+  programOfDomain,
+  sourceAt,
+  withDebugInfo,
+} from './debug-names.js';
+export {
   IMAGE_ERROR_CODES,
   IMAGE_ERROR_TABLE,
   ImageError,

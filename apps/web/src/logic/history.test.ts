@@ -255,6 +255,23 @@ describe('step back', () => {
   });
 });
 
+describe('onMachine', () => {
+  it('is told of the origin and of every machine restored from a checkpoint, which the history then runs', () => {
+    const code = [...push(7), Op.PUSH, 1, Op.ADD, Op.PUSH, 2, Op.JUMP];
+    const seen: Machine[] = [];
+    const h = new History({ origin: boot(code), interval: 10, onMachine: (m) => seen.push(m) });
+    expect(seen).toEqual([h.machine]);
+    h.advance(35);
+    expect(seen).toHaveLength(1); // forward runs keep the machine
+    h.seek(12); // back: from the checkpoint at 10
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toBe(h.machine);
+    expect(h.stepBack()).toBe(11);
+    expect(seen.at(-1)).toBe(h.machine);
+    expect(new Set(seen).size).toBe(seen.length);
+  });
+});
+
 describe('findLastBefore', () => {
   it('finds the last step before here where a condition held, and leaves the machine where it was', () => {
     // A loop that counts on the stack: pc 0 is hit once per round.

@@ -52,6 +52,11 @@ export interface HistoryOptions {
   readonly maxCheckpointShare?: number;
   /** Milliseconds, for `maxCheckpointShare` (default `performance.now`). */
   readonly clock?: () => number;
+  /**
+   * Told of each machine the history runs from: the origin's, and each one restored
+   * from a checkpoint (to record what it makes, as a debugger's domain names do).
+   */
+  readonly onMachine?: (machine: Machine) => void;
 }
 
 export const HISTORY_DEFAULTS = Object.freeze({ interval: 100_000, budgetBytes: 128 * 1024 * 1024 });
@@ -96,6 +101,7 @@ export class History {
   #checkpointMs = 0;
   #taken = 0;
   readonly #machineOptions: MachineOptions;
+  readonly #onMachine: ((machine: Machine) => void) | undefined;
   #checkpoints: Checkpoint[] = [];
   #inputs: InputEvent[] = [];
   /** Input events handed to the current machine. */
@@ -115,7 +121,9 @@ export class History {
       throw new RangeError(`the checkpoints' share of the time must be above 0, got ${share}`);
     this.#share = share;
     this.#clock = options.clock ?? (() => performance.now());
+    this.#onMachine = options.onMachine;
     this.#machine = options.origin();
+    this.#onMachine?.(this.#machine);
     this.#takeCheckpoint();
   }
 
@@ -311,6 +319,7 @@ export class History {
   #restore(c: Checkpoint): void {
     const output = this.#timelineOutput.length >= this.output.length ? this.#timelineOutput : this.output;
     this.#machine = new Machine(decodeStore(c.bytes), this.#machineOptions);
+    this.#onMachine?.(this.#machine);
     if (c.pendingInput.length > 0) this.#machine.provideInput(c.pendingInput);
     this.#position = c.position;
     this.#inputCursor = c.inputCount;

@@ -1,9 +1,9 @@
 // Unit tests of the domain records behind fault names: what the recorder keeps (and
-// drops), how a record becomes a name, and how a name is shown.
+// drops, and goes on with across machines), and how a record becomes a name.
 import { DOMAIN_SLOTS, DomainSlot, numberKey, PageType, Store } from '@keyvm/core';
-import type { ImageDebugInfo } from '@keyvm/image';
 import { describe, expect, it } from 'vitest';
-import { DomainRecorder, domainNamer, liveDebugInfo, shownName } from './debug-info.js';
+import type { ImageDebugInfo } from './debug.js';
+import { DomainRecorder, domainNamer, liveDebugInfo } from './debug-names.js';
 
 const program = (codePage: number, labels: [string, number][], file = 'p.ism') => ({
   codePage,
@@ -65,6 +65,27 @@ describe('DomainRecorder', () => {
     expect(s.onDomainMade).toBeNull();
   });
 
+  it('goes on recording on the machine it is attached to next, and stops on the last', () => {
+    // Two stores built alike, as a debugger's machine and the one it rewinds to.
+    const first = machine();
+    const second = machine();
+    const recorder = new DomainRecorder(first.s, { programs: [program(first.codePage, [['w', 3]])] });
+    const a = first.make(3).target;
+    recorder.attach(second.s);
+    expect(first.s.onDomainMade).toBeNull();
+    first.make(4); // the old machine is no longer recorded
+    const b = second.make(2).target;
+    const c = second.make(3).target;
+    // The same id on both machines (built alike): the later record is the one kept.
+    expect(b).toBe(a);
+    expect(recorder.info()?.domains).toEqual([
+      { domain: b, codePage: second.codePage, entry: 2 },
+      { domain: c, codePage: second.codePage, entry: 3 },
+    ]);
+    recorder.detach();
+    expect(second.s.onDomainMade).toBeNull();
+  });
+
   it('drops records of domains gone, so what it holds follows the live domains', () => {
     const { s, codePage, make } = machine();
     const recorder = new DomainRecorder(s, { programs: [program(codePage, [])] });
@@ -120,16 +141,5 @@ describe('domainNamer', () => {
       ],
     };
     expect([6, 8, 9].map(domainNamer(info))).toEqual([undefined, 'Keeper', undefined]);
-  });
-});
-
-describe('shownName', () => {
-  it('shows identifiers as they are and anything else quoted, escaped and cut', () => {
-    expect(shownName('worker')).toBe('worker');
-    expect(shownName('a.b$c_1')).toBe('a.b$c_1');
-    expect(shownName('two words')).toBe('"two words"');
-    expect(shownName('say "hi" \\ \x1b[31m')).toBe('"say \\"hi\\" \\\\ \\x1B[31m"');
-    expect(shownName('')).toBe('""');
-    expect(shownName('y'.repeat(65))).toBe(`"${'y'.repeat(64)}…"`);
   });
 });
