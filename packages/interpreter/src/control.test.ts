@@ -869,16 +869,15 @@ describe('the domains a CALL and a RETURN reach, remembered by each domain', () 
     expect(m.run().status).toBe('halted');
     const root = rootPage(m);
     const links = (p: KeyPage) => {
-      const e = p.runCache as {
-        callEntry: { domain: KeyPage } | null;
-        returnEntry: { domain: KeyPage } | null;
-      };
-      return { call: e.callEntry?.domain ?? null, ret: e.returnEntry?.domain ?? null };
+      const e = p.runCache as { callId: number; returnId: number };
+      return { call: e.callId, ret: e.returnId };
     };
-    expect(links(root)).toEqual({ call: pages[0], ret: null });
+    expect(links(root)).toEqual({ call: pages[0]!.id, ret: 0 });
     pages.forEach((p, i) => {
-      expect(links(p).call).toBe(i + 1 < n ? pages[i + 1] : null);
-      expect(links(p).ret).toBe(i === 0 ? root : pages[i - 1]);
+      expect(links(p)).toEqual({
+        call: i + 1 < n ? pages[i + 1]!.id : 0,
+        ret: (i === 0 ? root : pages[i - 1]!).id,
+      });
     });
   });
 });

@@ -56,17 +56,18 @@ export interface DomainPages {
   meter: Meter | null;
   checkedAt: number;
   /**
-   * The gate key this domain last CALLed through and the checked entry of the domain
-   * it designated, at `Store.outsidePoint` `callAt`; the resume key it last RETURNed
-   * through and its domain's entry, at `returnAt` (see `CpuTransfers.#callee`,
+   * The gate key this domain last CALLed through and the id of the live domain it
+   * designated, at `Store.outsidePoint` `callAt`; the resume key it last RETURNed
+   * through and its domain's id, at `returnAt` (see `CpuTransfers.#callee`,
    * `#caller`). Each domain keeps its own, so a chain of any length finds its
-   * neighbours without a look-up.
+   * neighbours without checking the key. Ids, not objects: an entry keeps no other
+   * domain's page or entry alive once that domain is destroyed (ids are never reused).
    */
   callKey: Key | null;
-  callEntry: DomainPages | null;
+  callId: number;
   callAt: number;
   returnKey: Key | null;
-  returnEntry: DomainPages | null;
+  returnId: number;
   returnAt: number;
 }
 
@@ -255,10 +256,10 @@ export abstract class CpuPages extends CpuCompiled {
       meter: null,
       checkedAt: -1,
       callKey: null,
-      callEntry: null,
+      callId: 0,
       callAt: -1,
       returnKey: null,
-      returnEntry: null,
+      returnId: 0,
       returnAt: -1,
     };
   }

@@ -284,40 +284,41 @@ export abstract class CpuTransfers extends CpuScheduler {
   /**
    * The checked run-cache entry (`entryOf`) of the live domain the gate key `gate`
    * in `caller`'s slot designates, or undefined. Within one `Store.outsidePoint`
-   * point nothing is severed or destroyed and no entry is replaced or goes stale
-   * (see `CpuState.storeMayChange`), so the same key object designates the same
-   * live domain with the same entry: the caller's own entry remembers the last one
-   * for the point.
+   * point nothing is severed or destroyed (see `CpuState.storeMayChange`), so the
+   * same key object designates the same live domain: the caller's own entry
+   * remembers its id for the point.
    */
   #callee(caller: KeyPage, gate: Key): DomainPages | undefined {
     const own = caller.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
-    if (own !== undefined && own.callKey === gate && own.callAt === point) return own.callEntry!;
+    if (own !== undefined && own.callKey === gate && own.callAt === point)
+      return this.entryOf(this.store.object(own.callId) as KeyPage);
     if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return undefined;
     const next = this.#targetOf(gate, this.callTarget);
-    const entry = next === undefined ? undefined : this.entryOf(next);
-    if (entry !== undefined && own !== undefined) {
+    if (next === undefined) return undefined;
+    if (own !== undefined) {
       own.callKey = gate;
-      own.callEntry = entry;
+      own.callId = next.id;
       own.callAt = point;
     }
-    return entry;
+    return this.entryOf(next);
   }
 
   /** `#callee` for RETURN: the entry of the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
   #caller(me: KeyPage, resume: Key): DomainPages | undefined {
     const own = me.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
-    if (own !== undefined && own.returnKey === resume && own.returnAt === point) return own.returnEntry!;
+    if (own !== undefined && own.returnKey === resume && own.returnAt === point)
+      return this.entryOf(this.store.object(own.returnId) as KeyPage);
     if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return undefined;
     const next = this.#targetOf(resume, this.returnTarget);
-    const entry = next === undefined ? undefined : this.entryOf(next);
-    if (entry !== undefined && own !== undefined) {
+    if (next === undefined) return undefined;
+    if (own !== undefined) {
       own.returnKey = resume;
-      own.returnEntry = entry;
+      own.returnId = next.id;
       own.returnAt = point;
     }
-    return entry;
+    return this.entryOf(next);
   }
 
   /**
