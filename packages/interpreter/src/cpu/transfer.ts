@@ -283,18 +283,22 @@ export abstract class CpuTransfers extends CpuScheduler {
 
   /**
    * The checked run-cache entry (`entryOf`) of the live domain the gate key `gate`
-   * in `caller`'s slot designates, or undefined. Within one `Store.outsidePoint`
-   * point nothing is severed or destroyed (see `CpuState.storeMayChange`), so the
-   * same key object designates the same live domain: the caller's own entry
-   * remembers its id for the point.
+   * in `caller`'s slot designates, or undefined. First the CPU's last gate key (a
+   * conversation between two domains); then the caller's own: within one
+   * `Store.outsidePoint` point nothing is severed or destroyed (see
+   * `CpuState.storeMayChange`), so the same key object designates the same live
+   * domain, and each domain's entry remembers its last one's id for the point (down
+   * a chain, the CPU's last key is never the caller's).
    */
   #callee(caller: KeyPage, gate: Key): DomainPages | undefined {
+    const c = this.callTarget;
+    if (c.key === gate && c.epoch === this.store.epoch) return this.entryOf(c.domain!);
     const own = caller.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
     if (own !== undefined && own.callKey === gate && own.callAt === point)
       return this.entryOf(this.store.object(own.callId) as KeyPage);
     if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return undefined;
-    const next = this.#targetOf(gate, this.callTarget);
+    const next = this.#lookUpTarget(gate, c);
     if (next === undefined) return undefined;
     if (own !== undefined) {
       own.callKey = gate;
@@ -306,12 +310,14 @@ export abstract class CpuTransfers extends CpuScheduler {
 
   /** `#callee` for RETURN: the entry of the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
   #caller(me: KeyPage, resume: Key): DomainPages | undefined {
+    const c = this.returnTarget;
+    if (c.key === resume && c.epoch === this.store.epoch) return this.entryOf(c.domain!);
     const own = me.runCache as DomainPages | undefined;
     const point = this.store.outsidePoint;
     if (own !== undefined && own.returnKey === resume && own.returnAt === point)
       return this.entryOf(this.store.object(own.returnId) as KeyPage);
     if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return undefined;
-    const next = this.#targetOf(resume, this.returnTarget);
+    const next = this.#lookUpTarget(resume, c);
     if (next === undefined) return undefined;
     if (own !== undefined) {
       own.returnKey = resume;
@@ -322,17 +328,12 @@ export abstract class CpuTransfers extends CpuScheduler {
   }
 
   /**
-   * The live domain a gate (CALL) or resume (RETURN) key designates, or undefined;
-   * `c` remembers the last one with the store's epoch. Keys never change what they
-   * designate (a renewed resume key keeps its domain), and while the epoch holds
-   * nothing was severed or destroyed, so the same key object designates the same
-   * live domain without looking it up again.
+   * The live domain a gate (CALL) or resume (RETURN) key designates, looked up in
+   * the store, or undefined; `c` remembers it with the store's epoch. Keys never
+   * change what they designate (a renewed resume key keeps its domain), and while
+   * the epoch holds nothing was severed or destroyed, so the same key object
+   * designates the same live domain without looking it up again (`#callee`).
    */
-  #targetOf(key: Key, c: TargetCache): KeyPage | undefined {
-    return c.key === key && c.epoch === this.store.epoch ? c.domain! : this.#lookUpTarget(key, c);
-  }
-
-  /** `#targetOf` when the key is not the remembered one: look it up and remember it. */
   #lookUpTarget(key: Key, c: TargetCache): KeyPage | undefined {
     const epoch = this.store.epoch;
     const o = this.store.object(key.target);
