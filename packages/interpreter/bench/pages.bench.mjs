@@ -152,7 +152,68 @@ console.log(
   `countdown loop (${L.toLocaleString('en')} iterations x 6 instructions): keyvm ${(tLoop / L).toFixed(2)} ns/iter, plain JS ${(tLoopJs / L).toFixed(2)}: ${(tLoop / tLoopJs).toFixed(1)}x (target <= 5x)   load ${load()}`,
 );
 
-// --- 4. the first run after a forced full GC against the steady state (best of the others).
+// --- 4. NUMKEY and METERREAD: ns per instruction, compiled against interpreted (jit: false),
+// each from a loop doing it 8 times a round less the same loop with DROPs in its place.
+// With the JIT off the dispatch loop runs them inline through the same views (the heavy
+// handler only for what those refuse).
+const K = 250_000;
+const REPEAT = 8;
+const keyLoop = (body) =>
+  assemble([
+    ...['PUSH', K, 'loop:'],
+    ...Array.from({ length: REPEAT }, () => body).flat(),
+    ...['PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF', 'HALT'],
+  ]);
+const keyLoops = [
+  // NUMKEY slot word: the loop counter into general slot 12 (a new key object for most
+  // words: only 0..1023 are shared), and a small word (the shared key).
+  [
+    'NUMKEY (the loop counter)',
+    32,
+    ['PUSH', 12, 'PICK', 1, 'NUMKEY'],
+    ['PUSH', 12, 'PICK', 1, 'DROP', 'DROP'],
+  ],
+  ['NUMKEY (a small word)', 32, ['PUSH', 12, 'PUSH', 5, 'NUMKEY'], ['PUSH', 12, 'PUSH', 5, 'DROP', 'DROP']],
+  // The same into RECV: the views take no special slot, so this is the heavy handler's cost
+  // (as every NUMKEY's was before it was compiled), compiled code leaving for it and back.
+  [
+    'NUMKEY into RECV (the handler)',
+    32,
+    ['PUSH', 9, 'PUSH', 5, 'NUMKEY'],
+    ['PUSH', 9, 'PUSH', 5, 'DROP', 'DROP'],
+  ],
+  // METERREAD of the domain's own TIME meter (a limited prime meter: what it has less the unsettled borrow).
+  ['METERREAD (own meter)', 24, ['PUSH', 0, 'METERREAD', 'DROP'], ['PUSH', 0, 'DROP', 'NOP']],
+];
+const vmKeys = (code, jit) => () => {
+  const m = Machine.boot({ code }, { devices: false, quantum: 1 << 30, jit, time: 2 ** 40 });
+  const r = m.run();
+  if (r.status !== 'halted') throw new Error(`bad key loop ${JSON.stringify(r)}`);
+};
+console.log(
+  `NUMKEY and METERREAD, ns per instruction (${K.toLocaleString('en')} rounds of ${REPEAT}, best of 5; a compiled countdown instruction ${(tLoop / L / 6).toFixed(2)} ns):`,
+);
+// Each figure is the loop's time per instruction less the same loop's with DROPs in its
+// place, in the same mode: compiled, those DROPs cost ~nothing (fast block); interpreted,
+// two dispatches, so the interpreted figure is what the instruction costs beyond them.
+const perOp = {};
+for (const [name, gas, body, base] of keyLoops) {
+  const codes = [keyLoop(body), keyLoop(base)];
+  const [on, baseOn, off, baseOff] = bestInterleaved(
+    5,
+    ...[true, false].flatMap((jit) => codes.map((code) => vmKeys(code, jit))),
+  ).map((t) => t / (K * REPEAT));
+  const [c, i] = [on - baseOn, off - baseOff];
+  perOp[name] = c;
+  console.log(
+    `  ${name}: compiled +${c.toFixed(1)} ns (${(c / gas).toFixed(2)} ns per gas, ${gas} gas); jit: false +${i.toFixed(1)} ns over two DROPs   load ${load()}`,
+  );
+}
+console.log(
+  `  the heavy handler (every NUMKEY before this was compiled) / compiled NUMKEY of a small word: ${(perOp['NUMKEY into RECV (the handler)'] / perOp['NUMKEY (a small word)']).toFixed(1)}x`,
+);
+
+// --- 5. the first run after a forced full GC against the steady state (best of the others).
 if (typeof global.gc !== 'function') {
   console.log('first run after GC: skipped (run node with --expose-gc)');
 } else {

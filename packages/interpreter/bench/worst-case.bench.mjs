@@ -126,6 +126,14 @@ row(
   () => boot(loop([Op.PUSH, 1 << 20], [Op.PUSH, 1, Op.ADD, Op.DUP, ...P(FREE), Op.SWAP, Op.NUMKEY])),
   5_000_000,
 );
+// A special slot goes to the heavy handler (a general one runs inline, through the page views).
+row(
+  'key',
+  'NUMKEY of a large word into RECV (the heavy handler)',
+  () =>
+    boot(loop([Op.PUSH, 1 << 20], [Op.PUSH, 1, Op.ADD, Op.DUP, ...P(DomainSlot.RECV), Op.SWAP, Op.NUMKEY])),
+  5_000_000,
+);
 row(
   'key',
   'SEVER a page key',

@@ -15,6 +15,7 @@ import { transfer } from './ops/control.js';
 import { describeFault } from './ops/describe.js';
 import { executeHeavy } from './ops/index.js';
 import { restoreOperands, underflowMessage } from './ops/operands.js';
+import { METER_REFUSED } from './page-views.js';
 
 // Module-local copies of the constants used on this hot path: V8 folds a module's own
 // constants into optimised code, but loads an imported binding through its cell at
@@ -28,6 +29,8 @@ const Next = K.Next;
 const Reload = K.Reload;
 const Stop = K.Stop;
 const TRANSFER_EXTRA = K.TRANSFER_EXTRA;
+/** NUMKEY's gas beyond the unit every instruction takes (a constant: no size or meter gas). */
+const NUMKEY_EXTRA = INSTRUCTIONS[46 satisfies typeof Op.NUMKEY].gas - 1;
 type Next = K.Next;
 type Reload = K.Reload;
 type Stop = K.Stop;
@@ -67,10 +70,11 @@ export class Cpu extends CpuTransfers {
     let heavy = false;
     const regs = this.regs;
     if (this.compiled !== null) {
-      this.runCompiled(stack, ip, sp, fuel);
+      this.runCompiled(stack, ip, sp, fuel, gasBase - (fuel0 - fuel));
       ip = regs[0]!;
       sp = regs[1]!;
       fuel = regs[2]!;
+      stepsBase -= regs[4]!;
     }
 
     loop: for (;;) {
@@ -87,10 +91,11 @@ export class Cpu extends CpuTransfers {
         stepsBase += fuel0;
         mark = fuel0 = fuel = fuelFor(gasBase, limit - stepsBase, this.chunk());
         if (this.compiled !== null) {
-          this.runCompiled(stack, ip, sp, fuel);
+          this.runCompiled(stack, ip, sp, fuel, gasBase - (fuel0 - fuel));
           ip = regs[0]!;
           sp = regs[1]!;
           fuel = regs[2]!;
+          stepsBase -= regs[4]!;
         }
         continue;
       }
@@ -388,8 +393,9 @@ export class Cpu extends CpuTransfers {
               : Moved.no;
           if (moved === Moved.sameBorrow) {
             fuel = regs[2]!;
-            // The transfers it followed took TRANSFER_EXTRA units each that are no steps.
-            stepsBase -= this.followed * TRANSFER_EXTRA;
+            // The transfers it followed took TRANSFER_EXTRA units each that are no steps, and
+            // the compiled code it ran regs[4] more (NUMKEY, METERREAD).
+            stepsBase -= this.followed * TRANSFER_EXTRA + regs[4]!;
           }
           mark = fuel;
           if (moved === Moved.no) {
@@ -501,6 +507,40 @@ export class Cpu extends CpuTransfers {
           heavy = true;
           break;
         }
+        // NUMKEY and METERREAD as compiled code runs them (PageViews): their gas (more
+        // than 1, one step) from the fuel, which the loop has already taken 1 of; what
+        // the views refuse, or too little fuel, goes to the slow path (exact checks).
+        case 46 satisfies typeof Op.NUMKEY: {
+          // slot word --
+          if (fuel >= NUMKEY_EXTRA && sp >= 2 && this.views!.numKey(stack[sp - 2]!, stack[sp - 1]!)) {
+            fuel -= NUMKEY_EXTRA;
+            stepsBase -= NUMKEY_EXTRA;
+            sp -= 2;
+            stack[sp] = 0;
+            stack[sp + 1] = 0;
+            ip++;
+            continue;
+          }
+          heavy = true;
+          break;
+        }
+        case 49 satisfies typeof Op.METERREAD: {
+          // slot -- remaining
+          const extra = sp >= 1 ? this.views!.meterCost() - 1 : fuel + 1;
+          if (fuel >= extra) {
+            // Gas used from the borrow, this instruction's included.
+            const v = this.views!.meterRead(stack[sp - 1]!, this.budget - gasBase + (fuel0 - fuel) + extra);
+            if (v !== METER_REFUSED) {
+              fuel -= extra;
+              stepsBase -= extra;
+              stack[sp - 1] = v;
+              ip++;
+              continue;
+            }
+          }
+          heavy = true;
+          break;
+        }
         default:
           heavy = true;
           break;
@@ -533,10 +573,11 @@ export class Cpu extends CpuTransfers {
         stack = this.stack;
         stackLen = stack.length;
         if (this.compiled !== null) {
-          this.runCompiled(stack, ip, sp, fuel);
+          this.runCompiled(stack, ip, sp, fuel, gasBase - (fuel0 - fuel));
           ip = regs[0]!;
           sp = regs[1]!;
           fuel = regs[2]!;
+          stepsBase -= regs[4]!;
         }
         continue;
       }

@@ -18,12 +18,25 @@ import { code, op } from './test-support.js';
 import { SEED, snapshot } from './testing.test-helpers.js';
 
 /** Views for compiled code run outside a machine: `pages` by slot, readable; `writable` slots also writable. */
-const viewsOf = (pages: Record<number, Int32Array> = {}, writable: number[] = []): PageViews =>
+const viewsOf = (
+  pages: Record<number, Int32Array> = {},
+  writable: number[] = [],
+  /** Number keys NUMKEY writes (into slots 12 to 15 only). */
+  numbers: Record<number, number> = {},
+): PageViews =>
   ({
     read: (slot: number) => pages[slot] ?? null,
     write: (slot: number) => (writable.includes(slot) ? (pages[slot] ?? null) : null),
     keyType: () => -1,
     numberKey: () => null,
+    numKey: (slot: number, word: number) => {
+      if (!(slot >= 12 && slot < 16)) return false;
+      numbers[slot] = word;
+      return true;
+    },
+    // METERREAD: its own meter in slot 0 (has 10^6 less what is used), another in 1 (777).
+    meterCost: () => 25,
+    meterRead: (slot: number, used: number) => (slot === 0 ? 1_000_000 - used : slot === 1 ? 777 : -2),
   }) as unknown as PageViews;
 const NO_VIEWS = viewsOf();
 
@@ -115,6 +128,8 @@ const instruction = (length: number) =>
     { weight: 3, arbitrary: fc.nat(length).map((to) => [Op.PUSH, to, Op.SWAP, Op.JUMPIF]) },
     { weight: 1, arbitrary: fc.nat(3).map((i) => [Op.PUSH, 8, Op.PUSH, i, Op.PAGEREAD]) },
     { weight: 1, arbitrary: fc.nat(length).map((i) => [Op.PUSH, 5, Op.SWAP, Op.PUSH, i, Op.PAGEWRITE]) },
+    { weight: 1, arbitrary: fc.integer({ min: 11, max: 16 }).map((s) => [Op.PUSH, s, Op.SWAP, Op.NUMKEY]) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 2 }).map((s) => [Op.PUSH, s, Op.METERREAD]) },
   );
 const program = fc
   .integer({ min: 4, max: 60 })
@@ -133,16 +148,20 @@ describe('code pages compiled window by window', () => {
           const ends = [compileCode(words)!, compileCode(words, window)!].map((fn) => {
             const stack = new Int32Array(16);
             stack.set(initial);
-            const regs = Int32Array.from([0, initial.length, fuel, 16]);
+            // regs[5]: gas borrowed and not settled (METERREAD reads through it).
+            const regs = Int32Array.from([0, initial.length, fuel, 16, 0, 40]);
             const data = Int32Array.from([5, 6, 7]);
-            const views = viewsOf({ 8: data, 5: words }, [8]);
+            const numbers: Record<number, number> = {};
+            const views = viewsOf({ 8: data, 5: words }, [8], numbers);
             // From the start, then again from wherever it stopped (a heavy instruction
             // skipped over as the interpreter would step past it).
             fn(stack, regs, views);
             const first = Array.from(regs);
             regs[0] = regs[0]! + 1;
+            regs[4] = 0;
             fn(stack, regs, views);
-            return { first, regs: Array.from(regs), stack: Array.from(stack), data: Array.from(data) };
+            const regsEnd = Array.from(regs);
+            return { first, regs: regsEnd, stack: Array.from(stack), data: Array.from(data), numbers };
           });
           expect(ends[1]).toEqual(ends[0]);
         },

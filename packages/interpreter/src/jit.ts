@@ -9,14 +9,18 @@
 // handler). So compiled code cannot change a result: it only skips the dispatch
 // for instructions that certainly succeed. Generated text holds only numbers
 // taken from the code page.
-import type { DataPage } from '@keyvm/core';
+import { type DataPage, SPECIAL_SLOTS } from '@keyvm/core';
 import { INSTRUCTIONS, instructionLength, Op } from '@keyvm/isa';
-import type { PageViews } from './page-views.js';
+import { METER_REFUSED, type PageViews } from './page-views.js';
 
 /**
- * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: instructions it may
- * run) on `stack` of regs[3] words, reaching pages and keys through `views` (the
- * running domain's); leaves the next ip, sp and fuel in regs.
+ * Runs from regs[0] (ip) with regs[1] (sp) and regs[2] (fuel: gas it may spend, one
+ * unit at most one step) on `stack` of regs[3] words, reaching pages and keys through
+ * `views` (the running domain's); regs[5] is the gas borrowed from the running meter's
+ * chain and not yet settled (METERREAD reads through it). Leaves the next ip, sp and
+ * fuel in regs, and in regs[4] the units it spent beyond one per instruction (NUMKEY
+ * and METERREAD cost more than 1 gas and are one step each: the caller's step count
+ * is that much less than the fuel spent). The caller zeroes regs[4] before the call.
  */
 export type CompiledCode = (stack: Int32Array, regs: Int32Array, views: PageViews) => void;
 
@@ -37,6 +41,24 @@ for (const op of COMPILED_HEAVY_OPS) {
   const row = INSTRUCTIONS[op]!;
   if (row.gas !== 1 || row.sizeGas) throw new Error(`internal: compiled ${row.name} must cost 1 gas`);
 }
+
+/**
+ * Heavy instructions compiled code runs that cost more than 1 gas and are one step:
+ * NUMKEY (its table gas, no size gas) and METERREAD (its table gas plus the running
+ * meter's depth, `PageViews.meterCost`). Each needs that much fuel or leaves to the
+ * interpreter (which checks gas and steps exactly), and counts what it took beyond
+ * one unit in `x` (regs[4]). Fast blocks hold them too: NUMKEY's units in the block's
+ * guard, METERREAD's checked where it runs.
+ */
+export const COMPILED_METERED_OPS: readonly number[] = [Op.NUMKEY, Op.METERREAD];
+const NUMKEY_GAS = INSTRUCTIONS[Op.NUMKEY].gas;
+if (INSTRUCTIONS[Op.NUMKEY].sizeGas || INSTRUCTIONS[Op.METERREAD].sizeGas)
+  throw new Error('internal: compiled NUMKEY and METERREAD must have no size gas');
+
+/** Where NUMKEY's code drops the pages compiled code keeps in locals for general slots (filled in at the end). */
+const FORGET_PAGES = '/*forget-pages*/';
+/** In a fast block, its fuel units (filled in when the block is done). */
+const BLOCK_UNITS = '/*block-units*/';
 
 /** Slots below this, pushed as literals, get a local for their page in compiled code (read once per entry). */
 const LOCAL_SLOTS = 32;
@@ -179,6 +201,18 @@ function emit(code: Int32Array, pc: number): [string, number] | undefined {
         `if(f<1||sp<1){ip=${pc};break}{const k=V.numberKey(s[sp-1]);${unless('k!==null')}s[sp-1]=k.value;}`,
         1,
       ];
+    // Gas beyond 1 and one step: `x` counts the units that are no steps.
+    case Op.NUMKEY: // slot word --
+      return [
+        `if(f<${NUMKEY_GAS}||sp<2||!V.numKey(s[sp-2],s[sp-1])){ip=${pc};break}f-=${NUMKEY_GAS};x+=${NUMKEY_GAS - 1};sp-=2;s[sp]=0;s[sp+1]=0;${FORGET_PAGES}`,
+        1,
+      ];
+    case Op.METERREAD: // slot -- remaining
+      // `u - f` is the gas used from the borrow at this point; with this instruction's, after `f-=c`.
+      return [
+        `if(sp<1){ip=${pc};break}{const c=V.meterCost();if(f<c){ip=${pc};break}const v=V.meterRead(s[sp-1],u-f+c);if(v===${METER_REFUSED}){ip=${pc};break}f-=c;x+=c-1;s[sp-1]=v;}`,
+        1,
+      ];
     default:
       return undefined;
   }
@@ -229,13 +263,17 @@ function fastBlock(
   start: number,
   most: number,
   locals: Set<string>,
-): { text: string; count: number } | undefined {
+): { text: string; count: number; metered: boolean } | undefined {
   const out: string[] = [];
   const st: string[] = []; // symbolic values above what the block consumed
   let consumed = 0; // words taken from below the entry stack pointer
   let peak = 0; // highest depth above the entry stack pointer
   let temps = 0;
   let count = 0;
+  // Fuel units beyond one per instruction the block takes for certain (NUMKEY's); a
+  // METERREAD's, known only when it runs, are taken where it runs (`f-=c-1`).
+  let extra = 0;
+  let metered = false; // it has NUMKEY or METERREAD (which may lie past the window: the function needs `x` and `u`)
   let pc = start;
   let deepest = 0; // most words below the entry stack pointer the block touches
   /** The word `k` below the top, as an expression. */
@@ -286,15 +324,17 @@ function fastBlock(
   };
   /**
    * Leave the block before the instruction at `pc` when `cond` holds: the stack as
-   * before it, the `count` instructions run so far paid for, on from its own case
+   * before it, the `count` instructions run so far paid for (and `extra`), on from its own case
    * (which leaves it to the interpreter). At the block's first instruction that case
    * follows the block: out of it by its label, as going to the case would enter it again.
    */
+  /** Pay `n` instructions and `more` units beyond them (those no steps: `x`). */
+  const pay = (n: number, more: number): string => `f-=${n + more};${more > 0 ? `x+=${more};` : ''}`;
   const exitIf = (cond: string): void => {
     out.push(
       count === 0
         ? `if(${cond})break b${start};`
-        : `if(${cond}){${writeBack()}f-=${count};ip=${pc};continue L}`,
+        : `if(${cond}){${writeBack()}${pay(count, extra)}ip=${pc};continue L}`,
     );
   };
   const temp = (expr: string): string => {
@@ -399,6 +439,31 @@ function fastBlock(
         push(`${key}.value`);
       }
       pc++;
+    } else if (op === Op.NUMKEY) {
+      // slot word --: written by the views when they may (else out, the stack as before).
+      const word = peek(0);
+      const slot = peek(1);
+      exitIf(`!V.numKey(${slot},${word})`);
+      pop();
+      pop();
+      out.push(FORGET_PAGES);
+      extra += NUMKEY_GAS - 1;
+      metered = true;
+      pc++;
+    } else if (op === Op.METERREAD) {
+      // slot -- remaining: its gas is known only now. The guard promised the whole block's
+      // units; with this one's beyond its 1 there must still be that many.
+      const slot = peek(0);
+      const c = temp('V.meterCost()');
+      exitIf(`f<${BLOCK_UNITS}+${c}-1`);
+      // Gas used from the borrow: what the block's earlier instructions took, and this one.
+      const v = temp(`V.meterRead(${slot},u-f+${count + extra}+${c})`);
+      exitIf(`${v}===${METER_REFUSED}`);
+      out.push(`f-=${c}-1;x+=${c}-1;`);
+      metered = true;
+      pop();
+      push(v, true);
+      pc++;
     } else if (op === Op.JUMP) {
       const addr = pop();
       count++;
@@ -424,11 +489,11 @@ function fastBlock(
     count++;
   }
   if (count < 2) return undefined;
-  const guard = `f>=${count}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
-  const body = `if(${guard}){${out.join('')}f-=${count};${end}}`;
+  const guard = `f>=${count + extra}&&sp>=${Math.max(consumed, deepest)}&&sp+${peak}<=n`;
+  const body = `if(${guard}){${out.join('').replaceAll(BLOCK_UNITS, String(count + extra))}${pay(count, extra)}${end}}`;
   // A loop of one block runs as a JS loop: its back edge skips the dispatch switch. When
   // its guard fails, out of the loop to the per-instruction code of its first instruction.
-  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count };
+  return { text: looped ? `b${start}:for(;;){${body}break}` : `b${start}:${body}`, count, metered };
 }
 
 /** Whether a jump target is known and inside a code page of `size` words (its end included). */
@@ -467,21 +532,30 @@ export function compileCode(code: Int32Array, window = JIT_WINDOW): CompiledCode
   if (code.length <= window) return compileRange(code, scan, 0, code.length);
   const windows: (CompiledCode | undefined)[] = new Array(Math.ceil(code.length / window)).fill(undefined);
   return (stack, regs, views) => {
+    // Each window's function reads the unsettled gas at its entry and leaves its own extra units.
+    const used = regs[5]!;
+    const usedAtZero = used + regs[2]!;
+    let extra = 0;
     for (;;) {
       const ip = regs[0]!;
-      if (ip < 0 || ip >= code.length) return; // off the code: the interpreter's to see
+      if (ip < 0 || ip >= code.length) break; // off the code: the interpreter's to see
       const w = Math.floor(ip / window);
       let fn = windows[w];
       if (fn === undefined) {
         fn = compileRange(code, scan, w * window, Math.min(code.length, (w + 1) * window));
         windows[w] = fn;
       }
+      regs[4] = 0;
+      regs[5] = usedAtZero - regs[2]!;
       fn(stack, regs, views);
+      extra += regs[4]!;
       // It stopped in its window (at what the interpreter runs), or ran out of fuel,
       // or left the code; else it went on into another window.
       const next = regs[0]!;
-      if (regs[2]! < 1 || next < 0 || next >= code.length || Math.floor(next / window) === w) return;
+      if (regs[2]! < 1 || next < 0 || next >= code.length || Math.floor(next / window) === w) break;
     }
+    regs[4] = extra;
+    regs[5] = used; // an input: left as it came, as one function leaves it
   };
 }
 
@@ -506,6 +580,8 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   let budget = 4 * (to - from) + 64;
   // Locals for the pages of literal slots (`viewOf`), looked up at their first use in each run.
   const locals = new Set<string>();
+  // Whether the window has NUMKEY or METERREAD: then it keeps `x` and `u` (see CompiledCode).
+  let metered = false;
   while (pc < to) {
     body.push(`case ${pc}:`);
     if (leader || (pushed[pc] === 1 && isStart[pc] === 1)) {
@@ -513,6 +589,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
       if (fast !== undefined) {
         body.push(fast.text);
         budget -= fast.count;
+        if (fast.metered) metered = true;
       }
     }
     const op = code[pc];
@@ -520,6 +597,7 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
     // Blocks start after a jump, after what the interpreter runs, and after DIV/MOD (where a
     // fast block stops because the divisor may be zero).
     leader = op === Op.JUMP || op === Op.JUMPIF || op === Op.DIV || op === Op.MOD || compiled === undefined;
+    if (op === Op.NUMKEY || op === Op.METERREAD) metered = true;
     if (compiled === undefined) {
       // Heavy, unknown or truncated: the interpreter runs it, then comes back.
       body.push(`ip=${pc};break;`);
@@ -531,9 +609,17 @@ function compileRange(code: Int32Array, scan: CodeScan, from: number, to: number
   }
   // Falling off the last instruction: on to the next window, or off the code, where
   // the interpreter sees the IP leave it.
-  body.push(`ip=${Math.min(pc, code.length)};break;`, '}break;}', 'r[0]=ip;r[1]=sp;r[2]=f;');
+  body.push(
+    `ip=${Math.min(pc, code.length)};break;`,
+    '}break;}',
+    `r[0]=ip;r[1]=sp;r[2]=f;${metered ? 'r[4]=x;' : ''}`,
+  );
   if (locals.size > 0) body.splice(1, 0, `let ${[...locals].join(',')};`);
-  return new Function('s', 'r', 'V', body.join('\n')) as CompiledCode;
+  if (metered) body.splice(1, 0, 'let x=0;const u=r[5]+f;');
+  // NUMKEY may have put a number key in a general slot: the pages kept for those slots go.
+  const general = [...locals].filter((name) => Number(name.slice(1)) >= SPECIAL_SLOTS);
+  const forget = general.length > 0 ? `${general.join('=')}=undefined;` : '';
+  return new Function('s', 'r', 'V', body.join('\n').replaceAll(FORGET_PAGES, forget)) as CompiledCode;
 }
 
 /**

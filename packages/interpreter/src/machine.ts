@@ -16,7 +16,7 @@ import {
   Store,
   UNLIMITED,
 } from '@keyvm/core';
-import { INSTRUCTIONS } from '@keyvm/isa';
+import { INSTRUCTIONS, Op } from '@keyvm/isa';
 import { BORROW_LIMIT, Stop } from './cpu/constants.js';
 import { Cpu } from './cpu.js';
 import { type DeviceHost, DeviceType } from './devices.js';
@@ -133,6 +133,30 @@ const wholeAtLeast = (n: number, min: number, what: string): number => {
   return n;
 };
 
+/**
+ * A tiny machine, booted and run once, that lives as long as the process: it keeps one
+ * object of each of the engine's classes (Store, pages, meters, keys, Cpu, PageViews,
+ * run caches) alive, and with it their V8 hidden classes (maps). A map whose objects
+ * have all died is collected at the next full GC (map transitions are weak), and
+ * optimised code that checks it is thrown away ("marked for deoptimization, reason:
+ * weak objects"): without a keeper, the shared compiled code of a program that every
+ * finished machine ran lost its optimised code at every major GC, and the first run
+ * after one ran unoptimised (the sieve bench's first run after `gc()`: 1.5-2.3x the
+ * steady state). About a kilobyte; undefined until the first machine is made.
+ */
+let shapeKeeper: Machine | null | undefined;
+
+function keepShapes(): void {
+  if (shapeKeeper !== undefined) return;
+  shapeKeeper = null; // the keeper's own constructor comes back here
+  const { PUSH, PAGEREAD, PAGEWRITE, KEYTYPE, HALT } = Op;
+  // Reads and writes its data page through a slot and asks a key's type: page views made.
+  const code = [PUSH, 8, PUSH, 0, PAGEREAD, PUSH, 8, PUSH, 0, PAGEWRITE, PUSH, 8, KEYTYPE, HALT];
+  const keeper = Machine.boot({ code }, { devices: false, jit: false, stackSize: 4, dataSize: 1 });
+  keeper.run();
+  shapeKeeper = keeper;
+}
+
 export class Machine implements MachineApi {
   readonly store: Store;
   /**
@@ -166,6 +190,7 @@ export class Machine implements MachineApi {
         throw new MachineError(`kernel refers to #${id}, which is not a domain`);
     }
     if (this.jitRefused !== undefined) options.onJitRefused?.(this.jitRefused);
+    keepShapes();
   }
 
   /** Boot `program` into a fresh machine: one root domain with code, stack and data pages. */

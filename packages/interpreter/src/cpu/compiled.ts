@@ -30,13 +30,20 @@ export abstract class CpuCompiled extends CpuState {
     return this.jit !== false && this.codePage !== null && this.codePage !== this.stackPage;
   }
 
-  /** Run compiled code from (ip, sp) with `fuel`; the results are left in the registers array. */
-  protected runCompiled(stack: Int32Array, ip: number, sp: number, fuel: number): void {
+  /**
+   * Run compiled code from (ip, sp) with `fuel`, `gasLeft` being what is left of the
+   * borrow; the results are left in the registers array, and regs[4] is how many units
+   * of the fuel it spent were no steps (NUMKEY, METERREAD): the caller's steps are that
+   * many fewer than the fuel spent.
+   */
+  protected runCompiled(stack: Int32Array, ip: number, sp: number, fuel: number, gasLeft: number): void {
     const regs = this.regs;
     regs[0] = ip;
     regs[1] = sp;
     regs[2] = fuel;
     regs[3] = stack.length;
+    regs[4] = 0;
+    regs[5] = this.budget - gasLeft;
     this.compiled!(stack, regs, this.views!);
   }
 }

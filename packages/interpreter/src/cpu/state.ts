@@ -44,8 +44,8 @@ export abstract class CpuState {
   compiled: CompiledCode | null = null;
   /** The code page's `changes` count when `compiled` was taken. */
   protected compiledAt = -1;
-  /** Registers handed to compiled code: ip, sp, fuel, stack size. */
-  protected readonly regs = new Int32Array(4);
+  /** Registers handed to compiled code: ip, sp, fuel, stack size, units that were no steps, unsettled gas (see `CompiledCode`). */
+  protected readonly regs = new Int32Array(6);
   /** The entered domain's pages and keys as compiled code reaches them (set with its pages). */
   protected views: PageViews | null = null;
 

@@ -49,7 +49,7 @@ export abstract class CpuTransfers extends CpuScheduler {
    * one-step path (nothing changed). Otherwise ip and sp are in the fields, and a
    * later transfer the one-step path refuses is left at its instruction, unpaid,
    * for the dispatch loop to run; with Moved.sameBorrow the fuel left is in
-   * regs[2], with Moved.newBorrow (any transfer borrowed anew) the counters are
+   * regs[2] (and in regs[4] the units of it compiled code spent that were no steps), with Moved.newBorrow (any transfer borrowed anew) the counters are
    * in the fields.
    */
   protected followTransfers(
@@ -66,6 +66,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     let moved = this.#fastTransfer(op, ip, sp, stepsAt - fuel, gasAt + fuel);
     if (moved === Moved.no) return moved;
     let result: Moved = Moved.sameBorrow;
+    let noSteps = 0;
     for (;;) {
       if (moved === Moved.newBorrow) {
         // The counters start again from what the transfer left in the fields.
@@ -77,11 +78,14 @@ export abstract class CpuTransfers extends CpuScheduler {
         gasAt = gas - fuel;
       }
       if (this.compiled === null) break;
-      this.runCompiled(this.stack, this.ip, this.sp, fuel); // leaves ip, sp and the fuel left in regs
+      this.runCompiled(this.stack, this.ip, this.sp, fuel, gasAt + fuel); // leaves ip, sp and the fuel left in regs
       const at = regs[0]!;
       const next = this.code[at];
       const nsp = regs[1]!;
       fuel = regs[2]!;
+      // Units NUMKEY and METERREAD took that were no steps (the loop learns the sum, regs[4]).
+      stepsAt -= regs[4]!;
+      noSteps += regs[4]!;
       if (
         fuel < TRANSFER_GAS ||
         (next !== (14 satisfies typeof Op.CALL) &&
@@ -104,8 +108,10 @@ export abstract class CpuTransfers extends CpuScheduler {
       stepsAt -= TRANSFER_EXTRA;
       this.followed++;
     }
-    if (result === Moved.sameBorrow) regs[2] = fuel;
-    else {
+    if (result === Moved.sameBorrow) {
+      regs[2] = fuel;
+      regs[4] = noSteps;
+    } else {
       this.lastSteps = stepsAt - fuel;
       this.gasLeft = gasAt + fuel;
     }
