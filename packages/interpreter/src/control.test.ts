@@ -746,6 +746,142 @@ describe('resume keys the one-step CALL renews in place', () => {
   });
 });
 
+describe('the domains a CALL and a RETURN reach, remembered by each domain', () => {
+  // A domain's run-cache entry remembers the gate key it last CALLed through and the
+  // resume key it last RETURNed through, with the domains they designate, for one
+  // outside point; a transfer through another key object, or after the point moved,
+  // looks the domain up again. Each case ends alike with the one-step path on and off.
+  const bothWays = (build: (fast: boolean) => Machine) => {
+    const ends = [true, false].map((fast) => {
+      const m = build(fast);
+      return { r: m.run(), state: snapshot(m), stack: m.stack() };
+    });
+    expect(ends[0]).toEqual(ends[1]);
+    return ends[0]!;
+  };
+  /** A server that answers every CALLW with `word`. */
+  const answers = (word: number) => ['serve:', ...op('RETURN', RESUME, 0, word), ':serve', 'JUMP'];
+
+  it('a gate slot given another gate calls the new domain', () => {
+    const end = bothWays((fast) => {
+      const m = boot(
+        [
+          ...op('CALLW', 15, 0, 0),
+          ...op('CALLW', 15, 0, 0), // one-step: the root remembers the first server
+          ...op('COPYKEY', SELF, 15, SELF, 16),
+          ...op('CALLW', 15, 0, 0),
+          ...op('CALLW', 15, 0, 0),
+          'HALT',
+        ],
+        { fastTransfers: fast },
+      );
+      addDomain(m, answers(1), { slot: 15 });
+      addDomain(m, answers(2), { slot: 16 });
+      return m;
+    });
+    expect(end.r.status).toBe('halted');
+    expect(end.stack).toEqual([1, 1, 2, 2]);
+  });
+
+  it('a gate received as the message, another each time, calls the domain it designates', () => {
+    // The forwarder CALLs through its RECV slot, which only transfers write: between two
+    // outside points the slot holds another gate key object at each call.
+    const end = bothWays((fast) => {
+      const m = boot(
+        [
+          ...op('CALLW', 15, 16, 0),
+          ...op('CALLW', 15, 16, 0),
+          ...op('CALLW', 15, 17, 0),
+          ...op('CALLW', 15, 17, 0),
+          ...op('CALLW', 15, 16, 0),
+          'HALT',
+        ],
+        { fastTransfers: fast },
+      );
+      addDomain(m, ['serve:', 'DROP', ...op('CALLW', RECV, 0, 0), ...returnTop(), ':serve', 'JUMP'], {
+        slot: 15,
+      });
+      addDomain(m, answers(1), { slot: 16 });
+      addDomain(m, answers(2), { slot: 17 });
+      return m;
+    });
+    expect(end.r.status).toBe('halted');
+    expect(end.stack).toEqual([1, 1, 2, 2, 1]);
+  });
+
+  it('a server called by two domains in turn returns to each', () => {
+    const end = bothWays((fast) => {
+      // The root calls the server and a relay in turn; the relay calls the server and
+      // hands back its answer plus 10: the server's resume keys alternate between them.
+      const turn = [...op('CALLW', 15, 0, 0), ...op('CALLW', 16, 0, 0)];
+      const m = boot([...turn, ...turn, ...turn, 'HALT'], { fastTransfers: fast });
+      const server = addDomain(m, answers(7), { slot: 15 });
+      addDomain(
+        m,
+        ['serve:', 'DROP', ...op('CALLW', 15, 0, 0), 'PUSH', 10, 'ADD', ...returnTop(), ':serve', 'JUMP'],
+        { slot: 16, slots: { 15: m.store.domainKey(server) } },
+      );
+      return m;
+    });
+    expect(end.r.status).toBe('halted');
+    expect(end.stack).toEqual([7, 17, 7, 17, 7, 17]);
+  });
+
+  it('not across a run: a gate the host severed between runs is void at the next CALL', () => {
+    // The root's entry, with the server it remembers, outlives the pause; the host ran
+    // since (an outside point), so the root looks the gate up again and finds it void.
+    const ends = [true, false].map((fast) => {
+      const m = boot([...op('CALL', 15, 0), ...op('CALL', 15, 0), ...op('CALL', 15, 0), 'HALT'], {
+        fastTransfers: fast,
+      });
+      const server = addDomain(m, ['serve:', ...op('RETURN', RESUME, 0, 0), ':serve', 'JUMP'], { slot: 15 });
+      // Back in the root after the second call (a one-step one when the path is on).
+      expect(m.run({ maxSteps: 16 }).status).toBe('paused');
+      expect(m.domain(m.rootDomain).stateName).toBe('running');
+      m.store.sever(m.store.pageKey(server));
+      return { r: m.run(), state: snapshot(m), root: m.rootDomain };
+    });
+    expect(ends[0]).toEqual(ends[1]);
+    // The third CALL (at word 14) faults in the root.
+    expect(ends[0]!.r.fault).toMatchObject({ code: 'null-key', domain: ends[0]!.root, pc: 14 });
+  });
+
+  it('down a chain, each domain remembers its own neighbours', () => {
+    // The root calls domain 1, domain i calls domain i + 1, the last returns, and so back.
+    const n = 26;
+    const m = boot(
+      ['PUSH', 4, 'loop:', ...op('CALL', 15, 0), 'PUSH', 1, 'SUB', 'DUP', ':loop', 'SWAP', 'JUMPIF', 'HALT'],
+      {
+        quantum: 1 << 20,
+      },
+    );
+    const pages: KeyPage[] = [];
+    let next: Key | undefined;
+    for (let i = n; i >= 1; i--) {
+      const body = next === undefined ? [] : op('CALL', 15, 0);
+      const page = addDomain(m, ['serve:', ...body, ...op('RETURN', RESUME, 0, 0), ':serve', 'JUMP'], {
+        slots: next === undefined ? {} : { 15: next },
+        ...(i === 1 ? { slot: 15 } : {}),
+      });
+      pages.unshift(page);
+      next = m.store.domainKey(page);
+    }
+    expect(m.run().status).toBe('halted');
+    const root = rootPage(m);
+    const links = (p: KeyPage) => {
+      const e = p.runCache as { callId: number; returnId: number };
+      return { call: e.callId, ret: e.returnId };
+    };
+    expect(links(root)).toEqual({ call: pages[0]!.id, ret: 0 });
+    pages.forEach((p, i) => {
+      expect(links(p)).toEqual({
+        call: i + 1 < n ? pages[i + 1]!.id : 0,
+        ret: (i === 0 ? root : pages[i - 1]!).id,
+      });
+    });
+  });
+});
+
 describe('round robin over many domains', () => {
   // The root and n domains (built from the host side, runnable and queued) all
   // run `YIELD; JUMP 0`, so each YIELD passes control to the next in the queue.

@@ -35,13 +35,15 @@ import { EMPTY, numberSlot } from './constants.js';
  * compiled code is read through the code page, never kept here).
  */
 export interface DomainPages {
+  /** The domain whose entry this is. */
+  readonly domain: KeyPage;
   readonly epoch: number;
   readonly codeKey: Key;
   readonly stackKey: Key;
   readonly code: DataPage;
   readonly stack: DataPage;
-  /** The pages and keys compiled code reaches through the domain's slots (made at first use). */
-  views: PageViews | null;
+  /** The pages and keys compiled code and the loop reach through the domain's slots (made with the entry). */
+  readonly views: PageViews;
   /**
    * The resume key the transfer path last put in this domain's RESUME slot, and
    * `Store.outsidePoint` then: while that has not moved, the slot holds the key's only
@@ -53,6 +55,20 @@ export interface DomainPages {
   timeKey: Key;
   meter: Meter | null;
   checkedAt: number;
+  /**
+   * The gate key this domain last CALLed through and the id of the live domain it
+   * designated, at `Store.outsidePoint` `callAt`; the resume key it last RETURNed
+   * through and its domain's id, at `returnAt` (see `CpuTransfers.#callee`,
+   * `#caller`). Each domain keeps its own, so a chain of any length finds its
+   * neighbours without checking the key. Ids, not objects: an entry keeps no other
+   * domain's page or entry alive once that domain is destroyed (ids are never reused).
+   */
+  callKey: Key | null;
+  callId: number;
+  callAt: number;
+  returnKey: Key | null;
+  returnId: number;
+  returnAt: number;
 }
 
 /** `page`'s resolved pages when its run cache holds for `epoch` and its slots now. */
@@ -165,7 +181,7 @@ export abstract class CpuPages extends CpuCompiled {
     if (stack.runCache !== undefined) stack.changes++;
     this.code = code.words;
     this.stack = stack.words;
-    this.views = pages.views ??= new PageViews(this.store, this.domain!, code, stack);
+    this.views = pages.views;
     if (code !== this.codePage || code.changes !== this.compiledAt || stack !== this.stackPage) {
       this.stackPage = stack;
       // The code page's compiled form when it has one now: switching back and forth
@@ -177,6 +193,29 @@ export abstract class CpuPages extends CpuCompiled {
         this.compiled = fn;
       } else this.compile(code);
     }
+  }
+
+  /**
+   * `usePages` after a one-step transfer, with fewer branches: the code page's
+   * compiled form is taken again whatever ran before (`compiledNow` is a few loads),
+   * where `usePages` first compares the code and stack pages with the CPU's. The
+   * result is the same: with those unchanged, `compiledNow` or `compile` gives the
+   * compiled form the CPU has. (About a twentieth of a CALL + RETURN.)
+   */
+  protected switchPages(pages: DomainPages): void {
+    const code = pages.code;
+    const stack = pages.stack;
+    if (stack.runCache !== undefined) stack.changes++; // as in usePages
+    this.code = code.words;
+    this.stack = stack.words;
+    this.views = pages.views;
+    this.stackPage = stack;
+    const fn = this.jit !== false && code !== stack ? compiledNow(code) : null;
+    if (fn !== null) {
+      this.codePage = code;
+      this.compiledAt = code.changes;
+      this.compiled = fn;
+    } else this.compile(code);
   }
 
   /** What `page`'s CODE and STACK slots resolve to (from its run cache when that holds); throws a GuestFault. */
@@ -204,17 +243,24 @@ export abstract class CpuPages extends CpuCompiled {
     if (code.kind !== ObjectKind.dataPage) fail('wrong-kind', 'the CODE page is not a data page');
     const stack = this.stackOf(page, 'run');
     return {
+      domain: page,
       epoch,
       codeKey,
       stackKey,
       code,
       stack,
-      views: null,
+      views: new PageViews(this.store, page, code, stack),
       resume: null,
       resumeAt: -1,
       timeKey: NULL_KEY,
       meter: null,
       checkedAt: -1,
+      callKey: null,
+      callId: 0,
+      callAt: -1,
+      returnKey: null,
+      returnId: 0,
+      returnAt: -1,
     };
   }
 

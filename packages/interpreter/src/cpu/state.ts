@@ -9,7 +9,7 @@ import type { PageViews } from '../page-views.js';
 import type { StepHook } from '../types.js';
 import { BORROW_LIMIT, EMPTY, MAX_OPERANDS, OUTPUT_LIMIT } from './constants.js';
 
-/** The domain a transfer key designated, and the store's epoch then (see `CpuTransfers.#targetOf`). */
+/** The domain a transfer key designated, and the store's epoch then (see `CpuTransfers.#callee`). */
 export interface TargetCache {
   key: Key | null;
   epoch: number;

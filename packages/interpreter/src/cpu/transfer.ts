@@ -146,15 +146,12 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
-    const gate = slots[a0]!;
-    if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return Moved.no;
-    const next = this.#targetOf(gate, this.callTarget);
-    if (next === undefined) return Moved.no;
+    const entry = this.#callee(caller, slots[a0]!);
+    if (entry === undefined) return Moved.no;
+    const next = entry.domain;
     const ns = next.slots;
     if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
       return Moved.no;
-    const entry = this.entryOf(next);
-    if (entry === undefined) return Moved.no;
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
@@ -211,15 +208,14 @@ export abstract class CpuTransfers extends CpuScheduler {
     const a1 = stack[b + 1]!;
     if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
     const resume = slots[a0]!;
-    if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return Moved.no;
-    const next = this.#targetOf(resume, this.returnTarget);
-    if (next === undefined || next.resumeGen !== resume.value) return Moved.no;
+    const entry = this.#caller(me, resume);
+    if (entry === undefined) return Moved.no;
+    const next = entry.domain;
+    if (next.resumeGen !== resume.value) return Moved.no;
     const ns = next.slots;
     const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
     const push = state === (6 satisfies typeof DomainState.waitingWord);
     if (state !== (2 satisfies typeof DomainState.waiting) && !push) return Moved.no;
-    const entry = this.entryOf(next);
-    if (entry === undefined) return Moved.no;
     const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
     const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
     if (
@@ -287,22 +283,63 @@ export abstract class CpuTransfers extends CpuScheduler {
       moved = Moved.newBorrow;
     }
     this.timeKey = entry.timeKey;
-    this.usePages(entry);
+    this.switchPages(entry);
     return moved;
   }
 
   /**
-   * The live domain a gate (CALL) or resume (RETURN) key designates, or undefined;
-   * `c` remembers the last one with the store's epoch. Keys never change what they
-   * designate (a renewed resume key keeps its domain), and while the epoch holds
-   * nothing was severed or destroyed, so the same key object designates the same
-   * live domain without looking it up again.
+   * The checked run-cache entry (`entryOf`) of the live domain the gate key `gate`
+   * in `caller`'s slot designates, or undefined. First the CPU's last gate key (a
+   * conversation between two domains); then the caller's own: within one
+   * `Store.outsidePoint` point nothing is severed or destroyed (see
+   * `CpuState.storeMayChange`), so the same key object designates the same live
+   * domain, and each domain's entry remembers its last one's id for the point (down
+   * a chain, the CPU's last key is never the caller's).
    */
-  #targetOf(key: Key, c: TargetCache): KeyPage | undefined {
-    return c.key === key && c.epoch === this.store.epoch ? c.domain! : this.#lookUpTarget(key, c);
+  #callee(caller: KeyPage, gate: Key): DomainPages | undefined {
+    const c = this.callTarget;
+    if (c.key === gate && c.epoch === this.store.epoch) return this.entryOf(c.domain!);
+    const own = caller.runCache as DomainPages | undefined;
+    const point = this.store.outsidePoint;
+    if (own !== undefined && own.callKey === gate && own.callAt === point)
+      return this.entryOf(this.store.object(own.callId) as KeyPage);
+    if (gate.kind !== (4 satisfies typeof KeyKind.domain)) return undefined;
+    const next = this.#lookUpTarget(gate, c);
+    if (next === undefined) return undefined;
+    if (own !== undefined) {
+      own.callKey = gate;
+      own.callId = next.id;
+      own.callAt = point;
+    }
+    return this.entryOf(next);
   }
 
-  /** `#targetOf` when the key is not the remembered one: look it up and remember it. */
+  /** `#callee` for RETURN: the entry of the live domain the resume key `resume` in `me`'s slot designates (its generation unchecked). */
+  #caller(me: KeyPage, resume: Key): DomainPages | undefined {
+    const c = this.returnTarget;
+    if (c.key === resume && c.epoch === this.store.epoch) return this.entryOf(c.domain!);
+    const own = me.runCache as DomainPages | undefined;
+    const point = this.store.outsidePoint;
+    if (own !== undefined && own.returnKey === resume && own.returnAt === point)
+      return this.entryOf(this.store.object(own.returnId) as KeyPage);
+    if (resume.kind !== (5 satisfies typeof KeyKind.resume)) return undefined;
+    const next = this.#lookUpTarget(resume, c);
+    if (next === undefined) return undefined;
+    if (own !== undefined) {
+      own.returnKey = resume;
+      own.returnId = next.id;
+      own.returnAt = point;
+    }
+    return this.entryOf(next);
+  }
+
+  /**
+   * The live domain a gate (CALL) or resume (RETURN) key designates, looked up in
+   * the store, or undefined; `c` remembers it with the store's epoch. Keys never
+   * change what they designate (a renewed resume key keeps its domain), and while
+   * the epoch holds nothing was severed or destroyed, so the same key object
+   * designates the same live domain without looking it up again (`#callee`).
+   */
   #lookUpTarget(key: Key, c: TargetCache): KeyPage | undefined {
     const epoch = this.store.epoch;
     const o = this.store.object(key.target);
