@@ -427,6 +427,25 @@ describe('a chain of many domains', () => {
     },
   );
 
+  it('leaves no registers or compiled code held in run caches once a run ends', () => {
+    // Between runs compiled code is reachable only through its page and the CPU (so what
+    // the JIT's cache drops is freed), and every register is in its slots.
+    const { m, pages } = chain(26, 'eager', true);
+    for (const maxSteps of [37, 500, 1 << 20]) {
+      const r = m.run({ maxSteps });
+      for (const p of pages) {
+        const e = p.runCache as { held: boolean; compiled: unknown; compiledAt: number } | undefined;
+        if (e === undefined && r.status === 'paused') continue; // not entered yet
+        expect({ held: e!.held, compiled: e!.compiled, compiledAt: e!.compiledAt }).toEqual({
+          held: false,
+          compiled: null,
+          compiledAt: -1,
+        });
+      }
+    }
+    expect(m.run().status).toBe('halted');
+  });
+
   it('paused at any step, reads as on the general path (the registers a conversation held in caches included)', () => {
     // The one-step path writes the IP and POINTER slots of the domains a conversation
     // left only when the conversation ends (`CpuTransfers.#leave`): after every pause

@@ -79,10 +79,13 @@ export interface DomainPages {
   ip: number;
   sp: number;
   /**
-   * The code page's compiled form the one-step path last took for this domain, and
-   * the page's `changes` count then (-1: none): while the count is the same, so is
-   * the compiled form (`compiledNow`; dropping one moves the count on). Never taken
-   * for a code page that is also the stack (its count moves at every entry).
+   * The code page's compiled form the one-step path took for this domain in the
+   * conversation going on, and the page's `changes` count then (-1: none): while the
+   * count is the same, so is the compiled form (`compiledNow`; dropping one moves
+   * the count on). Never taken for a code page that is also the stack (its count
+   * moves at every entry). Let go when the conversation ends (`CpuState.holdingCode`),
+   * so compiled code stays reachable only through its page and the CPU, and what
+   * JIT_CACHE_WORDS drops is freed.
    */
   compiled: CompiledCode | null;
   compiledAt: number;

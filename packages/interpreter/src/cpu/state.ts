@@ -83,6 +83,8 @@ export abstract class CpuState {
   protected followed = 0;
   /** Run-cache entries holding their domain's registers in a one-step conversation (see `CpuTransfers.#leave`). */
   protected readonly held: DomainPages[] = [];
+  /** Run-cache entries holding their code page's compiled form in a one-step conversation (see `DomainPages.compiled`). */
+  protected readonly holdingCode: DomainPages[] = [];
   /** Set when a one-step transfer settled the borrow and borrowed on the next domain's meter. */
   protected borrowed = false;
   /** The page `activate` was last given: the active domain, when its id is the kernel's. */

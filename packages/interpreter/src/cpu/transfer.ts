@@ -95,14 +95,16 @@ export abstract class CpuTransfers extends CpuScheduler {
         const codePage = entry.code;
         const stackPage = entry.stack;
         if (stackPage.runCache !== undefined) stackPage.changes++;
-        // Its code page's compiled form: the one its entry took last while the page has
-        // not changed since (a page's compiled form for one `changes` count never changes), else looked up.
+        // Its code page's compiled form: the one its entry took in this conversation while
+        // the page has not changed since (a page's compiled form for one `changes` count
+        // never changes), else looked up (`DomainPages.compiled`).
         let fn: CompiledCode | null = null;
         if (jit) {
           if (entry.compiledAt === codePage.changes) fn = entry.compiled;
           else if (codePage !== stackPage) {
             fn = compiledNow(codePage);
             if (fn !== null) {
+              if (entry.compiledAt === -1) this.holdingCode.push(entry);
               entry.compiled = fn;
               entry.compiledAt = codePage.changes;
             }
@@ -162,7 +164,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     } catch (e) {
       // A host failure (compiled code never throws a guest's fault): the fields say
       // which domain was entered, as they did when each transfer wrote them.
-      this.#commit(entry, enteredIp, enteredSp, this.compiled);
+      this.#commit(entry, enteredIp, enteredSp, null);
       throw e;
     }
     if (result === Moved.sameBorrow) {
@@ -201,6 +203,7 @@ export abstract class CpuTransfers extends CpuScheduler {
       this.compiled = fn;
     } else this.compile(code);
     if (this.held.length > 0) this.#writeHeld();
+    if (this.holdingCode.length > 0) this.#dropCode();
   }
 
   /**
@@ -414,6 +417,17 @@ export abstract class CpuTransfers extends CpuScheduler {
       e.held = false;
     }
     held.length = 0;
+  }
+
+  /** Entries let go of the compiled code they took in the conversation (see `DomainPages.compiled`). */
+  #dropCode(): void {
+    const holding = this.holdingCode;
+    for (let i = 0; i < holding.length; i++) {
+      const e = holding[i]!;
+      e.compiled = null;
+      e.compiledAt = -1;
+    }
+    holding.length = 0;
   }
 
   /**
