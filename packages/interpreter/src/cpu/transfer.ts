@@ -76,6 +76,8 @@ export abstract class CpuTransfers extends CpuScheduler {
     let result: Moved = Moved.sameBorrow;
     let noSteps = 0;
     const jit = this.jit !== false;
+    let budget = this.budget;
+    let followed = 0;
     // The entered domain's registers as the transfer left them (for `#commit` should anything throw).
     let enteredIp = regs[0]!;
     let enteredSp = regs[1]!;
@@ -90,6 +92,7 @@ export abstract class CpuTransfers extends CpuScheduler {
           fuel = fuelFor(gas, limit - steps, CHUNK);
           stepsAt = steps + fuel;
           gasAt = gas - fuel;
+          budget = this.budget;
         }
         // Enter it, as `CpuPages.usePages` does: a stack page that also runs as code counts a change.
         const codePage = entry.code;
@@ -121,7 +124,7 @@ export abstract class CpuTransfers extends CpuScheduler {
         regs[2] = fuel;
         regs[3] = words.length;
         regs[4] = 0;
-        regs[5] = this.budget - (gasAt + fuel);
+        regs[5] = budget - (gasAt + fuel);
         fn(words, regs, entry.views); // leaves ip, sp and the fuel left in regs
         const at = regs[0]!;
         const next = codePage.words[at];
@@ -159,14 +162,16 @@ export abstract class CpuTransfers extends CpuScheduler {
         enteredSp = regs[1]!;
         fuel = left;
         stepsAt -= TRANSFER_EXTRA;
-        this.followed++;
+        followed++;
       }
     } catch (e) {
+      this.followed = followed;
       // A host failure (compiled code never throws a guest's fault): the fields say
       // which domain was entered, as they did when each transfer wrote them.
       this.#commit(entry, enteredIp, enteredSp, null);
       throw e;
     }
+    this.followed = followed;
     if (result === Moved.sameBorrow) {
       regs[2] = fuel;
       regs[4] = noSteps;
