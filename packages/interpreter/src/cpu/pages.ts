@@ -79,6 +79,13 @@ export interface DomainPages {
   ip: number;
   sp: number;
   /**
+   * The state the domain left in (AVAILABLE, WAITING or WAITING_WORD), when that is
+   * not yet in its STATE slot, else -1: held like its registers, but only until it
+   * is entered again (the one-step path then writes RUNNING to the slot, where the
+   * running domain's compiled code may read it).
+   */
+  state: number;
+  /**
    * The code page's compiled form the one-step path took for this domain in the
    * conversation going on, and the page's `changes` count then (-1: none): while the
    * count is the same, so is the compiled form (`compiledNow`; dropping one moves
@@ -259,6 +266,7 @@ export abstract class CpuPages extends CpuCompiled {
       returnId: 0,
       returnAt: -1,
       held: false,
+      state: -1,
       ip: 0,
       sp: 0,
       compiled: null,

@@ -24,7 +24,6 @@ import type { TargetCache } from './state.js';
 // Module-local copies of the constants used on this hot path: V8 folds a module's own
 // constants into optimised code, but loads an imported binding through its cell at
 // each use (and a frozen object's property after it), as before the split.
-const AVAILABLE = K.AVAILABLE;
 const CHUNK = K.CHUNK;
 const fuelFor = K.fuelFor;
 const isPlainSlot = K.isPlainSlot;
@@ -32,8 +31,6 @@ const Moved = K.Moved;
 const RUNNING = K.RUNNING;
 const TRANSFER_EXTRA = K.TRANSFER_EXTRA;
 const TRANSFER_GAS = K.TRANSFER_GAS;
-const WAITING = K.WAITING;
-const WAITING_WORD = K.WAITING_WORD;
 type Moved = K.Moved;
 
 export abstract class CpuTransfers extends CpuScheduler {
@@ -259,7 +256,12 @@ export abstract class CpuTransfers extends CpuScheduler {
     if (entry === undefined) return undefined;
     const next = entry.domain;
     const ns = next.slots;
-    if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
+    // Its state: held in its entry when it left in this conversation (`#leave`), else in its slot.
+    const held = entry.state;
+    if (
+      (held >= 0 ? held : ns[3 satisfies typeof DomainSlot.STATE]!.value) !==
+      (0 satisfies typeof DomainState.available)
+    )
       return undefined;
     // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
     let nip: number;
@@ -309,8 +311,13 @@ export abstract class CpuTransfers extends CpuScheduler {
       nextStack.words[nsp++] = word;
     }
     ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
-    slots[3 satisfies typeof DomainSlot.STATE] = withWord ? WAITING_WORD : WAITING;
-    this.#leave(caller, ip + 1, b);
+    entry.state = -1;
+    this.#leave(
+      caller,
+      ip + 1,
+      b,
+      withWord ? (6 satisfies typeof DomainState.waitingWord) : (2 satisfies typeof DomainState.waiting),
+    );
     return this.#enterNext(entry, nip, nsp, steps, gasLeft);
   }
 
@@ -335,7 +342,8 @@ export abstract class CpuTransfers extends CpuScheduler {
     const next = entry.domain;
     if (next.resumeGen !== resume.value) return undefined;
     const ns = next.slots;
-    const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
+    const held = entry.state;
+    const state = held >= 0 ? held : ns[3 satisfies typeof DomainSlot.STATE]!.value;
     const push = state === (6 satisfies typeof DomainState.waitingWord);
     if (state !== (2 satisfies typeof DomainState.waiting) && !push) return undefined;
     // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
@@ -372,8 +380,8 @@ export abstract class CpuTransfers extends CpuScheduler {
       nextStack.words[nsp++] = word;
     }
     ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
-    slots[3 satisfies typeof DomainSlot.STATE] = AVAILABLE;
-    this.#leave(me, ip + 1, b);
+    entry.state = -1;
+    this.#leave(me, ip + 1, b, 0 satisfies typeof DomainState.available);
     return this.#enterNext(entry, nip, nsp, steps, gasLeft);
   }
 
@@ -396,13 +404,15 @@ export abstract class CpuTransfers extends CpuScheduler {
    * keys are values (which key object holds a number is never observed). A domain
    * without an entry of its own (none here: it runs, so it has one) has them written.
    */
-  #leave(page: KeyPage, ip: number, sp: number): void {
+  #leave(page: KeyPage, ip: number, sp: number, state: number): void {
     const own = page.runCache as DomainPages | undefined;
     if (own === undefined || own.domain !== page) {
+      page.slots[3 satisfies typeof DomainSlot.STATE] = numberKey(state);
       page.slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip);
       page.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(sp);
       return;
     }
+    own.state = state;
     own.ip = ip;
     own.sp = sp;
     if (!own.held) {
@@ -417,6 +427,9 @@ export abstract class CpuTransfers extends CpuScheduler {
     for (let i = 0; i < held.length; i++) {
       const e = held[i]!;
       const slots = e.domain.slots;
+      // (Not when it was entered again since: its slot says RUNNING, as it should.)
+      if (e.state >= 0) slots[3 satisfies typeof DomainSlot.STATE] = numberKey(e.state);
+      e.state = -1;
       slots[4 satisfies typeof DomainSlot.IP] = numberKey(e.ip);
       slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(e.sp);
       e.held = false;
