@@ -50,11 +50,15 @@ export abstract class CpuTransfers extends CpuScheduler {
    * regs[2] (and in regs[4] the units of it compiled code spent that were no steps), with Moved.newBorrow (any transfer borrowed anew) the counters are
    * in the fields.
    *
-   * The domain each transfer enters is kept in locals (its run-cache entry, its
-   * registers in regs[0] and regs[1], where compiled code takes them) and written to
-   * the CPU's fields (`#commit`) only when the conversation leaves this loop: nothing
-   * in it reads them (compiled code reaches the domain through its entry's views),
-   * and storing the dozen fields on every transfer was about a tenth of a round trip.
+   * What a conversation changes is written where others can see it only when it
+   * leaves this loop (`#commit`), the same as writing it at every transfer, as
+   * nothing in the loop reads it: the domain each transfer enters is kept in
+   * locals (its run-cache entry, its registers in regs[0] and regs[1], where
+   * compiled code takes them, which compiled code reaches through its entry's
+   * views) rather than in the CPU's dozen fields; the IP, POINTER and STATE slots of
+   * the domains it leaves are held in their entries (`#leave`); each entry keeps its
+   * code page's compiled form for the conversation. Together about a tenth of the
+   * two-domain round trip (the README's internals).
    */
   protected followTransfers(
     op: number,
@@ -393,16 +397,19 @@ export abstract class CpuTransfers extends CpuScheduler {
   }
 
   /**
-   * The domain `page` leaves at a one-step transfer, with its registers (ip, sp):
-   * they go to its IP and POINTER slots, but only when the conversation ends
-   * (`#commit`, `#writeHeld`); until then its run-cache entry holds them (`held`),
-   * and the one-step path that enters it again reads them there. Within the
-   * conversation nothing else reads those slots: compiled code reads a domain's own
-   * IP and POINTER as its registers (`PageViews`), and reaches no other domain's
-   * slots; every other instruction runs after the conversation ended. So what any
-   * reader sees is what writing them at each transfer would have left, as number
-   * keys are values (which key object holds a number is never observed). A domain
-   * without an entry of its own (none here: it runs, so it has one) has them written.
+   * The domain `page` leaves at a one-step transfer, with its registers (ip, sp) and
+   * the state it waits in (`state`): they go to its IP, POINTER and STATE slots, but
+   * only when the conversation ends (`#commit`, `#writeHeld`); until then its
+   * run-cache entry holds them (`held`, `state`), and the one-step path that enters
+   * it again reads them there (and writes RUNNING to its STATE slot at once, since
+   * its compiled code may read its own STATE with KEYNUM). Within the conversation
+   * nothing else reads those slots: compiled code reads a domain's own IP and
+   * POINTER as its registers (`PageViews`) and reaches no other domain's slots;
+   * every other instruction runs after the conversation ended. So what any reader
+   * sees is what writing them at each transfer would have left, as number keys are
+   * values (which key object holds a number is never observed; the state keys are
+   * the shared small ones either way). A domain without an entry of its own (none
+   * here: it runs, so it has one) has them written at once.
    */
   #leave(page: KeyPage, ip: number, sp: number, state: number): void {
     const own = page.runCache as DomainPages | undefined;
