@@ -35,7 +35,7 @@ const HELLO = readFileSync(join(REPO, 'examples', 'hello.ism'), 'utf8');
 const PING_PONG = readFileSync(join(REPO, 'examples', 'ping-pong.ism'), 'utf8');
 const FIB = readFileSync(join(REPO, 'examples', 'fib.kl'), 'utf8');
 
-/** Whether dist/ is missing or older than the newest file of src/ or index.html. */
+/** Whether dist/ is missing or older than the newest file of src/, index.html or a package's src/ it bundles. */
 function staleSite(): boolean {
   const built = join(DIST, 'index.html');
   if (!existsSync(built)) return true;
@@ -46,8 +46,14 @@ function staleSite(): boolean {
         e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
       ),
     );
+  const packages = join(REPO, 'packages');
+  const sources = readdirSync(packages).map((p) => join(packages, p, 'src'));
   return (
-    Math.max(newest(join(HERE, 'src')), statSync(join(HERE, 'index.html')).mtimeMs) > statSync(built).mtimeMs
+    Math.max(
+      newest(join(HERE, 'src')),
+      statSync(join(HERE, 'index.html')).mtimeMs,
+      ...sources.filter((d) => existsSync(d)).map(newest),
+    ) > statSync(built).mtimeMs
   );
 }
 

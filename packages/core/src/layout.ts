@@ -119,12 +119,14 @@ export const MEMORY_CHARGES = Object.freeze({
    */
   deviceWord: 3,
   /**
-   * Making a key page a domain: its run-queue entry and scheduling state (16), and
-   * what the interpreter keeps on it once it has run: its resolved pages (~104 bytes
-   * measured) and the two page objects those may still name after the pages were
-   * destroyed (~80 bytes each, their words freed): 16 + 66, with a margin.
+   * Making a key page a domain: its run-queue entry and scheduling state (~70 bytes
+   * measured), what the interpreter keeps on it once it has run (its run cache: the
+   * resolved pages, the page views and the CALL and RETURN targets it remembers,
+   * ~370-410 bytes), and the two page objects that cache may still name after the
+   * pages were destroyed (~80 bytes each, their words freed): ~640 bytes, 160 words
+   * at 4 bytes a word, with a margin. `host-cost.bench.mjs` measures each part.
    */
-  domain: 84,
+  domain: 176,
   /** The id an object takes in the store's table, never refunded (8 bytes). */
   id: 2,
 });

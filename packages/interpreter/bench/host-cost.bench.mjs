@@ -4,7 +4,7 @@
 // Then a guest program's real heap growth against 4 x the words its meter spent.
 // Run: node --expose-gc bench/host-cost.bench.mjs (pnpm bench does).
 import { loadavg } from 'node:os';
-import { MEMORY_CHARGES as C, KeyKind, makeKey, PageType, Store } from '@keyvm/core';
+import { MEMORY_CHARGES as C, DomainSlot, KeyKind, makeKey, PageType, Store } from '@keyvm/core';
 import { Op } from '@keyvm/isa';
 import { Machine } from '../dist/index.js';
 
@@ -27,6 +27,7 @@ const MODEL = {
   meter: 112,
   device: 112,
   id: 8,
+  domain: 640,
 };
 
 const N = 100_000;
@@ -100,6 +101,74 @@ row('key object', perKey() - 8, MODEL.keyObject, 0);
   const h5 = heap();
   row('key slot grown by PAGESIZESET', (h5 - h4) / (1 << 20), MODEL.slot, 4 * C.keySlot);
   globalThis.sink3 = s;
+}
+
+// A domain: what making a key page a domain adds (its scheduling state), what the
+// interpreter keeps on it once it has run (its run cache: resolved pages, page views,
+// the CALL and RETURN targets it remembers; measured down a chain of N domains each
+// called once, less the resume key each is handed), and the two page objects that
+// cache may still name after they were destroyed (their words freed).
+{
+  const D = 20_000;
+  const s = new Store();
+  const mem = s.meterKey(s.primeMemory, false);
+  const pages = Array.from({ length: D }, () => s.createPage(PageType.keys, mem, DomainSlot.RESUME + 1));
+  const h0 = heap();
+  for (const p of pages) s.makeDomain(p);
+  const made = (heap() - h0) / D;
+  globalThis.sink5 = s;
+  const middle = [Op.PUSH, 15, Op.PUSH, 20, Op.CALL, Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN];
+  const last = [Op.PUSH, 11, Op.PUSH, 20, Op.PUSH, 0, Op.RETURN];
+  const m = Machine.boot(
+    { code: [Op.PUSH, 12, Op.PUSH, 20, Op.CALL, Op.HALT] },
+    { devices: false, memory: 1e9 },
+  );
+  const store = m.store;
+  const root = store.object(m.rootDomain);
+  const rootMem = root.slots[DomainSlot.MEMORY];
+  const codeKeys = [last, middle].map((words) => {
+    const key = store.createPage(PageType.data, rootMem, words.length);
+    store.dataPage(key, true).words.set(words);
+    return key;
+  });
+  let next;
+  for (let i = D; i >= 1; i--) {
+    const pageKey = store.createPage(PageType.keys, rootMem, 28);
+    const slots = store.keyPage(pageKey, true).slots;
+    slots[DomainSlot.TIME] = root.slots[DomainSlot.TIME];
+    slots[DomainSlot.CODE] = codeKeys[next === undefined ? 0 : 1];
+    slots[DomainSlot.STACK] = store.createPage(PageType.data, rootMem, 8);
+    if (next !== undefined) slots[15] = next;
+    next = store.makeDomain(pageKey);
+  }
+  root.slots[12] = next;
+  const h1 = heap();
+  const result = m.run({ gas: 1e9 });
+  if (result.status !== 'halted') throw new Error(`the domain chain did not halt: ${JSON.stringify(result)}`);
+  const ran = (heap() - h1) / D - (perKey() - 8);
+  globalThis.sink6 = m;
+  // A destroyed data page's object, as a run cache may keep it (its words freed):
+  // the heap with those objects held, less the heap once they are let go.
+  let freedPage;
+  {
+    const s2 = new Store();
+    const mem2 = s2.meterKey(s2.primeMemory, false);
+    const keys = Array.from({ length: D }, () => s2.createPage(PageType.data, mem2, 16));
+    let held = keys.map((k) => s2.dataPage(k, true));
+    for (const k of keys) s2.destroyPage(k);
+    keys.length = 0;
+    const h2 = heap();
+    held = null;
+    const h3 = heap();
+    freedPage = (h2 - h3) / D - 8; // less the array slot that held it
+    globalThis.sink7 = [s2, held];
+  }
+  row(
+    `domain (made ${made.toFixed(0)}, run cache ${ran.toFixed(0)}, 2 freed pages ${(2 * freedPage).toFixed(0)})`,
+    made + ran + 2 * freedPage,
+    MODEL.domain,
+    4 * C.domain,
+  );
 }
 
 console.log('| host cost of | measured bytes | model bytes | charged bytes (words x 4) |');

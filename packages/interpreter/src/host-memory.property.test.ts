@@ -23,7 +23,8 @@ export const HOST_BYTES = Object.freeze({
   meter: 112,
   device: 112,
   id: 8,
-  domain: 8,
+  /** Scheduling state, the run cache once it has run and two freed page objects it may name. */
+  domain: 640,
 });
 
 /** The promise checked: host bytes <= this many per word spent from the memory meter, plus the allowance. */
