@@ -434,10 +434,13 @@ describe('a chain of many domains', () => {
     for (const maxSteps of [37, 500, 1 << 20]) {
       const r = m.run({ maxSteps });
       for (const p of pages) {
-        const e = p.runCache as { held: boolean; compiled: unknown; compiledAt: number } | undefined;
+        const e = p.runCache as
+          | { ip: number; state: number; compiled: unknown; compiledAt: number }
+          | undefined;
         if (e === undefined && r.status === 'paused') continue; // not entered yet
-        expect({ held: e!.held, compiled: e!.compiled, compiledAt: e!.compiledAt }).toEqual({
-          held: false,
+        expect({ ip: e!.ip, state: e!.state, compiled: e!.compiled, compiledAt: e!.compiledAt }).toEqual({
+          ip: -1,
+          state: -1,
           compiled: null,
           compiledAt: -1,
         });

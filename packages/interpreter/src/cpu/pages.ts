@@ -70,12 +70,11 @@ export interface DomainPages {
   returnId: number;
   returnAt: number;
   /**
-   * Whether the domain's registers are `ip` and `sp` here rather than in its IP and
-   * POINTER slots: only while the one-step path's conversation that it left goes
-   * on (see `CpuTransfers.#leave`); written to the slots before the conversation
-   * ends, so never true outside it.
+   * The domain's registers, when they are here rather than in its IP and POINTER
+   * slots (else `ip` is -1): only while the one-step path's conversation that it
+   * left goes on (see `CpuTransfers.#leave`); written to the slots before the
+   * conversation ends, so never held outside it.
    */
-  held: boolean;
   ip: number;
   sp: number;
   /**
@@ -265,9 +264,8 @@ export abstract class CpuPages extends CpuCompiled {
       returnKey: null,
       returnId: 0,
       returnAt: -1,
-      held: false,
       state: -1,
-      ip: 0,
+      ip: -1,
       sp: 0,
       compiled: null,
       compiledAt: -1,

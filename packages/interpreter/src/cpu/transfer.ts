@@ -270,7 +270,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
     let nip: number;
     let nsp: number;
-    if (entry.held) {
+    if (entry.ip >= 0) {
       nip = entry.ip;
       nsp = entry.sp;
     } else {
@@ -353,7 +353,7 @@ export abstract class CpuTransfers extends CpuScheduler {
     // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
     let nip: number;
     let nsp: number;
-    if (entry.held) {
+    if (entry.ip >= 0) {
       nip = entry.ip;
       nsp = entry.sp;
     } else {
@@ -400,7 +400,7 @@ export abstract class CpuTransfers extends CpuScheduler {
    * The domain `page` leaves at a one-step transfer, with its registers (ip, sp) and
    * the state it waits in (`state`): they go to its IP, POINTER and STATE slots, but
    * only when the conversation ends (`#commit`, `#writeHeld`); until then its
-   * run-cache entry holds them (`held`, `state`), and the one-step path that enters
+   * run-cache entry holds them (`ip`, `sp`, `state`), and the one-step path that enters
    * it again reads them there (and writes RUNNING to its STATE slot at once, since
    * its compiled code may read its own STATE with KEYNUM). Within the conversation
    * nothing else reads those slots: compiled code reads a domain's own IP and
@@ -419,13 +419,10 @@ export abstract class CpuTransfers extends CpuScheduler {
       page.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(sp);
       return;
     }
+    if (own.ip < 0) this.held.push(own);
     own.state = state;
     own.ip = ip;
     own.sp = sp;
-    if (!own.held) {
-      own.held = true;
-      this.held.push(own);
-    }
   }
 
   /** Write the registers held in run-cache entries to their domains' IP and POINTER slots (see `#leave`). */
@@ -439,7 +436,7 @@ export abstract class CpuTransfers extends CpuScheduler {
       e.state = -1;
       slots[4 satisfies typeof DomainSlot.IP] = numberKey(e.ip);
       slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(e.sp);
-      e.held = false;
+      e.ip = -1;
     }
     held.length = 0;
   }
