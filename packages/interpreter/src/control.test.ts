@@ -427,6 +427,53 @@ describe('a chain of many domains', () => {
     },
   );
 
+  it('leaves no registers or compiled code held in run caches once a run ends', () => {
+    // Between runs compiled code is reachable only through its page and the CPU (so what
+    // the JIT's cache drops is freed), and every register is in its slots.
+    const { m, pages } = chain(26, 'eager', true);
+    for (const maxSteps of [37, 500, 1 << 20]) {
+      const r = m.run({ maxSteps });
+      for (const p of pages) {
+        const e = p.runCache as
+          | { ip: number; state: number; compiled: unknown; compiledAt: number }
+          | undefined;
+        if (e === undefined && r.status === 'paused') continue; // not entered yet
+        expect({ ip: e!.ip, state: e!.state, compiled: e!.compiled, compiledAt: e!.compiledAt }).toEqual({
+          ip: -1,
+          state: -1,
+          compiled: null,
+          compiledAt: -1,
+        });
+      }
+    }
+    expect(m.run().status).toBe('halted');
+  });
+
+  it('paused at any step, reads as on the general path (the registers a conversation held in caches included)', () => {
+    // The one-step path writes the IP and POINTER slots of the domains a conversation
+    // left only when the conversation ends (`CpuTransfers.#leave`): after every pause
+    // the whole machine must be what the general path leaves, step for step.
+    fc.assert(
+      fc.property(
+        fc.constantFrom(false, true, 'eager' as const),
+        fc.constantFrom(0, 3),
+        fc.array(fc.integer({ min: 1, max: 50 }), { minLength: 1, maxLength: 20 }),
+        (jit, own, chunks) => {
+          const fast = chain(6, jit, true, own).m;
+          const slow = chain(6, jit, false, own).m;
+          for (let i = 0; ; i++) {
+            const c = chunks[i % chunks.length]!;
+            const r = fast.run({ maxSteps: c });
+            expect(r).toEqual(slow.run({ maxSteps: c }));
+            expect(snapshot(fast)).toEqual(snapshot(slow));
+            if (r.status !== 'paused') break;
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 60 },
+    );
+  });
+
   it('any split into step- or gas-limited runs, on any borrow limit, ends in the same machine', () => {
     const whole = chain(26, true, true, 7).m;
     const all = whole.run();

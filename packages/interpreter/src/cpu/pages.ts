@@ -18,7 +18,7 @@ import {
   ObjectKind,
   Resource,
 } from '@keyvm/core';
-import { compiledNow } from '../jit.js';
+import { type CompiledCode, compiledNow } from '../jit.js';
 import { describeKey } from '../ops/describe.js';
 import { PageViews } from '../page-views.js';
 import { CpuCompiled } from './compiled.js';
@@ -69,6 +69,32 @@ export interface DomainPages {
   returnKey: Key | null;
   returnId: number;
   returnAt: number;
+  /**
+   * The domain's registers, when they are here rather than in its IP and POINTER
+   * slots (else `ip` is -1): only while the one-step path's conversation that it
+   * left goes on (see `CpuTransfers.#leave`); written to the slots before the
+   * conversation ends, so never held outside it.
+   */
+  ip: number;
+  sp: number;
+  /**
+   * The state the domain left in (AVAILABLE, WAITING or WAITING_WORD), when that is
+   * not yet in its STATE slot, else -1: held like its registers, but only until it
+   * is entered again (the one-step path then writes RUNNING to the slot, where the
+   * running domain's compiled code may read it).
+   */
+  state: number;
+  /**
+   * The code page's compiled form the one-step path took for this domain in the
+   * conversation going on, and the page's `changes` count then (-1: none): while the
+   * count is the same, so is the compiled form (`compiledNow`; dropping one moves
+   * the count on). Never taken for a code page that is also the stack (its count
+   * moves at every entry). Let go when the conversation ends (`CpuState.holdingCode`),
+   * so compiled code stays reachable only through its page and the CPU, and what
+   * JIT_CACHE_WORDS drops is freed.
+   */
+  compiled: CompiledCode | null;
+  compiledAt: number;
 }
 
 /** `page`'s resolved pages when its run cache holds for `epoch` and its slots now. */
@@ -195,29 +221,6 @@ export abstract class CpuPages extends CpuCompiled {
     }
   }
 
-  /**
-   * `usePages` after a one-step transfer, with fewer branches: the code page's
-   * compiled form is taken again whatever ran before (`compiledNow` is a few loads),
-   * where `usePages` first compares the code and stack pages with the CPU's. The
-   * result is the same: with those unchanged, `compiledNow` or `compile` gives the
-   * compiled form the CPU has. (About a twentieth of a CALL + RETURN.)
-   */
-  protected switchPages(pages: DomainPages): void {
-    const code = pages.code;
-    const stack = pages.stack;
-    if (stack.runCache !== undefined) stack.changes++; // as in usePages
-    this.code = code.words;
-    this.stack = stack.words;
-    this.views = pages.views;
-    this.stackPage = stack;
-    const fn = this.jit !== false && code !== stack ? compiledNow(code) : null;
-    if (fn !== null) {
-      this.codePage = code;
-      this.compiledAt = code.changes;
-      this.compiled = fn;
-    } else this.compile(code);
-  }
-
   /** What `page`'s CODE and STACK slots resolve to (from its run cache when that holds); throws a GuestFault. */
   #pagesOf(page: KeyPage): DomainPages {
     const epoch = this.store.epoch;
@@ -261,6 +264,11 @@ export abstract class CpuPages extends CpuCompiled {
       returnKey: null,
       returnId: 0,
       returnAt: -1,
+      state: -1,
+      ip: -1,
+      sp: 0,
+      compiled: null,
+      compiledAt: -1,
     };
   }
 

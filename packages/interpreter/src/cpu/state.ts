@@ -8,6 +8,7 @@ import type { CompiledCode } from '../jit.js';
 import type { PageViews } from '../page-views.js';
 import type { StepHook } from '../types.js';
 import { BORROW_LIMIT, EMPTY, MAX_OPERANDS, OUTPUT_LIMIT } from './constants.js';
+import type { DomainPages } from './pages.js';
 
 /** The domain a transfer key designated, and the store's epoch then (see `CpuTransfers.#callee`). */
 export interface TargetCache {
@@ -80,6 +81,12 @@ export abstract class CpuState {
   protected readonly returnTarget: TargetCache = { key: null, epoch: -1, domain: null };
   /** Transfers `followTransfers` made after its first (each took TRANSFER_EXTRA units that are no steps). */
   protected followed = 0;
+  /** Run-cache entries holding their domain's registers in a one-step conversation (see `CpuTransfers.#leave`). */
+  protected readonly held: DomainPages[] = [];
+  /** Run-cache entries holding their code page's compiled form in a one-step conversation (see `DomainPages.compiled`). */
+  protected readonly holdingCode: DomainPages[] = [];
+  /** Set when a one-step transfer settled the borrow and borrowed on the next domain's meter. */
+  protected borrowed = false;
   /** The page `activate` was last given: the active domain, when its id is the kernel's. */
   protected activated: KeyPage | null = null;
 

@@ -15,6 +15,7 @@ import {
   type ObjectKind,
 } from '@keyvm/core';
 import type { Op } from '@keyvm/isa';
+import { type CompiledCode, compiledNow } from '../jit.js';
 import * as K from './constants.js';
 import type { DomainPages } from './pages.js';
 import { CpuScheduler } from './schedule.js';
@@ -23,7 +24,6 @@ import type { TargetCache } from './state.js';
 // Module-local copies of the constants used on this hot path: V8 folds a module's own
 // constants into optimised code, but loads an imported binding through its cell at
 // each use (and a frozen object's property after it), as before the split.
-const AVAILABLE = K.AVAILABLE;
 const CHUNK = K.CHUNK;
 const fuelFor = K.fuelFor;
 const isPlainSlot = K.isPlainSlot;
@@ -31,8 +31,6 @@ const Moved = K.Moved;
 const RUNNING = K.RUNNING;
 const TRANSFER_EXTRA = K.TRANSFER_EXTRA;
 const TRANSFER_GAS = K.TRANSFER_GAS;
-const WAITING = K.WAITING;
-const WAITING_WORD = K.WAITING_WORD;
 type Moved = K.Moved;
 
 export abstract class CpuTransfers extends CpuScheduler {
@@ -51,6 +49,16 @@ export abstract class CpuTransfers extends CpuScheduler {
    * for the dispatch loop to run; with Moved.sameBorrow the fuel left is in
    * regs[2] (and in regs[4] the units of it compiled code spent that were no steps), with Moved.newBorrow (any transfer borrowed anew) the counters are
    * in the fields.
+   *
+   * What a conversation changes is written where others can see it only when it
+   * leaves this loop (`#commit`), the same as writing it at every transfer, as
+   * nothing in the loop reads it: the domain each transfer enters is kept in
+   * locals (its run-cache entry, its registers in regs[0] and regs[1], where
+   * compiled code takes them, which compiled code reaches through its entry's
+   * views) rather than in the CPU's dozen fields; the IP, POINTER and STATE slots of
+   * the domains it leaves are held in their entries (`#leave`); each entry keeps its
+   * code page's compiled form for the conversation. Together about a tenth of the
+   * two-domain round trip (the README's internals).
    */
   protected followTransfers(
     op: number,
@@ -63,51 +71,108 @@ export abstract class CpuTransfers extends CpuScheduler {
   ): Moved {
     const regs = this.regs;
     this.followed = 0;
-    let moved = this.#fastTransfer(op, ip, sp, stepsAt - fuel, gasAt + fuel);
-    if (moved === Moved.no) return moved;
+    this.borrowed = false;
+    let entry = this.#fastTransfer(op, this.domain!, this.stack, ip, sp, stepsAt - fuel, gasAt + fuel);
+    if (entry === undefined) return Moved.no;
     let result: Moved = Moved.sameBorrow;
     let noSteps = 0;
-    for (;;) {
-      if (moved === Moved.newBorrow) {
-        // The counters start again from what the transfer left in the fields.
-        result = Moved.newBorrow;
-        const steps = this.lastSteps;
-        const gas = this.gasLeft;
-        fuel = fuelFor(gas, limit - steps, CHUNK);
-        stepsAt = steps + fuel;
-        gasAt = gas - fuel;
+    const jit = this.jit !== false;
+    let budget = this.budget;
+    let followed = 0;
+    // The entered domain's registers as the transfer left them (for `#commit` should anything throw).
+    let enteredIp = regs[0]!;
+    let enteredSp = regs[1]!;
+    try {
+      for (;;) {
+        if (this.borrowed) {
+          // The counters start again from what the transfer left in the fields.
+          this.borrowed = false;
+          result = Moved.newBorrow;
+          const steps = this.lastSteps;
+          const gas = this.gasLeft;
+          fuel = fuelFor(gas, limit - steps, CHUNK);
+          stepsAt = steps + fuel;
+          gasAt = gas - fuel;
+          budget = this.budget;
+        }
+        // Enter it, as `CpuPages.usePages` does: a stack page that also runs as code counts a change.
+        const codePage = entry.code;
+        const stackPage = entry.stack;
+        if (stackPage.runCache !== undefined) stackPage.changes++;
+        // Its code page's compiled form: the one its entry took in this conversation while
+        // the page has not changed since (a page's compiled form for one `changes` count
+        // never changes), else looked up (`DomainPages.compiled`).
+        let fn: CompiledCode | null = null;
+        if (jit) {
+          if (entry.compiledAt === codePage.changes) fn = entry.compiled;
+          else if (codePage !== stackPage) {
+            fn = compiledNow(codePage);
+            if (fn !== null) {
+              if (entry.compiledAt === -1) this.holdingCode.push(entry);
+              entry.compiled = fn;
+              entry.compiledAt = codePage.changes;
+            }
+          }
+        }
+        if (fn === null) {
+          // Not compiled now: the CPU takes the page (`compile` counts nothing, and may
+          // compile it now), and goes on here only if that gave it compiled code.
+          this.#commit(entry, enteredIp, enteredSp, null);
+          fn = this.compiled;
+          if (fn === null) break;
+        }
+        const words = stackPage.words;
+        regs[2] = fuel;
+        regs[3] = words.length;
+        regs[4] = 0;
+        regs[5] = budget - (gasAt + fuel);
+        fn(words, regs, entry.views); // leaves ip, sp and the fuel left in regs
+        const at = regs[0]!;
+        const next = codePage.words[at];
+        const nsp = regs[1]!;
+        fuel = regs[2]!;
+        // Units NUMKEY and METERREAD took that were no steps (the loop learns the sum, regs[4]).
+        stepsAt -= regs[4]!;
+        noSteps += regs[4]!;
+        if (
+          fuel < TRANSFER_GAS ||
+          (next !== (14 satisfies typeof Op.CALL) &&
+            next !== (38 satisfies typeof Op.CALLW) &&
+            next !== (39 satisfies typeof Op.RETURN))
+        ) {
+          this.#commit(entry, at, nsp, fn);
+          break;
+        }
+        // Paid: TRANSFER_GAS units of fuel, one step (so steps at fuel 0 come TRANSFER_EXTRA earlier).
+        const left = fuel - TRANSFER_GAS;
+        const after = this.#fastTransfer(
+          next,
+          entry.domain,
+          words,
+          at,
+          nsp,
+          stepsAt - TRANSFER_EXTRA - left,
+          gasAt + left,
+        );
+        if (after === undefined) {
+          this.#commit(entry, at, nsp, fn);
+          break;
+        }
+        entry = after;
+        enteredIp = regs[0]!;
+        enteredSp = regs[1]!;
+        fuel = left;
+        stepsAt -= TRANSFER_EXTRA;
+        followed++;
       }
-      if (this.compiled === null) break;
-      this.runCompiled(this.stack, this.ip, this.sp, fuel, gasAt + fuel); // leaves ip, sp and the fuel left in regs
-      const at = regs[0]!;
-      const next = this.code[at];
-      const nsp = regs[1]!;
-      fuel = regs[2]!;
-      // Units NUMKEY and METERREAD took that were no steps (the loop learns the sum, regs[4]).
-      stepsAt -= regs[4]!;
-      noSteps += regs[4]!;
-      if (
-        fuel < TRANSFER_GAS ||
-        (next !== (14 satisfies typeof Op.CALL) &&
-          next !== (38 satisfies typeof Op.CALLW) &&
-          next !== (39 satisfies typeof Op.RETURN))
-      ) {
-        this.ip = at;
-        this.sp = nsp;
-        break;
-      }
-      // Paid: TRANSFER_GAS units of fuel, one step (so steps at fuel 0 come TRANSFER_EXTRA earlier).
-      const left = fuel - TRANSFER_GAS;
-      moved = this.#fastTransfer(next, at, nsp, stepsAt - TRANSFER_EXTRA - left, gasAt + left);
-      if (moved === Moved.no) {
-        this.ip = at;
-        this.sp = nsp;
-        break;
-      }
-      fuel = left;
-      stepsAt -= TRANSFER_EXTRA;
-      this.followed++;
+    } catch (e) {
+      this.followed = followed;
+      // A host failure (compiled code never throws a guest's fault): the fields say
+      // which domain was entered, as they did when each transfer wrote them.
+      this.#commit(entry, enteredIp, enteredSp, null);
+      throw e;
     }
+    this.followed = followed;
     if (result === Moved.sameBorrow) {
       regs[2] = fuel;
       regs[4] = noSteps;
@@ -119,49 +184,108 @@ export abstract class CpuTransfers extends CpuScheduler {
   }
 
   /**
+   * Make `entry`'s domain the CPU's running domain at (ip, sp), on its pages, with
+   * `fn` its code page's compiled form (null: take the page's as `compile` does),
+   * the effects `CpuPages.usePages` has on a domain just
+   * resolved (it takes the compiled form again whatever ran before: `compiledNow` is
+   * a few loads, fewer than comparing the pages with the CPU's first).
+   */
+  #commit(entry: DomainPages, ip: number, sp: number, fn: CompiledCode | null): void {
+    const code = entry.code;
+    const stack = entry.stack;
+    const domain = entry.domain;
+    this.store.kernel.active = domain.id;
+    this.domain = domain;
+    this.ip = ip;
+    this.sp = sp;
+    this.timeKey = entry.timeKey;
+    this.code = code.words;
+    this.stack = stack.words;
+    this.views = entry.views;
+    this.stackPage = stack;
+    if (fn !== null) {
+      this.codePage = code;
+      this.compiledAt = code.changes;
+      this.compiled = fn;
+    } else this.compile(code);
+    if (this.held.length > 0) this.#writeHeld();
+    if (this.holdingCode.length > 0) this.#dropCode();
+  }
+
+  /**
    * CALL, CALLW or RETURN at (ip, sp) in the common case, checked and done in one
    * step: a CALL to an available domain or a RETURN to a waiting caller, on a live
-   * time meter, whose pages the cache holds. Makes the transfer and enters the next
-   * domain with exactly the effects of `transfer` then `enter`: on the same borrow,
-   * or (another meter) settling it, with the loop's counters `steps` and
-   * `gasLeft`, and borrowing anew. Otherwise changes nothing and returns Moved.no:
-   * the general path then runs the instruction, and reports its fault if it has
-   * one. Each writes in the general path's order (a stack page may be shared).
-   * CALL and RETURN have a path each, alike in shape: one function with their
-   * differences as branches was about 7 ns slower per round trip.
+   * time meter, whose pages the cache holds. `me` is the running domain, `stack` its
+   * stack's words. Makes the transfer with exactly the effects of `transfer` then
+   * `enter` (`#enterNext`), and returns the next domain's entry with its registers
+   * in regs[0] and regs[1]: on the same borrow, or (another meter, `borrowed` set)
+   * settling it, with the loop's counters `steps` and `gasLeft`, and borrowing anew.
+   * Otherwise changes nothing and returns undefined: the general path then runs the
+   * instruction, and reports its fault if it has one. Each writes in the general
+   * path's order (a stack page may be shared). CALL and RETURN have a path each,
+   * alike in shape: one function with their differences as branches was about 7 ns
+   * slower per round trip.
    */
-  #fastTransfer(op: number, ip: number, sp: number, steps: number, gasLeft: number): Moved {
+  #fastTransfer(
+    op: number,
+    me: KeyPage,
+    stack: Int32Array,
+    ip: number,
+    sp: number,
+    steps: number,
+    gasLeft: number,
+  ): DomainPages | undefined {
     return op === (39 satisfies typeof Op.RETURN)
-      ? this.#fastReturn(ip, sp, steps, gasLeft)
-      : this.#fastCall(op === (38 satisfies typeof Op.CALLW), ip, sp, steps, gasLeft);
+      ? this.#fastReturn(me, stack, ip, sp, steps, gasLeft)
+      : this.#fastCall(op === (38 satisfies typeof Op.CALLW), me, stack, ip, sp, steps, gasLeft);
   }
 
   /** CALL (or CALLW, `withWord`) in one step; see `#fastTransfer`. */
-  #fastCall(withWord: boolean, ip: number, sp: number, steps: number, gasLeft: number): Moved {
-    const caller = this.domain!;
+  #fastCall(
+    withWord: boolean,
+    caller: KeyPage,
+    stack: Int32Array,
+    ip: number,
+    sp: number,
+    steps: number,
+    gasLeft: number,
+  ): DomainPages | undefined {
     const slots = caller.slots;
-    const stack = this.stack;
     const b = sp - (withWord ? 3 : 2);
-    if (b < 0) return Moved.no;
+    if (b < 0) return undefined;
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
-    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
+    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return undefined;
     const entry = this.#callee(caller, slots[a0]!);
-    if (entry === undefined) return Moved.no;
+    if (entry === undefined) return undefined;
     const next = entry.domain;
     const ns = next.slots;
-    if (ns[3 satisfies typeof DomainSlot.STATE]!.value !== (0 satisfies typeof DomainState.available))
-      return Moved.no;
-    const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
-    const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
+    // Its state: held in its entry when it left in this conversation (`#leave`), else in its slot.
+    const held = entry.state;
     if (
-      ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
-      spKey.kind !== (1 satisfies typeof KeyKind.number)
+      (held >= 0 ? held : ns[3 satisfies typeof DomainSlot.STATE]!.value) !==
+      (0 satisfies typeof DomainState.available)
     )
-      return Moved.no;
+      return undefined;
+    // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
+    let nip: number;
+    let nsp: number;
+    if (entry.ip >= 0) {
+      nip = entry.ip;
+      nsp = entry.sp;
+    } else {
+      const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
+      const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
+      if (
+        ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
+        spKey.kind !== (1 satisfies typeof KeyKind.number)
+      )
+        return undefined;
+      nip = ipKey.value;
+      nsp = spKey.value;
+    }
     const nextStack = entry.stack;
-    let nsp = spKey.value;
-    if (nsp < 0 || nsp > nextStack.size || (withWord && nsp >= nextStack.size)) return Moved.no;
+    if (nsp < 0 || nsp > nextStack.size || (withWord && nsp >= nextStack.size)) return undefined;
     const message = this.#message(slots[a1]!);
 
     ns[9 satisfies typeof DomainSlot.RECV] = message;
@@ -191,41 +315,60 @@ export abstract class CpuTransfers extends CpuScheduler {
       nextStack.words[nsp++] = word;
     }
     ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
-    slots[3 satisfies typeof DomainSlot.STATE] = withWord ? WAITING_WORD : WAITING;
-    slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
-    slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
-    return this.#enterNext(next, entry, ipKey.value, nsp, steps, gasLeft);
+    entry.state = -1;
+    this.#leave(
+      caller,
+      ip + 1,
+      b,
+      withWord ? (6 satisfies typeof DomainState.waitingWord) : (2 satisfies typeof DomainState.waiting),
+    );
+    return this.#enterNext(entry, nip, nsp, steps, gasLeft);
   }
 
   /** RETURN in one step; see `#fastTransfer`. */
-  #fastReturn(ip: number, sp: number, steps: number, gasLeft: number): Moved {
-    const me = this.domain!;
+  #fastReturn(
+    me: KeyPage,
+    stack: Int32Array,
+    ip: number,
+    sp: number,
+    steps: number,
+    gasLeft: number,
+  ): DomainPages | undefined {
     const slots = me.slots;
-    const stack = this.stack;
     const b = sp - 3;
-    if (b < 0) return Moved.no;
+    if (b < 0) return undefined;
     const a0 = stack[b]!;
     const a1 = stack[b + 1]!;
-    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return Moved.no;
+    if (!isPlainSlot(a0, slots.length) || !isPlainSlot(a1, slots.length)) return undefined;
     const resume = slots[a0]!;
     const entry = this.#caller(me, resume);
-    if (entry === undefined) return Moved.no;
+    if (entry === undefined) return undefined;
     const next = entry.domain;
-    if (next.resumeGen !== resume.value) return Moved.no;
+    if (next.resumeGen !== resume.value) return undefined;
     const ns = next.slots;
-    const state = ns[3 satisfies typeof DomainSlot.STATE]!.value;
+    const held = entry.state;
+    const state = held >= 0 ? held : ns[3 satisfies typeof DomainSlot.STATE]!.value;
     const push = state === (6 satisfies typeof DomainState.waitingWord);
-    if (state !== (2 satisfies typeof DomainState.waiting) && !push) return Moved.no;
-    const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
-    const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
-    if (
-      ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
-      spKey.kind !== (1 satisfies typeof KeyKind.number)
-    )
-      return Moved.no;
+    if (state !== (2 satisfies typeof DomainState.waiting) && !push) return undefined;
+    // Its registers: held in its entry when it left in this conversation (`#leave`), else in its slots.
+    let nip: number;
+    let nsp: number;
+    if (entry.ip >= 0) {
+      nip = entry.ip;
+      nsp = entry.sp;
+    } else {
+      const ipKey = ns[4 satisfies typeof DomainSlot.IP]!;
+      const spKey = ns[6 satisfies typeof DomainSlot.POINTER]!;
+      if (
+        ipKey.kind !== (1 satisfies typeof KeyKind.number) ||
+        spKey.kind !== (1 satisfies typeof KeyKind.number)
+      )
+        return undefined;
+      nip = ipKey.value;
+      nsp = spKey.value;
+    }
     const nextStack = entry.stack;
-    let nsp = spKey.value;
-    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return Moved.no;
+    if (nsp < 0 || nsp > nextStack.size || (push && nsp >= nextStack.size)) return undefined;
     const reply = this.#message(slots[a1]!);
 
     this.store.bumpResumeGen(next);
@@ -241,10 +384,9 @@ export abstract class CpuTransfers extends CpuScheduler {
       nextStack.words[nsp++] = word;
     }
     ns[3 satisfies typeof DomainSlot.STATE] = RUNNING;
-    slots[3 satisfies typeof DomainSlot.STATE] = AVAILABLE;
-    slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip + 1);
-    slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(b);
-    return this.#enterNext(next, entry, ipKey.value, nsp, steps, gasLeft);
+    entry.state = -1;
+    this.#leave(me, ip + 1, b, 0 satisfies typeof DomainState.available);
+    return this.#enterNext(entry, nip, nsp, steps, gasLeft);
   }
 
   /** The message key in `key`'s slot as it reads now; a resume key sent on is a copy (see `CpuState.storeMayChange`). */
@@ -255,36 +397,83 @@ export abstract class CpuTransfers extends CpuScheduler {
   }
 
   /**
-   * Enter `next` (its `entry` checked by `entryOf`) at (`ip`, `sp`) after a
-   * one-step transfer: on the pending borrow when it runs on that meter, else
-   * after paying for this one (the loop's counters `steps`, `gasLeft`) on a new one.
-   * (`broken` stays null: a domain with a deferred fault has no code to fetch a
-   * transfer from. `activated` is only a hint, checked against the kernel's id.)
+   * The domain `page` leaves at a one-step transfer, with its registers (ip, sp) and
+   * the state it waits in (`state`): they go to its IP, POINTER and STATE slots, but
+   * only when the conversation ends (`#commit`, `#writeHeld`); until then its
+   * run-cache entry holds them (`ip`, `sp`, `state`), and the one-step path that enters
+   * it again reads them there (and writes RUNNING to its STATE slot at once, since
+   * its compiled code may read its own STATE with KEYNUM). Within the conversation
+   * nothing else reads those slots: compiled code reads a domain's own IP and
+   * POINTER as its registers (`PageViews`) and reaches no other domain's slots;
+   * every other instruction runs after the conversation ended. So what any reader
+   * sees is what writing them at each transfer would have left, as number keys are
+   * values (which key object holds a number is never observed; the state keys are
+   * the shared small ones either way). A domain without an entry of its own (none
+   * here: it runs, so it has one) has them written at once.
    */
-  #enterNext(
-    next: KeyPage,
-    entry: DomainPages,
-    ip: number,
-    sp: number,
-    steps: number,
-    gasLeft: number,
-  ): Moved {
-    this.store.kernel.active = next.id;
-    this.domain = next;
-    this.ip = ip;
-    this.sp = sp;
+  #leave(page: KeyPage, ip: number, sp: number, state: number): void {
+    const own = page.runCache as DomainPages | undefined;
+    if (own === undefined || own.domain !== page) {
+      page.slots[3 satisfies typeof DomainSlot.STATE] = numberKey(state);
+      page.slots[4 satisfies typeof DomainSlot.IP] = numberKey(ip);
+      page.slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(sp);
+      return;
+    }
+    if (own.ip < 0) this.held.push(own);
+    own.state = state;
+    own.ip = ip;
+    own.sp = sp;
+  }
+
+  /** Write the registers held in run-cache entries to their domains' IP and POINTER slots (see `#leave`). */
+  #writeHeld(): void {
+    const held = this.held;
+    for (let i = 0; i < held.length; i++) {
+      const e = held[i]!;
+      const slots = e.domain.slots;
+      // (Not when it was entered again since: its slot says RUNNING, as it should.)
+      if (e.state >= 0) slots[3 satisfies typeof DomainSlot.STATE] = numberKey(e.state);
+      e.state = -1;
+      slots[4 satisfies typeof DomainSlot.IP] = numberKey(e.ip);
+      slots[6 satisfies typeof DomainSlot.POINTER] = numberKey(e.sp);
+      e.ip = -1;
+    }
+    held.length = 0;
+  }
+
+  /** Entries let go of the compiled code they took in the conversation (see `DomainPages.compiled`). */
+  #dropCode(): void {
+    const holding = this.holdingCode;
+    for (let i = 0; i < holding.length; i++) {
+      const e = holding[i]!;
+      e.compiled = null;
+      e.compiledAt = -1;
+    }
+    holding.length = 0;
+  }
+
+  /**
+   * Enter `entry`'s domain (checked by `entryOf`) at (`ip`, `sp`) after a one-step
+   * transfer: its registers go to regs[0] and regs[1], the rest of it to the fields
+   * when the conversation ends (`#commit`). On the pending borrow when it runs on
+   * that meter, else after paying for this one (the loop's counters `steps`,
+   * `gasLeft`) on a new one, setting `borrowed`. (`broken` stays null: a domain with
+   * a deferred fault has no code to fetch a transfer from. `activated` is only a
+   * hint, checked against the kernel's id.)
+   */
+  #enterNext(entry: DomainPages, ip: number, sp: number, steps: number, gasLeft: number): DomainPages {
+    const regs = this.regs;
+    regs[0] = ip;
+    regs[1] = sp;
     const meter = entry.meter!;
-    let moved: Moved = Moved.sameBorrow;
     if (meter !== this.meter) {
       this.lastSteps = steps;
       this.gasLeft = gasLeft;
       this.settle();
       this.borrowFrom(meter);
-      moved = Moved.newBorrow;
+      this.borrowed = true;
     }
-    this.timeKey = entry.timeKey;
-    this.switchPages(entry);
-    return moved;
+    return entry;
   }
 
   /**
