@@ -27,7 +27,7 @@ const MODEL = {
   meter: 112,
   device: 112,
   id: 8,
-  domain: 640,
+  domain: 672,
 };
 
 const N = 100_000;

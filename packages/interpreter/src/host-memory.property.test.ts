@@ -24,7 +24,7 @@ export const HOST_BYTES = Object.freeze({
   device: 112,
   id: 8,
   /** Scheduling state, the run cache once it has run and two freed page objects it may name. */
-  domain: 640,
+  domain: 672,
 });
 
 /** The promise checked: host bytes <= this many per word spent from the memory meter, plus the allowance. */
