@@ -85,11 +85,16 @@ row('page', 'PAGESIZESET key page 0 <-> 2^20 slots', resize(PageType.keys, 1 << 
 row('page', 'PAGESIZESET key page 0 <-> 1024 slots', resize(PageType.keys, 1024, 0), 5_000_000);
 row('page', 'PAGESIZESET data page 0 <-> 2^24 words', resize(PageType.data, 1 << 24, 0), 60_000_000);
 row('page', 'PAGESIZESET data page 0 <-> 1024 words', resize(PageType.data, 1024, 0), 5_000_000);
+// A typed array of more than 16 words is allocated outside V8's heap (1-4 us each, about
+// the same from 17 words to 1,024): pages just past that size are the costliest per gas.
+row('page', 'PAGESIZESET data page 0 <-> 64 words', resize(PageType.data, 64, 0), 5_000_000);
 const createDestroy = (type, size) => () =>
   boot(loop([], [...P(FREE, type, DomainSlot.MEMORY, size), Op.CREATEPAGE, ...P(FREE), Op.DESTROY]));
 row('page', 'CREATEPAGE + DESTROY key page of 1024', createDestroy(PageType.keys, 1024), 5_000_000);
 row('page', 'CREATEPAGE + DESTROY data page of 1024', createDestroy(PageType.data, 1024), 5_000_000);
 row('page', 'CREATEPAGE + DESTROY data page of 0', createDestroy(PageType.data, 0), 5_000_000);
+row('page', 'CREATEPAGE + DESTROY data page of 64', createDestroy(PageType.data, 64), 5_000_000);
+row('page', 'CREATEPAGE + DESTROY data page of 256', createDestroy(PageType.data, 256), 5_000_000);
 row(
   'page',
   'PAGEREAD + PAGEWRITE',

@@ -1272,11 +1272,12 @@ describe('metered instructions', () => {
   });
 
   it('allocating and copying large pages costs gas for the size, atomically', () => {
-    // base + (4096 - free) / 4 for a 4096-word CREATEPAGE; base + (2048 - free) / 4 to grow it to 2048.
-    const { free, wordsPerGas } = SIZE_GAS;
+    // base + allocation + (4096 - free) / 4 for a 4096-word CREATEPAGE; base + allocation +
+    // (2048 - free) / 4 to make it 2048 (a new array outside the heap, the words copied).
+    const { free, wordsPerGas, allocation } = SIZE_GAS;
     const create = INSTRUCTIONS[Op.CREATEPAGE]!;
-    const c = create.gas + (4096 - free) / wordsPerGas;
-    const g = INSTRUCTIONS[Op.PAGESIZESET].gas + (2048 - free) / wordsPerGas;
+    const c = create.gas + allocation + (4096 - free) / wordsPerGas;
+    const g = INSTRUCTIONS[Op.PAGESIZESET].gas + allocation + (2048 - free) / wordsPerGas;
     expect([c, g]).toEqual([gasFor(create, 4096), gasFor(INSTRUCTIONS[Op.PAGESIZESET], 2048)]);
     const program = [...op('CREATEPAGE', FREE, 0, 1, 4096), ...op('PAGESIZESET', FREE, 2048), 'PUSH', 7];
     const pushes = 4 + 2;
@@ -1307,8 +1308,12 @@ describe('metered instructions', () => {
     expect(gasFor(create, LIMITS.maxDataPageWords)).toBeGreaterThan(create.gas);
     expect(gasFor(create, LIMITS.maxDataPageWords + 1)).toBe(create.gas);
     expect(LIMITS.maxKeyPageSlots).toBeLessThanOrEqual(LIMITS.maxDataPageWords);
-    // KeyVM-size pages cost the base; a size no page can have faults at the base.
-    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 256)]).run()).toMatchObject({ gasUsed: 4 + create.gas });
+    // Pages the host keeps in its heap (up to 16 words) cost the base, KeyVM-size pages the
+    // base and the allocation; a size no page can have faults at the base.
+    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 16)]).run()).toMatchObject({ gasUsed: 4 + create.gas });
+    expect(boot([...op('CREATEPAGE', FREE, 0, 1, 256)]).run()).toMatchObject({
+      gasUsed: 4 + create.gas + allocation,
+    });
     // Key pages pay for every slot, SIZE_GAS.gasPerSlot each.
     const perSlot = SIZE_GAS.gasPerSlot;
     expect(perSlot).toBe(3);

@@ -218,16 +218,18 @@ describe('docs/isa.md', () => {
 });
 
 describe('gas for sizes', () => {
-  it('CREATEPAGE and PAGESIZESET pay for data words beyond the free size and every key slot; nothing else does', () => {
+  it('CREATEPAGE and PAGESIZESET pay for data pages allocated outside the heap, data words beyond the free size and every key slot; nothing else does', () => {
     expect(INSTRUCTIONS.filter((r) => r.sizeGas).map((r) => r.name)).toEqual(['CREATEPAGE', 'PAGESIZESET']);
     const create = INSTRUCTIONS[Op.CREATEPAGE]!;
     const b = create.gas;
-    const { free, wordsPerGas, gasPerSlot } = SIZE_GAS;
-    expect([undefined, -1, 0, 256, free].map((n) => gasFor(create, n))).toEqual([b, b, b, b, b]);
-    expect(gasFor(create, free + 1)).toBe(b + 1);
-    expect(gasFor(create, free + wordsPerGas)).toBe(b + 1);
-    expect(gasFor(create, free + wordsPerGas + 1)).toBe(b + 2);
-    expect(gasFor(create, 1 << 24)).toBe(b + ((1 << 24) - free) / wordsPerGas);
+    const { free, wordsPerGas, gasPerSlot, heapWords, allocation } = SIZE_GAS;
+    expect([undefined, -1, 0, 1, heapWords].map((n) => gasFor(create, n))).toEqual([b, b, b, b, b]);
+    const a = b + allocation;
+    expect([heapWords + 1, 64, 256, free].map((n) => gasFor(create, n))).toEqual([a, a, a, a]);
+    expect(gasFor(create, free + 1)).toBe(a + 1);
+    expect(gasFor(create, free + wordsPerGas)).toBe(a + 1);
+    expect(gasFor(create, free + wordsPerGas + 1)).toBe(a + 2);
+    expect(gasFor(create, 1 << 24)).toBe(a + ((1 << 24) - free) / wordsPerGas);
     expect(gasFor(create, (1 << 24) + 1)).toBe(b); // no page that large: it faults, unpaid
     // Key pages: every slot, up to the largest key page.
     expect([undefined, -1, 0].map((n) => gasFor(create, n, true))).toEqual([b, b, b]);

@@ -230,15 +230,24 @@ export function operandPositions<const R extends InstructionInfo>(
 
 /**
  * Gas for the size of instructions whose work grows with it (`sizeGas`): data
- * pages up to `free` words (KeyVM's 256-word pages among them) cost only the base;
- * beyond that, 1 more per `wordsPerGas`; key pages `gasPerSlot` more per slot
+ * pages up to `heapWords` words cost only the base; a larger one `allocation` more,
+ * as its words are allocated outside the JS heap (1-4 us each from 17 words to 1,024,
+ * about the same whatever the size: a CREATEPAGE + DESTROY of 256 words ran at ~120x
+ * the countdown loop's host time per gas without it); past `free` words (KeyVM's
+ * 256-word pages are within), 1 more per `wordsPerGas`; key pages `gasPerSlot` more per slot
  * from the first (a slot costs the host far more than a word: allocating, filling
  * and later collecting an array of 2^20 slots took ~70x the countdown loop's host
  * time per gas at 1 gas a slot, and 20-63x at 2 on a shared machine, GC-bound). So allocating and copying a page costs about what
  * running instructions for as long would (packages/interpreter/bench/worst-case.bench.mjs
  * measures it).
  */
-export const SIZE_GAS = Object.freeze({ free: 256, wordsPerGas: 4, gasPerSlot: 3 } as const);
+export const SIZE_GAS = Object.freeze({
+  free: 256,
+  wordsPerGas: 4,
+  gasPerSlot: 3,
+  heapWords: 16,
+  allocation: 288,
+} as const);
 
 /** The largest page the store allows (a data page of 1 << 24 words); a larger size faults, unpaid. */
 const MAX_SIZED_WORDS = 1 << 24;
@@ -254,6 +263,8 @@ const MAX_SIZED_SLOTS = 1 << 20;
 export function gasFor(info: InstructionInfo, top: number | undefined, keys = false): number {
   if (!info.sizeGas || top === undefined || top <= 0 || top > MAX_SIZED_WORDS) return info.gas;
   if (keys) return top > MAX_SIZED_SLOTS ? info.gas : info.gas + top * SIZE_GAS.gasPerSlot;
-  if (top <= SIZE_GAS.free) return info.gas;
-  return info.gas + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
+  if (top <= SIZE_GAS.heapWords) return info.gas;
+  const allocated = info.gas + SIZE_GAS.allocation;
+  if (top <= SIZE_GAS.free) return allocated;
+  return allocated + Math.ceil((top - SIZE_GAS.free) / SIZE_GAS.wordsPerGas);
 }
