@@ -47,8 +47,9 @@ export abstract class CpuTransfers extends CpuScheduler {
    * one-step path (nothing changed). Otherwise ip and sp are in the fields, and a
    * later transfer the one-step path refuses is left at its instruction, unpaid,
    * for the dispatch loop to run; with Moved.sameBorrow the fuel left is in
-   * regs[2] (and in regs[4] the units of it compiled code spent that were no steps), with Moved.newBorrow (any transfer borrowed anew) the counters are
-   * in the fields.
+   * regs[2] (and in regs[4] the units of it compiled code spent that were no
+   * steps), with Moved.newBorrow (any transfer borrowed anew) the counters are in
+   * the fields.
    *
    * What a conversation changes is written where others can see it only when it
    * leaves this loop (`#commit`), the same as writing it at every transfer, as
