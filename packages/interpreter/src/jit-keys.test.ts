@@ -12,7 +12,16 @@ import { compileCode } from './jit.js';
 import { Machine } from './machine.js';
 import { heavyCost } from './ops/cost.js';
 import { METER_REFUSED, PageViews } from './page-views.js';
-import { addDomain, asm, hostDataPage, rootPage, SEED, snapshot } from './testing.test-helpers.js';
+import {
+  addDomain,
+  asm,
+  gated,
+  hostDataPage,
+  type Items,
+  rootPage,
+  SEED,
+  snapshot,
+} from './testing.test-helpers.js';
 
 const NUMKEY_GAS = INSTRUCTIONS[Op.NUMKEY].gas;
 const METERREAD_GAS = INSTRUCTIONS[Op.METERREAD].gas;
@@ -371,7 +380,6 @@ describe('compiled METERREAD', () => {
 
 // ---- the differential property -------------------------------------------------------
 
-type Items = (string | number)[];
 /** Slots with meters (0 TIME, 1 MEMORY, 20 child, 21 grandchild, 22 void, 23 use-only, 24 made by the program) and others. */
 const meterSlotArb = fc.constantFrom(0, 0, 0, 20, 21, 23, 1);
 const numSlotArb = fc.constantFrom(19, 19, 25, 26, 27);
@@ -424,11 +432,6 @@ const once: fc.Arbitrary<Items> = fc.oneof(
       .map((n) => ['PUSH', 2, 'PUSH', 25, 'PUSH', 2, 'PUSH', 20, 'PUSH', n, 'ATTENUATE']),
   },
 );
-const gated = (items: Items, round: number, id: number): Items => [
-  ...['PICK', 0, 'PUSH', round, 'EQ', 'ISZERO', `:skip${id}`, 'SWAP', 'JUMPIF'],
-  ...items,
-  `skip${id}:`,
-];
 
 const program = fc.integer({ min: 5, max: 100 }).chain((iterations) =>
   fc.record({

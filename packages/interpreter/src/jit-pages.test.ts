@@ -11,7 +11,17 @@ import { COMPILED_HEAVY_OPS, compileCode } from './jit.js';
 import { Machine } from './machine.js';
 import { heavyCost } from './ops/cost.js';
 import { PageViews } from './page-views.js';
-import { addDomain, asm, hostDataPage, pageWords, rootPage, SEED, snapshot } from './testing.test-helpers.js';
+import {
+  addDomain,
+  asm,
+  gated,
+  hostDataPage,
+  type Items,
+  pageWords,
+  rootPage,
+  SEED,
+  snapshot,
+} from './testing.test-helpers.js';
 
 const MODES = [false, true, 'eager'] as const;
 
@@ -328,7 +338,6 @@ const PAGE_SLOTS = [8, 12, 13, 14, 15];
 const slotArb = fc.constantFrom(...PAGE_SLOTS);
 const writableArb = fc.constantFrom(8, 12, 14);
 const indexArb = fc.integer({ min: 0, max: 4 });
-type Items = (string | number)[];
 /** Stack-neutral pieces of a loop body (the loop counter below them), run every round. */
 const everyRound: fc.Arbitrary<Items> = fc.oneof(
   {
@@ -418,12 +427,6 @@ const once: fc.Arbitrary<Items> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(14, 15).map((s) => ['PUSH', s, 'DESTROY']) },
   { weight: 1, arbitrary: slotArb.map((s) => ['PUSH', s, 'PUSH', 9, 'PAGEREAD', 'DROP']) },
 );
-/** `items` run only in the round where the loop counter is `round`; `id` makes its label unique. */
-const gated = (items: Items, round: number, id: number): Items => [
-  ...['PICK', 0, 'PUSH', round, 'EQ', 'ISZERO', `:skip${id}`, 'SWAP', 'JUMPIF'],
-  ...items,
-  `skip${id}:`,
-];
 
 const program = fc.integer({ min: 5, max: 120 }).chain((iterations) =>
   fc.record({

@@ -20,6 +20,20 @@ import type { RunResult } from './types.js';
 /** Seed of every property test; KEYVM_SEED replays another. */
 export const SEED = Number(process.env.KEYVM_SEED ?? 20261121);
 
+/** Items of `asm`: mnemonics, words, `'label:'` and `':label'`. */
+export type Items = (string | number)[];
+
+/**
+ * `items` run only in the round where the loop counter (on top of the stack) is
+ * `round`; `id` makes its label unique. Random programs put their rare changes in
+ * one round so that runs get deep before them.
+ */
+export const gated = (items: Items, round: number, id: number): Items => [
+  ...['PICK', 0, 'PUSH', round, 'EQ', 'ISZERO', `:skip${id}`, 'SWAP', 'JUMPIF'],
+  ...items,
+  `skip${id}:`,
+];
+
 /**
  * `code(...)` with labels: `'loop:'` defines a label at the current word offset,
  * `':loop'` pushes its address (PUSH addr, two words).
