@@ -15,7 +15,8 @@ import type {
   Store,
 } from '@keyvm/core';
 import { numberKey, SPECIAL_SLOTS, UNLIMITED } from '@keyvm/core';
-import { INSTRUCTIONS, Op } from '@keyvm/isa';
+import { Op } from '@keyvm/isa';
+import { heavyCost } from './ops/cost.js';
 
 /**
  * Slots whose resolution is remembered. Above them a page is resolved at each use
@@ -23,8 +24,8 @@ import { INSTRUCTIONS, Op } from '@keyvm/isa';
  */
 const REMEMBERED_SLOTS = 64;
 
-/** METERREAD's table gas; it also pays 1 per meter of the running domain's chain (`heavyCost`). */
-const METERREAD_GAS = INSTRUCTIONS[Op.METERREAD].gas;
+/** No operands: METERREAD's gas depends on its meter chain only (`heavyCost`). */
+const NO_WORDS = new Int32Array(0);
 
 /** What `meterRead` answers when the interpreter must run the instruction (no reading is negative but -1). */
 export const METER_REFUSED = -2;
@@ -117,8 +118,9 @@ export class PageViews {
   }
 
   /**
-   * METERREAD's gas now: its table gas plus the depth of the meter the domain runs on
-   * (the meter of its TIME key, which is the pending borrow's while it runs), or
+   * METERREAD's gas now, as `heavyCost` counts it: its table gas plus the depth of
+   * the meter the domain runs on (the meter of its TIME key, which is the pending
+   * borrow's while it runs), or
    * Infinity when the TIME slot holds no live time meter (the interpreter's to see).
    */
   meterCost(): number {
@@ -133,7 +135,9 @@ export class PageViews {
           ? o
           : null;
       this.#cost =
-        this.#timeMeter === null ? Number.POSITIVE_INFINITY : METERREAD_GAS + this.#timeMeter.depth;
+        this.#timeMeter === null
+          ? Number.POSITIVE_INFINITY
+          : heavyCost(this.store, null, NO_WORDS, 0, Op.METERREAD, this.#timeMeter.depth);
     }
     return this.#cost;
   }

@@ -11,7 +11,7 @@ import {
 import { INSTRUCTIONS, Op } from '@keyvm/isa';
 
 /** Gas per opcode, from the ISA table. */
-export const GAS = Int32Array.from(INSTRUCTIONS, (r) => r.gas);
+const GAS = Int32Array.from(INSTRUCTIONS, (r) => r.gas);
 export const N_OPS = INSTRUCTIONS.length;
 
 /** The fault of a jump taken to `target`, outside a code page of `size` words. */
@@ -97,7 +97,7 @@ export const fuelFor = (gas: number, steps: number, chunk: number): number => Ma
 export const Reload = Object.freeze({ none: 0, registers: 1, all: 2 } as const);
 export type Reload = (typeof Reload)[keyof typeof Reload];
 
-/** What `CpuTransfers.#fastTransfer` did: nothing, or the transfer on the same borrow, or on a new one. */
+/** What `CpuTransfers.followTransfers` did: nothing, transfers all on the same borrow, or some that borrowed anew. */
 export const Moved = Object.freeze({ no: 0, sameBorrow: 1, newBorrow: 2 } as const);
 export type Moved = (typeof Moved)[keyof typeof Moved];
 
