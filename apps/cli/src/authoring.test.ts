@@ -16,14 +16,10 @@ import {
 } from '@keyvm/image';
 import { BootSlot } from '@keyvm/interpreter';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, keyvm, keyvmJson, tempDir } from './spawn.test-helpers.js';
+import { assertBuilt, keyvm, keyvmJson, tempDir, writerIn } from './spawn.test-helpers.js';
 
 const dir = tempDir();
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const file = writerIn(dir);
 
 beforeAll(assertBuilt);
 

@@ -5,14 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attachDebugInfo, imageDebugInfo, stateLength } from '@keyvm/image';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { assertBuilt, EXAMPLES, keyvm, keyvmJson, tempDir } from './spawn.test-helpers.js';
+import { assertBuilt, EXAMPLES, keyvm, keyvmJson, tempDir, writerIn } from './spawn.test-helpers.js';
 
 const dir = tempDir();
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const file = writerIn(dir);
 
 beforeAll(assertBuilt);
 

@@ -3,26 +3,28 @@
 // to a pipe, Ctrl-C stopping at an instruction boundary (and saving), and control
 // characters escaped on a terminal.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { escapeControls } from './console-sink.js';
-import { assertBuilt, BIN, EXAMPLES, keyvm, keyvmJson, REPO, tempDir } from './spawn.test-helpers.js';
+import {
+  assertBuilt,
+  BIN,
+  EXAMPLES,
+  keyvm,
+  keyvmJson,
+  REPO,
+  tempDir,
+  writerIn,
+} from './spawn.test-helpers.js';
 
 const FACT = join(EXAMPLES, 'fact.ism');
 const READLOOP = join(EXAMPLES, 'readloop.ism');
 
-let dir: string;
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const dir = tempDir();
+const file = writerIn(dir);
 
-beforeAll(() => {
-  assertBuilt();
-  dir = tempDir();
-});
+beforeAll(assertBuilt);
 
 /** A keyvm process to talk to: its stdout as it comes, and a way to wait for some of it. */
 function live(args: readonly string[]): {

@@ -1,6 +1,6 @@
 // Test helpers: run the built `keyvm` binary as a real process and capture what it does.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,3 +79,12 @@ export async function keyvmJson(
 
 /** A fresh temporary directory. */
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), 'keyvm-cli-'));
+
+/** A writer of files in `dir`: `file(name, text)` writes one and gives its path. */
+export const writerIn =
+  (dir: string) =>
+  (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };

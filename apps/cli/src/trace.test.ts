@@ -1,25 +1,14 @@
-// Traces through the real command: EIP-3155's memSize, refund and error, the
-// summary's fault, a trace on stdout kept free of console text, aligned text
-// columns, and a bare --trace before FILE.
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StepInfo } from '@keyvm/interpreter';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bareTrace } from './main.js';
-import { assertBuilt, EXAMPLES, keyvm, tempDir } from './spawn.test-helpers.js';
+import { assertBuilt, EXAMPLES, keyvm, tempDir, writerIn } from './spawn.test-helpers.js';
 import { textStep } from './trace-format.js';
 
-let dir: string;
-const file = (name: string, text: string): string => {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-};
+const dir = tempDir();
+const file = writerIn(dir);
 
-beforeAll(() => {
-  assertBuilt();
-  dir = tempDir();
-});
+beforeAll(assertBuilt);
 
 const lines = (text: string): Record<string, unknown>[] =>
   text
